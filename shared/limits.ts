@@ -1,0 +1,51 @@
+/**
+ * Every limit of the wire contract, in one place. Both the widget (which must never build a
+ * request the collector would refuse) and the collector (which enforces them) import these.
+ * This module has no dependencies so the widget bundle can import it without pulling in zod.
+ */
+
+/** Items in one widget identify request (CONTRACT §4). */
+export const WIDGET_BATCH_MAX_ITEMS = 20;
+/** Identities in one admin bulk_identify request (CONTRACT §4). */
+export const BULK_BATCH_MAX_ITEMS = 1000;
+/** Records in one transactional import (CONTRACT §4). */
+export const IMPORT_MAX_RECORDS = 1000;
+/**
+ * Bytes in one public (widget) request body. Also the keepalive/sendBeacon budget of a page
+ * (FIELD-NOTES: all in-flight keepalive requests share ~64 KiB).
+ */
+export const PUBLIC_BODY_MAX_BYTES = 64 * 1024;
+/** Bytes in one admin request body: 1000 identities of ~1 KB each, with headroom. */
+export const ADMIN_BODY_MAX_BYTES = 4 * 1024 * 1024;
+/** Nesting depth of any JSON body; identities are at most 3 levels deep. */
+export const JSON_MAX_DEPTH = 8;
+
+export const ID_MAX_CHARS = 255;
+export const EMAIL_MAX_CHARS = 254;
+export const NAME_MAX_CHARS = 256;
+export const TYPE_MAX_CHARS = 128;
+export const APP_VERSION_MAX_CHARS = 64;
+export const TEXT_MAX_CHARS = 256;
+export const CUSTOM_FIELDS_MAX = 100;
+export const CUSTOM_FIELD_VALUE_MAX_CHARS = 1024;
+export const CUSTOM_FIELD_KEY = /^cf_[a-z0-9_]{1,64}$/;
+/** 10 million dollars a month, in cents: anything larger is a unit mistake, not a customer. */
+export const MONEY_MAX_CENTS = 1_000_000_000;
+export const MESSAGE_ID_MAX_CHARS = 64;
+export const FEEDBACK_TITLE_MAX_CHARS = 200;
+export const FEEDBACK_BODY_MAX_CHARS = 10_000;
+export const PAGE_URL_MAX_CHARS = 2048;
+
+/** An identity the collector acknowledged is not re-sent for this long (CONTRACT §3). */
+export const IDENTIFY_THROTTLE_MS = 24 * 60 * 60 * 1000;
+
+/** Listing pages (CONTRACT §4). */
+export const PER_PAGE_DEFAULT = 20;
+export const PER_PAGE_MAX = 100;
+
+/** The widget API's path prefix; the site key follows it. */
+export const WIDGET_API_PREFIX = '/api/widget/v1/';
+
+/** Feedback kinds a widget may send. */
+export const FEEDBACK_KINDS = ['idea', 'support', 'comment', 'nps'] as const;
+export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];

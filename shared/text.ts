@@ -1,0 +1,73 @@
+/**
+ * Zod building blocks for text and money that every wire schema shares. Server-side only in
+ * practice (zod never ships to the browser); the widget imports nothing from this file.
+ */
+import { z } from 'zod';
+import { MONEY_MAX_CENTS } from './limits.ts';
+
+// C0 controls and DEL; tab, CR and LF are allowed only in multi-line text.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const LINE_BREAK = /[\t\r\n]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A single-line string of at most `max` characters: no control characters, no lone surrogates. */
+export function line(max: number, min = 0) {
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !CONTROL.test(s) && !LINE_BREAK.test(s), 'must not contain control characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode');
+}
+
+/** Multi-line text (feedback bodies): line breaks allowed, other controls not. */
+export function text(max: number) {
+  return z
+    .string()
+    .max(max)
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode');
+}
+
+/** An integrator id: a 1-255 char string, or a non-negative safe integer stored as a string. */
+export function externalId(max: number) {
+  return z.union(
+    [
+    line(max, 1).refine((s) => s.trim().length > 0, 'must not be blank'),
+    z
+      .number()
+      .int('must be an integer or a string')
+      .nonnegative()
+      .refine(Number.isSafeInteger, 'must be a safe integer (send larger ids as strings)')
+      .transform(String),
+    ],
+    { error: `must be a string of 1-${max} characters or a non-negative safe integer` },
+  );
+}
+
+/** Unix seconds (number) or an ISO-8601 string; always stored as integer Unix seconds. */
+export const timestamp = z
+  .union([
+    z.number().finite().nonnegative().max(32503680000, 'must be Unix seconds, not milliseconds'),
+    z.iso.datetime({ offset: true }).or(z.iso.date()),
+  ])
+  .transform((v) => (typeof v === 'number' ? Math.floor(v) : Math.floor(Date.parse(v) / 1000)));
+
+const DECIMAL = /^\d{1,10}(\.\d{1,2})?$/;
+
+/** A money amount in currency units (99.5 or "99.50"), converted to integer cents. */
+export const moneyDecimal = z
+  .union([
+    z.number().finite().nonnegative(),
+    z.string().regex(DECIMAL, 'must be a decimal amount like "99.50"').transform(Number),
+  ])
+  .transform((v) => Math.round(v * 100))
+  .refine((c) => c <= MONEY_MAX_CENTS, `must be at most ${MONEY_MAX_CENTS / 100}`);
+
+/** A money amount already in integer cents. */
+export const moneyCents = z.number().int('must be whole cents').nonnegative().max(MONEY_MAX_CENTS);
+
+/** Normalizes an email: trimmed, lower-cased (CONTRACT §2: matched case-insensitively). */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
