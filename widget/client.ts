@@ -1,0 +1,245 @@
+/**
+ * The identify and feedback pipeline, free of any DOM: normalize → throttle → coalesce in the
+ * outbox → deliver in batches with retries. Built by a factory from its collaborators
+ * (transport, storage, clock, randomness), so tests drive it with fakes and fake timers.
+ */
+import { PUBLIC_BODY_MAX_BYTES, WIDGET_API_PREFIX, WIDGET_BATCH_MAX_ITEMS } from '../shared/limits.ts';
+import { createAcks } from './acks.ts';
+import { fingerprint, normalizeIdentity, type Identity } from './identity.ts';
+import { byteLength, stringify } from './json.ts';
+import { silent, type Logger } from './log.ts';
+import { createOutbox, type Item, type OutboxLimits } from './outbox.ts';
+import { classify, retryDelay, type Outcome } from './policy.ts';
+import type { FeedbackDraft, IdeaMatch, SendResult } from './protocol.ts';
+import type { KV } from './storage.ts';
+import type { Transport } from './transport.ts';
+
+export interface ClientOptions {
+  site: string;
+  /** The collector's origin, e.g. `https://feedback.example.com`. */
+  origin: string;
+  transport: Transport;
+  storage: KV;
+  clock?: () => number;
+  random?: () => number;
+  log?: Logger;
+  /** Fields the browser adds to every identity (time zone, locale). */
+  env?: () => Record<string, string>;
+  /** The page address sent with feedback. */
+  pageUrl?: () => string;
+  /** How long identities gather before a batch leaves. @default 1000 */
+  batchDelayMs?: number;
+  limits?: Partial<OutboxLimits>;
+}
+
+export interface Client {
+  identify(raw: unknown): void;
+  /** Forgets the current identity: later feedback carries nobody's identity. */
+  logout(): void;
+  identity(): Identity | null;
+  sendFeedback(draft: FeedbackDraft): Promise<SendResult>;
+  searchIdeas(q: string): Promise<IdeaMatch[]>;
+  /** Sends everything queued now, ignoring the batch delay. */
+  flush(): Promise<void>;
+  /** The page is going away: hand everything queued to sendBeacon. */
+  flushOnHide(): void;
+  /** The page is visible again: items handed to beacons become eligible for retry. */
+  resume(): void;
+}
+
+/** One request's worth of items. */
+interface Unit { path: 'identify' | 'feedback'; items: Item[]; body: string }
+
+/** A message_id: unique, stable for the item's life, within the wire's 64-char alphabet. */
+function newId(): string {
+  try {
+    return crypto.randomUUID();
+  } catch {
+    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  }
+}
+
+export function createClient(opts: ClientOptions): Client {
+  const { site, origin, transport, storage } = opts;
+  const clock = opts.clock ?? Date.now;
+  const random = opts.random ?? Math.random;
+  const log = opts.log ?? silent;
+  const env = opts.env ?? (() => ({}));
+  const batchDelayMs = opts.batchDelayMs ?? 1000;
+  const prefix = `parley:v1:${site}:`;
+  const outbox = createOutbox({ storage, key: `${prefix}outbox`, clock, limits: opts.limits });
+  const acks = createAcks({ storage, key: `${prefix}acks`, clock });
+  const url = (path: string) => `${origin}${WIDGET_API_PREFIX}${encodeURIComponent(site)}/${path}`;
+
+  let current: Identity | null = null;
+  let currentFp = '';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let due = Infinity;
+  let retryAt = 0;
+  let attempt = 0;
+  let running: Promise<void> | null = null;
+  const beaconed = new Set<string>();
+  const waiting = new Map<string, (r: SendResult) => void>();
+
+  const settle = (items: readonly Item[], result: SendResult) => {
+    for (const i of items) {
+      waiting.get(i.id)?.(result);
+      waiting.delete(i.id);
+    }
+  };
+
+  const dropped = (items: Item[]) => {
+    if (!items.length) return;
+    log.warn(`outbox full or expired: dropped ${items.length} item(s)`);
+    settle(items, 'failed');
+  };
+
+  /** Arms the flush timer for `ms` from now, never earlier than a pending retry allows. */
+  const schedule = (ms: number) => {
+    const at = Math.max(clock() + ms, retryAt);
+    if (timer !== undefined && due <= at) return;
+    clearTimeout(timer);
+    due = at;
+    timer = setTimeout(() => void flush(), at - clock());
+  };
+
+  const wire = (i: Item) => ({ ...i.data, message_id: i.id, observed_at: i.at });
+
+  /** The next request to make: one feedback, else the oldest identities that fit one batch. */
+  const next = (): Unit | undefined => {
+    const items = outbox.list().filter((i) => !beaconed.has(i.id));
+    const feedback = items.find((i) => i.kind === 'feedback');
+    if (feedback) return { path: 'feedback', items: [feedback], body: stringify({ ...feedback.data, message_id: feedback.id }) };
+    const batch: Item[] = [];
+    let body = '';
+    for (const item of items) {
+      if (item.kind !== 'identify') continue;
+      if (batch.length === WIDGET_BATCH_MAX_ITEMS) break;
+      const candidate = stringify({ sent_at: clock(), identities: [...batch, item].map(wire) });
+      if (byteLength(candidate) <= PUBLIC_BODY_MAX_BYTES) {
+        batch.push(item);
+        body = candidate;
+      } else if (!batch.length) {
+        log.warn('dropped an identity larger than a whole request may be');
+        outbox.remove([item.id]);
+      } else break;
+    }
+    return batch.length ? { path: 'identify', items: batch, body } : undefined;
+  };
+
+  /** Applies a reply to the outbox: the one place where outcomes turn into effects. */
+  const conclude = (unit: Unit, status: number, retryAfter: string | null, body: unknown): Outcome => {
+    const outcome = classify(status);
+    if (outcome === 'retry') {
+      const delay = retryDelay(attempt++, retryAfter, clock(), random);
+      retryAt = clock() + delay;
+      log.warn(`${unit.path} got ${status || 'no response'}; retrying in ${delay} ms`);
+      schedule(delay);
+      settle(unit.items, 'queued');
+      return outcome;
+    }
+    attempt = 0;
+    retryAt = 0;
+    outbox.remove(unit.items.map((i) => i.id));
+    if (outcome === 'drop') log.warn(`${unit.path} refused with ${status}; dropped`, body);
+    if (outcome === 'ok' && unit.path === 'identify') {
+      const rejected = new Set<number>();
+      const list = (body as { rejected?: { index?: unknown; errors?: unknown }[] } | undefined)?.rejected;
+      for (const r of Array.isArray(list) ? list : []) {
+        rejected.add(Number(r?.index));
+        log.warn('identity rejected', r?.errors);
+      }
+      unit.items.forEach((i, n) => { if (!rejected.has(n) && i.fp) acks.record(i.key, i.fp); });
+    }
+    settle(unit.items, outcome === 'ok' ? 'sent' : 'failed');
+    return outcome;
+  };
+
+  const deliver = async (unit: Unit, keepalive = false): Promise<Outcome> => {
+    const reply = await transport.post(url(unit.path), unit.body, { keepalive });
+    return conclude(unit, reply.status, reply.retryAfter, reply.body);
+  };
+
+  function flush(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    due = Infinity;
+    if (running) return running;
+    const first = next();
+    if (!first) return Promise.resolve();
+    running = (async () => {
+      try {
+        for (let unit: Unit | undefined = first; unit; unit = next()) {
+          if ((await deliver(unit)) === 'retry') break;
+        }
+      } catch (e) {
+        log.warn('flush failed', e);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  }
+
+  if (outbox.list().length) schedule(batchDelayMs);
+
+  return {
+    identify(raw) {
+      const identity = normalizeIdentity(raw, env());
+      if (typeof identity === 'string') return log.warn(identity);
+      const fp = fingerprint(identity);
+      // A single-page app calls identify on every route change: the same content costs nothing.
+      if (current && fp === currentFp) return;
+      current = identity;
+      currentFp = fp;
+      if (acks.fresh(identity.id, fp) || outbox.find('identify', identity.id)?.fp === fp) return;
+      dropped(outbox.add({ id: newId(), kind: 'identify', key: identity.id, fp, at: clock(), data: identity }));
+      schedule(batchDelayMs);
+    },
+    logout() {
+      current = null;
+      currentFp = '';
+    },
+    identity: () => current,
+    async sendFeedback(draft) {
+      const data: Record<string, unknown> = { ...draft };
+      for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
+      const page = opts.pageUrl?.() ?? '';
+      if (/^https?:/.test(page)) data.page_url = page.slice(0, 2048);
+      if (current) {
+        data.identity = current;
+        delete data.email;
+      }
+      const id = newId();
+      const item: Item = { id, kind: 'feedback', key: id, at: clock(), data };
+      const result = new Promise<SendResult>((resolve) => waiting.set(id, resolve));
+      dropped(outbox.add(item));
+      await flush();
+      // Still waiting means the flush stopped on another item's retry: ours is safe in the outbox.
+      settle([item], 'queued');
+      return result;
+    },
+    async searchIdeas(q) {
+      const reply = await transport.get(url(`ideas?q=${encodeURIComponent(q)}`));
+      const ideas = (reply.body as { ideas?: unknown } | undefined)?.ideas;
+      if (reply.status !== 200 || !Array.isArray(ideas)) return [];
+      return ideas.filter((i): i is IdeaMatch => !!i && typeof i.id === 'string' && typeof i.title === 'string');
+    },
+    flush,
+    flushOnHide() {
+      for (let unit = next(); unit; unit = next()) {
+        unit.items.forEach((i) => beaconed.add(i.id));
+        const target = url(unit.path);
+        if (transport.beacon(target, unit.body)) continue;
+        const sent = unit;
+        void transport.post(target, sent.body, { keepalive: true })
+          .then((r) => conclude(sent, r.status, r.retryAfter, r.body))
+          .catch((e) => log.warn('keepalive send failed', e));
+      }
+    },
+    resume() {
+      beaconed.clear();
+      if (outbox.list().length) schedule(batchDelayMs);
+    },
+  };
+}

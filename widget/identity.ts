@@ -1,0 +1,90 @@
+/**
+ * Client-side shaping of an identity (CONTRACT §2) before it is queued: copies only the fields
+ * the collector knows, turns a numeric id into a string, lower-cases the email and adds the
+ * browser's time zone and locale. It checks just enough to tell a user apart (an email); the
+ * collector does the full validation and names the field it rejects.
+ */
+import { CUSTOM_FIELD_KEY, ID_MAX_CHARS } from '../shared/limits.ts';
+
+export type Scalar = string | number | boolean;
+export type Identity = { id: string; email: string } & Record<string, unknown>;
+
+const TOP = ['name', 'type', 'created_at', 'app_version', 'identity_token', 'user_hash'];
+const ACCOUNT = ['id', 'name', 'plan', 'created_at', 'monthly_rate', 'ltv', 'mrr_cents', 'ltv_cents'];
+const LOCATION = ['country', 'region', 'city'];
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isScalar = (v: unknown): v is Scalar =>
+  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+
+/** Copies the named scalar fields and every `cf_*` trait of `src`; null when nothing is left. */
+function pick(src: unknown, keys: string[], traits: boolean): Record<string, Scalar> | undefined {
+  if (!isObject(src)) return undefined;
+  const out: Record<string, Scalar> = {};
+  for (const k of Object.keys(src)) {
+    const v = src[k];
+    if (isScalar(v) && (keys.includes(k) || (traits && CUSTOM_FIELD_KEY.test(k)))) out[k] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** What the browser knows about where the user is, sent along with every identity. */
+export function environment(): { timezone?: string; locale?: string } {
+  const env: { timezone?: string; locale?: string } = {};
+  try {
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (tz) env.timezone = tz.slice(0, 64);
+  } catch { /* very old or locked-down Intl: no time zone */ }
+  try {
+    if (navigator.language) env.locale = navigator.language.slice(0, 35);
+  } catch { /* no navigator (workers, tests) */ }
+  return env;
+}
+
+/**
+ * Shapes a host page's identity, or explains (as a string) why it cannot be used.
+ * `env` is merged under the page's own fields, so the page may override them.
+ */
+export function normalizeIdentity(raw: unknown, env: Record<string, string> = {}): Identity | string {
+  if (!isObject(raw)) return 'identify needs an object';
+  const email = typeof raw.email === 'string' ? raw.email.trim().toLowerCase() : '';
+  if (!email.includes('@')) return 'identify needs an email';
+  let id = email;
+  if (typeof raw.id === 'number' && Number.isSafeInteger(raw.id) && raw.id >= 0) id = String(raw.id);
+  else if (typeof raw.id === 'string' && raw.id.trim() && raw.id.length <= ID_MAX_CHARS) id = raw.id;
+  else if (raw.id !== undefined && raw.id !== null) return 'identify: id must be a string or a non-negative safe integer';
+  const identity: Identity = { ...env, ...pick(raw, TOP, true), id, email };
+  const account = pick(raw.account, ACCOUNT, true);
+  if (account) identity.account = account;
+  const location = pick(raw.location, LOCATION, false);
+  if (location) identity.location = location;
+  for (const k of ['timezone', 'locale']) if (typeof raw[k] === 'string') identity[k] = raw[k];
+  return identity;
+}
+
+/** JSON with sorted keys, so two identities with the same content have the same text. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (isObject(value)) {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * A 53-bit content hash (cyrb53) of the canonical form: small enough to keep one per user in
+ * localStorage, and collisions only cost a skipped update that the next change repairs.
+ */
+export function fingerprint(value: unknown): string {
+  const s = canonical(value);
+  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
