@@ -1,8 +1,11 @@
 /**
- * What widget.js and the lazily loaded panel.js say to each other. Types and one constant
- * only, so both bundles can import it without pulling code into the other.
+ * What widget.js and the lazily loaded panel.js say to each other. widget.js carries the
+ * identify path and the command queue; panel.js carries everything visible (launcher, panel,
+ * styles, appearance settings) and is fetched when the browser is idle or on first open.
+ * Types and one constant only, so both bundles can import it without pulling code across.
  */
 import type { FeedbackKind } from '../shared/limits.ts';
+import type { Logger } from './log.ts';
 
 export type PanelMode = 'idea' | 'comment' | 'nps';
 
@@ -30,11 +33,28 @@ export interface PanelProps {
   close(): void;
 }
 
+/** What widget.js hands panel.js when it mounts the launcher and panel. */
+export interface MountOptions {
+  doc: Document;
+  /** The nonce of widget.js's tag, for the fallback `<style>`. */
+  nonce: string;
+  log: Logger;
+  /** Builds the panel's props at the moment it opens (the identity may have changed). */
+  props(mode: PanelMode, close: () => void): PanelProps;
+}
+
+/** The mounted launcher and panel, as widget.js drives them from commands. */
+export interface Ui {
+  /** Applies appearance settings; panel.js validates them and logs what it refuses. */
+  set(patch: Record<string, unknown>): void;
+  /** Opens the panel on a mode name (ours or UserVoice's) or a `{mode}` object. */
+  open(mode?: unknown): void;
+  close(): void;
+}
+
 /** What panel.js registers on the window under `Symbol.for(PANEL_KEY)`. */
 export interface PanelModule {
-  css: string;
-  /** Renders the panel into `container`, or unmounts it when props is null. */
-  render(props: PanelProps | null, container: Element): void;
+  mount(opts: MountOptions): Ui;
 }
 
 /** A registry symbol, not a global name: page scripts and DOM ids cannot clobber it. */

@@ -1,8 +1,9 @@
 /**
  * The only module that touches the network. Bodies are JSON strings, which fetch and
  * sendBeacon send as `text/plain`: a CORS-safelisted type, so no preflight, and the same body
- * works for a beacon (which cannot set headers). Failures never throw: a network error,
- * a CORS refusal or a missing fetch all come back as status 0, which the policy retries.
+ * works for a beacon (which cannot set headers). Failures never throw: a network error
+ * or a CORS refusal comes back as status 0, which the policy retries; a page that removed
+ * fetch gets fire-and-forget beacons.
  */
 import { parse } from './json.ts';
 
@@ -23,24 +24,17 @@ export interface Transport {
 
 const failed: Reply = { status: 0, retryAfter: null, body: undefined };
 
-/** Falls back to XMLHttpRequest on pages that removed or never had fetch. */
-function xhr(method: string, url: string, body?: string): Promise<Reply> {
-  return new Promise((resolve) => {
-    try {
-      const r = new XMLHttpRequest();
-      r.open(method, url);
-      r.onload = () => resolve({ status: r.status, retryAfter: r.getResponseHeader('Retry-After'), body: parse(r.responseText) });
-      r.onerror = r.ontimeout = r.onabort = () => resolve(failed);
-      r.send(body);
-    } catch {
-      resolve(failed);
-    }
-  });
-}
-
 export function createTransport(win: Window): Transport {
+  const beacon = (url: string, body: string): boolean => {
+    try {
+      return win.navigator.sendBeacon(url, body);
+    } catch {
+      return false; // missing, or refused (over the page's 64 KiB keepalive budget)
+    }
+  };
   const request = async (method: string, url: string, body?: string, keepalive = false): Promise<Reply> => {
-    if (typeof win.fetch !== 'function') return xhr(method, url, body);
+    // A page that deleted fetch still has beacons: fire and forget beats never sending.
+    if (typeof win.fetch !== 'function') return { ...failed, status: body && beacon(url, body) ? 202 : 0 };
     try {
       const res = await win.fetch(url, { method, body, keepalive, credentials: 'omit', mode: 'cors' });
       return { status: res.status, retryAfter: res.headers.get('Retry-After'), body: parse(await res.text()) };
@@ -48,15 +42,5 @@ export function createTransport(win: Window): Transport {
       return failed;
     }
   };
-  return {
-    post: (url, body, opts) => request('POST', url, body, opts?.keepalive),
-    get: (url) => request('GET', url),
-    beacon(url, body) {
-      try {
-        return typeof win.navigator.sendBeacon === 'function' && win.navigator.sendBeacon(url, body);
-      } catch {
-        return false;
-      }
-    },
-  };
+  return { post: (url, body, opts) => request('POST', url, body, opts?.keepalive), get: (url) => request('GET', url), beacon };
 }

@@ -1,0 +1,127 @@
+/**
+ * Wires the widget together for one page: config → logger → client → command queue → page
+ * lifecycle, and mounts the UI from panel.js when it is needed. Every collaborator that
+ * touches the outside world can be handed in, so tests boot the real thing against a fake
+ * transport and an in-process panel.
+ */
+import { createClient, type Client } from './client.ts';
+import { findScript, readConfig } from './config.ts';
+import { environment } from './identity.ts';
+import { createLogger, type Logger } from './log.ts';
+import { panelLoader } from './panel-loader.ts';
+import type { PanelModule, Ui } from './protocol.ts';
+import { createRunner, installQueue } from './queue.ts';
+import { browserStorage, createStorage } from './storage.ts';
+import { createTransport, type Transport } from './transport.ts';
+
+export interface BootOptions {
+  win: Window;
+  script?: HTMLScriptElement | null;
+  transport?: Transport;
+  storage?: () => Storage | null;
+  loadPanel?: () => Promise<PanelModule>;
+  /** @default 1000 */
+  batchDelayMs?: number;
+}
+
+export interface Widget {
+  client: Client;
+  log: Logger;
+  /** The mounted UI, loading panel.js first if needed. */
+  ui(): Promise<Ui>;
+}
+
+/** Boots the widget; null when it cannot (no site key, or another copy already runs). */
+export function boot(opts: BootOptions): Widget | null {
+  const { win } = opts;
+  const doc = win.document;
+  const config = readConfig(doc, opts.script === undefined ? findScript(doc) : opts.script);
+  const log = createLogger(config.debug);
+  config.problems.forEach((p) => log.warn(p));
+  if (!config.site || !config.origin) return log.warn('no site key or collector origin; staying off'), null;
+
+  const client = createClient({
+    site: config.site,
+    origin: config.origin,
+    transport: opts.transport ?? createTransport(win),
+    storage: createStorage(opts.storage ?? browserStorage(win), log),
+    log,
+    env: environment,
+    pageUrl: () => win.location.href,
+    batchDelayMs: opts.batchDelayMs,
+  });
+
+  const load = opts.loadPanel ?? panelLoader(win, config.panelSrc, config.nonce);
+  const domReady = new Promise<void>((resolve) => {
+    if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', () => resolve());
+    else resolve();
+  });
+  /** Settings given so far; panel.js validates them when it mounts. */
+  const settings: Record<string, unknown> = {};
+  let mounted: Ui | undefined;
+  let mounting: Promise<Ui> | undefined;
+  const ui = (): Promise<Ui> => (mounting ??= Promise.all([load(), domReady]).then(([mod]) => {
+    mounted = mod.mount({
+      doc, nonce: config.nonce, log,
+      props: (mode, close) => ({ mode, needsEmail: !client.identity(), submit: client.sendFeedback, searchIdeas: client.searchIdeas, close }),
+    });
+    mounted.set(settings);
+    return mounted;
+  }).catch((e) => {
+    mounting = undefined; // a later command may try again
+    throw e;
+  }));
+  const withUi = (fn: (ui: Ui) => void) => void ui().then(fn).catch((e) => log.warn('panel unavailable', e));
+
+  const set = (patch: unknown, value?: unknown) => {
+    const object = typeof patch === 'string' ? { [patch]: value } : patch;
+    if (typeof object !== 'object' || !object) return log.warn('set takes an object or a key and value');
+    Object.assign(settings, object);
+    mounted?.set(object as Record<string, unknown>);
+  };
+  /** Selector triggers and their options (e.g. `{mode: 'contact'}`). */
+  const triggers = new Map<string, unknown>();
+
+  const run = createRunner({
+    identify: client.identify,
+    logout: client.logout,
+    set,
+    show: (mode?: unknown) => withUi((u) => u.open(mode)),
+    hide: () => mounted?.close(),
+    autoprompt: () => withUi((u) => u.open('nps')),
+    addTrigger(target: unknown, options?: unknown) {
+      if (typeof target !== 'string') {
+        set({ launcher: true, ...(target as object) });
+        return withUi(() => {});
+      }
+      doc.querySelector(target); // throws on a malformed selector now, not on every click
+      triggers.set(target, options);
+    },
+  }, log);
+
+  set(config.settings);
+  config.identify.forEach((identity) => run(['identify', identity]));
+  if (!installQueue(win, config.global, run, log)) return log.warn('already running; this copy stays off'), null;
+
+  const on = (target: EventTarget, type: string, fn: (e: Event) => void) => target.addEventListener(type, (e) => {
+    try { fn(e); } catch (err) { log.warn(type, err); }
+  });
+  // Delegated, so trigger elements added to the page later work too.
+  on(doc, 'click', (event) => {
+    const target = event.target as Element | null;
+    for (const [selector, options] of triggers) {
+      if (!target?.closest?.(selector)) continue;
+      event.preventDefault();
+      return withUi((u) => u.open(options));
+    }
+  });
+  on(win, 'pagehide', client.flushOnHide);
+  on(doc, 'visibilitychange', () => (doc.visibilityState === 'hidden' ? client.flushOnHide() : client.resume()));
+  on(win, 'online', () => void client.flush());
+  // The launcher comes with panel.js: fetch it once the page has settled, unless it is turned off.
+  const idle = (win as { requestIdleCallback?: (cb: () => void, o?: object) => void }).requestIdleCallback;
+  const launch = () => { if (settings.launcher !== false) withUi(() => {}); };
+  void domReady.then(() => (idle ? idle(launch, { timeout: 5000 }) : win.setTimeout(launch, 2000)));
+
+  return { client, log, ui };
+}

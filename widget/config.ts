@@ -1,0 +1,64 @@
+/**
+ * Reads the embed (CONTRACT §1): the widget's own `<script>` tag gives the collector origin
+ * (from `src`), the site key (`data-site`), the global name (`data-global`) and debug
+ * (`data-debug`); `<script type="application/json" data-parley>` blocks give the same
+ * declaratively, for pages whose CSP forbids inline script. Pure: takes the document, returns data.
+ */
+import { parse } from './json.ts';
+
+export interface EmbedConfig {
+  site: string;
+  /** The collector's origin, where the API lives. */
+  origin: string;
+  /** Absolute URL of panel.js, beside widget.js. */
+  panelSrc: string;
+  /** The command-queue global. @default 'Parley' */
+  global: string;
+  debug: boolean;
+  /** The nonce of our script tag, reused for the panel script and fallback `<style>`. */
+  nonce: string;
+  /** Identities from JSON blocks, applied before the queue. */
+  identify: unknown[];
+  settings: Record<string, unknown>;
+  /** Bad JSON blocks, reported once the logger exists. */
+  problems: string[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Our own script tag: `currentScript` while the bundle runs, else the first tag loading widget.js. */
+export function findScript(doc: Document): HTMLScriptElement | null {
+  const current = doc.currentScript as HTMLScriptElement | null;
+  if (current?.src) return current;
+  return doc.querySelector('script[src*="widget.js"][data-site]') ?? doc.querySelector('script[src*="widget.js"]');
+}
+
+export function readConfig(doc: Document, script: HTMLScriptElement | null): EmbedConfig {
+  const config: EmbedConfig = {
+    site: '', origin: '', panelSrc: '', global: 'Parley', debug: false, nonce: '', identify: [], settings: {}, problems: [],
+  };
+  doc.querySelectorAll('script[type="application/json"][data-parley]').forEach((el, n) => {
+    const block = parse(el.textContent);
+    if (!isObject(block)) return void config.problems.push(`JSON config block ${n} is not a JSON object; ignored`);
+    if (typeof block.site === 'string') config.site = block.site;
+    if (isObject(block.settings)) Object.assign(config.settings, block.settings);
+    if (block.identify !== undefined) config.identify.push(block.identify);
+  });
+  if (typeof config.settings.global === 'string') config.global = config.settings.global;
+  config.debug = config.settings.debug === true;
+  if (script) {
+    const data = script.dataset;
+    if (data.site) config.site = data.site;
+    if (data.global) config.global = data.global;
+    if (data.debug !== undefined && data.debug !== 'false') config.debug = true;
+    config.nonce = script.nonce || script.getAttribute('nonce') || '';
+    try {
+      const src = new URL(script.src, doc.baseURI);
+      config.origin = src.origin;
+      config.panelSrc = new URL('panel.js', src).href;
+    } catch {
+      config.problems.push('cannot read the collector origin from the script src');
+    }
+  }
+  return config;
+}

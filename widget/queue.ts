@@ -1,0 +1,48 @@
+/**
+ * The command queue (CONTRACT §1): `window.Parley = window.Parley || []; Parley.push([...])`
+ * works before and after the bundle loads. On install, queued commands replay in order and
+ * `push` is replaced so later commands run at once. The array itself is kept, so host code
+ * holding a reference to it keeps working.
+ */
+import type { Logger } from './log.ts';
+
+export type Handlers = Record<string, (...args: any[]) => void>;
+
+const INSTALLED = Symbol.for('parley.queue');
+
+/** Runs one command, never throwing: unknown names and failures are logged and ignored. */
+export function createRunner(handlers: Handlers, log: Logger): (command: unknown) => void {
+  return (command) => {
+    try {
+      if (!Array.isArray(command)) return log.warn('commands are arrays like ["identify", {...}]; ignored', command);
+      const [name, ...args] = command;
+      const handler = typeof name === 'string' && Object.prototype.hasOwnProperty.call(handlers, name) ? handlers[name] : undefined;
+      if (!handler) return log.warn(`unknown command "${String(name)}" ignored`);
+      handler(...args);
+    } catch (e) {
+      log.warn('command failed', e);
+    }
+  };
+}
+
+/**
+ * Takes over `win[name]`. Returns false when another copy of the widget already owns it (the
+ * script was included twice), so the caller can stand down instead of running twice.
+ */
+export function installQueue(win: Window, name: string, run: (command: unknown) => void, log: Logger): boolean {
+  const slot = win as unknown as Record<string, unknown>;
+  const existing = slot[name];
+  // An element with id="Parley" makes window.Parley that element (DOM clobbering): not our queue.
+  if (existing !== undefined && !Array.isArray(existing)) log.warn(`window.${name} is not an array; starting a fresh queue`);
+  const queue = (Array.isArray(existing) ? existing : []) as unknown[] & { [INSTALLED]?: true };
+  if (queue[INSTALLED]) return false;
+  const pending = queue.splice(0, queue.length);
+  queue[INSTALLED] = true;
+  queue.push = (...commands: unknown[]) => {
+    commands.forEach(run);
+    return 0;
+  };
+  slot[name] = queue;
+  pending.forEach(run);
+  return true;
+}
