@@ -132,5 +132,6 @@ export const identitySchema = z
     });
   });
 
-/** A validated, normalized identity. */
-export type Identity = z.output<typeof identitySchema>;
+type Parsed = z.output<typeof identitySchema>;
+/** A validated, normalized identity; optional fields are simply absent. */
+export type Identity = { [K in keyof Parsed]?: Parsed[K] } & Pick<Parsed, 'id' | 'email' | 'traits'>;

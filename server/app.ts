@@ -1,0 +1,71 @@
+/**
+ * createApp builds the collector's Express app from its parts and never listens: tests run it
+ * on an ephemeral port with a memory store, main.ts with the lowdb store.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { WIDGET_API_PREFIX } from '../shared/limits.ts';
+import { errorHandler, HttpError, notFound } from './http/errors.ts';
+import { QueueFullError, type Intake } from './intake/intake.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { widgetRoutes } from './routes/widget.ts';
+import type { CheckpointStore } from './store/types.ts';
+import { ROOT } from './paths.ts';
+
+export interface Deps {
+  store: CheckpointStore;
+  intake: Intake;
+  clock: () => number;
+  logger: Logger;
+  /** Where the built bundles are (dist/). */
+  distDir?: string;
+}
+
+/** Static files are served with a short cache: the widget changes on deploy, not per page. */
+const staticOptions = { maxAge: '5m', index: 'index.html', fallthrough: true } as const;
+
+export function createApp(deps: Deps) {
+  const app = express();
+  const dist = deps.distDir ?? join(ROOT, 'dist');
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const id = randomUUID();
+    const start = process.hrtime.bigint();
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Request-Id', id);
+    res.on('finish', () => {
+      deps.logger.info({ req_id: id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok', queue: { depth: deps.intake.depth() } }); });
+
+  app.use(WIDGET_API_PREFIX.slice(0, -1), widgetRoutes(deps));
+  app.use('/api/v2/admin', adminRoutes(deps));
+
+  const file = (name: string) => (_req: express.Request, res: express.Response) => {
+    const path = join(dist, name);
+    if (!existsSync(path)) throw new HttpError(503, 'unavailable', `${name} is not built; run npm run build`);
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.sendFile(path, { maxAge: '5m' });
+  };
+  app.get('/widget.js', file('widget.js'));
+  app.get('/panel.js', file('panel.js'));
+  app.use('/demo', express.static(join(ROOT, 'demo'), staticOptions));
+  app.use('/admin', express.static(join(dist, 'admin'), staticOptions), express.static(join(ROOT, 'server', 'console', 'public'), staticOptions));
+  app.get('/', (_req, res) => { res.redirect('/demo/'); });
+
+  app.use(notFound);
+  const overloaded: ErrorRequestHandler = (err, _req, _res, next) => {
+    next(err instanceof QueueFullError ? new HttpError(503, 'unavailable', 'the collector is catching up; retry shortly', [], 2) : err);
+  };
+  app.use(overloaded);
+  app.use(errorHandler((err, req) => deps.logger.error({ err, path: (req as express.Request).path }, 'request failed')));
+  return app;
+}

@@ -1,0 +1,94 @@
+/**
+ * The stored records. A *user* is a person, unique by email within a site; an *external user*
+ * is the integrator's record of them (keyed by the integrator's id); an *account* is the
+ * integrator's customer account. A *pending* identity is one never seen before: it waits,
+ * invisible, until its person gives feedback (CONTRACT §5).
+ */
+import type { FeedbackKind } from '../../shared/limits.ts';
+import type { Profile } from './merge.ts';
+
+export type Verification = 'off' | 'optional' | 'required';
+
+export interface Site {
+  key: string;
+  name: string;
+  /** SHA-256 of the admin key: the key itself is shown once and never stored. */
+  admin_key_hash: string;
+  /** Identity secrets (HS256 / HMAC); two during a rotation. */
+  identity_secrets: string[];
+  origins: string[];
+  verification: Verification;
+  created_at: number;
+}
+
+export interface User {
+  site: string;
+  id: string;
+  email: string;
+  name?: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Fields of an external user's profile: email, name, type, created_at, app_version, location,
+ * timezone, locale, account (the account key) and cf_* traits. */
+export interface ExternalUser {
+  site: string;
+  external_id: string;
+  /** The user it was first attached to; an email change never moves it (CONTRACT §5). */
+  user_id: string;
+  profile: Profile;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Fields: name, plan, mrr_cents, ltv_cents, created_at and cf_* traits. */
+export interface Account {
+  site: string;
+  /** The integrator's account id, or `~<external user id>` for an account private to one user. */
+  key: string;
+  external_id: string | null;
+  profile: Profile;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Pending {
+  site: string;
+  external_id: string;
+  profile: Profile;
+  /** Accounts it carried, held until promotion; `profile.f.account` says which one is current. */
+  accounts: { key: string; external_id: string | null; profile: Profile }[];
+  received_at: number;
+}
+
+export interface Feedback {
+  site: string;
+  id: string;
+  message_id: string;
+  kind: FeedbackKind;
+  title?: string;
+  body?: string;
+  idea_id?: string;
+  score?: number;
+  page_url?: string;
+  user_id: string | null;
+  external_user_id: string | null;
+  account_key: string | null;
+  /** The account's MRR when the feedback was given. */
+  mrr_cents_at: number | null;
+  created_at: number;
+}
+
+export interface Idea {
+  site: string;
+  id: string;
+  title: string;
+  body?: string;
+  created_at: number;
+}
+
+/** The key of an account private to one external user (CONTRACT §2: an account with no id). */
+export function privateAccountKey(externalUserId: string): string {
+  return `~${externalUserId}`;
+}

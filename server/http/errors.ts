@@ -1,0 +1,49 @@
+/**
+ * The one error path (CONTRACT §4). Routes throw HttpError (or let zod/parse errors escape);
+ * Express 5 forwards sync and async throws to `errorHandler`, which writes the envelope.
+ * Nothing else in the server writes an error response, and no response ever carries a stack.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+
+export type ErrorType =
+  | 'invalid_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'rate_limited'
+  | 'payload_too_large' | 'unsupported_media_type' | 'unavailable' | 'application_error';
+
+export interface Detail { index?: number; field: string; message: string }
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: ErrorType,
+    message: string,
+    readonly details: Detail[] = [],
+    /** Seconds, for 429 and 503. */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+}
+
+export const invalid = (message: string, details: Detail[] = []) => new HttpError(400, 'invalid_request', message, details);
+
+/** Body-parser style errors carry `status`/`type`; map the ones we can meet to our types. */
+function fromForeign(err: unknown): HttpError {
+  const e = err as { status?: number; type?: string };
+  if (e?.type === 'entity.too.large' || e?.status === 413) return new HttpError(413, 'payload_too_large', 'request body is too large');
+  if (e?.status === 400) return invalid('request body could not be read');
+  return new HttpError(500, 'application_error', 'something went wrong on our side');
+}
+
+export function errorHandler(log: (err: unknown, req: unknown) => void): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const e = err instanceof HttpError ? err : fromForeign(err);
+    if (e.status >= 500) log(err, req);
+    if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.ceil(e.retryAfter)));
+    if (res.headersSent) return;
+    res.status(e.status).json({ errors: { type: e.type, message: e.message, ...(e.details.length ? { details: e.details } : {}) } });
+  };
+}
+
+export const notFound: RequestHandler = () => {
+  throw new HttpError(404, 'not_found', 'no such route');
+};

@@ -1,0 +1,175 @@
+/**
+ * Intake: acknowledged fast, applied asynchronously (CONTRACT §5).
+ *
+ * `identify` makes a batch durable in the log and queues it; an applier drains the queue into
+ * the store in the background. `feedback` is logged and then applied at once, because the
+ * person giving it must become visible now. Every write to the store goes through one serial
+ * section, so a read-merge-write never interleaves with another. Checkpoints write the store
+ * and trim the log; after a crash, `open` re-applies whatever the last checkpoint missed,
+ * which is safe because every operation is idempotent.
+ */
+import { applyIdentity, type IdentifyItem } from '../core/identify.ts';
+import { recordFeedback, type FeedbackItem } from '../core/feedback.ts';
+import type { Feedback } from '../core/records.ts';
+import type { CheckpointStore } from '../store/types.ts';
+import type { IntakeLog, LogEntry } from './log.ts';
+import { Serial } from './serial.ts';
+
+export interface IntakeOptions {
+  store: CheckpointStore;
+  log: IntakeLog;
+  clock?: () => number;
+  /** Identities waiting to be applied before new batches are refused with 503. */
+  maxQueueDepth?: number;
+  /** Checkpoint after this many applied entries, or every `checkpointMs`. */
+  checkpointEvery?: number;
+  checkpointMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+type IdentifyEntry = LogEntry & { op: 'identify'; site: string; items: IdentifyItem[] };
+type FeedbackEntry = LogEntry & { op: 'feedback'; site: string; item: FeedbackItem };
+type Entry = IdentifyEntry | FeedbackEntry;
+
+export class QueueFullError extends Error {}
+
+export class Intake {
+  readonly serial = new Serial();
+  private readonly queue: Entry[] = [];
+  private queuedIdentities = 0;
+  private appliedThrough: number;
+  private sinceCheckpoint = 0;
+  private running: Promise<void> | null = null;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private checkpointing: Promise<void> | null = null;
+  private closed = false;
+  private readonly clock: () => number;
+
+  constructor(private readonly o: IntakeOptions) {
+    this.clock = o.clock ?? Date.now;
+    this.appliedThrough = o.store.appliedSeq();
+  }
+
+  /** Re-applies what the log holds beyond the store's last checkpoint, then starts the timer. */
+  async open(): Promise<void> {
+    for (const entry of this.o.log.replay() as Entry[]) {
+      if (entry.seq <= this.appliedThrough) continue;
+      await this.apply(entry);
+    }
+    if (this.o.checkpointMs) {
+      this.timer = setInterval(() => void this.checkpoint().catch(this.o.onError), this.o.checkpointMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Identities acknowledged but not applied yet. */
+  depth(): number {
+    return this.queuedIdentities;
+  }
+
+  /** Logs a batch durably and queues it; resolves once it is safe to answer 202. */
+  async identify(site: string, items: IdentifyItem[]): Promise<void> {
+    if (this.closed) throw new QueueFullError('shutting down');
+    if (this.queuedIdentities + items.length > (this.o.maxQueueDepth ?? Infinity)) throw new QueueFullError('apply queue is full');
+    this.queuedIdentities += items.length;
+    let entry: IdentifyEntry;
+    try {
+      entry = await this.o.log.append({ op: 'identify' as const, site, items });
+    } catch (err) {
+      this.queuedIdentities -= items.length;
+      throw err;
+    }
+    this.queue.push(entry);
+    this.startDraining();
+  }
+
+  /** Logs feedback durably and applies it at once (promotion never waits for the queue). */
+  async feedback(site: string, item: FeedbackItem): Promise<Feedback> {
+    if (this.closed) throw new QueueFullError('shutting down');
+    const existing = await this.o.store.getFeedbackByMessage(site, item.message_id);
+    if (existing) return existing;
+    const entry = await this.o.log.append({ op: 'feedback' as const, site, item });
+    const feedback = await this.serial.run(() => recordFeedback(this.o.store, site, item));
+    // The applier meets the entry again in log order; recording it twice is a no-op.
+    this.queue.push(entry);
+    this.startDraining();
+    return feedback;
+  }
+
+  /** Runs a write that is not an intake entry (imports, deletions) in the serial section. */
+  write<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial.run(fn);
+  }
+
+  private async apply(entry: Entry): Promise<void> {
+    const now = this.clock();
+    await this.serial.run(async () => {
+      if (entry.op === 'identify') {
+        for (const item of entry.items) await applyIdentity(this.o.store, entry.site, item, now);
+      } else if (entry.op === 'feedback') {
+        await recordFeedback(this.o.store, entry.site, entry.item);
+      }
+    });
+    this.appliedThrough = entry.seq;
+    this.sinceCheckpoint++;
+  }
+
+  private startDraining() {
+    if (this.draining) return;
+    this.draining = true;
+    this.running = this.drainLoop();
+  }
+
+  private async drainLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const entry = this.queue.shift()!;
+        try {
+          await this.apply(entry);
+        } catch (err) {
+          this.o.onError?.(err);
+        } finally {
+          if (entry.op === 'identify') this.queuedIdentities -= entry.items.length;
+        }
+        if (this.o.checkpointEvery && this.sinceCheckpoint >= this.o.checkpointEvery) await this.checkpoint();
+        // Yield to the event loop so acknowledgements keep flowing while a backlog applies.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      this.draining = false;
+      this.running = null;
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** Resolves when everything acknowledged so far has been applied. */
+  async drained(): Promise<void> {
+    while (this.draining) await new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
+  /** Writes the store as of the applied position and trims the log behind it. */
+  checkpoint(): Promise<void> {
+    this.checkpointing ??= this.doCheckpoint().finally(() => { this.checkpointing = null; });
+    return this.checkpointing;
+  }
+
+  private async doCheckpoint(): Promise<void> {
+    await this.o.log.rotate();
+    const seq = this.appliedThrough;
+    const write = await this.serial.run(async () => this.o.store.prepareCheckpoint(seq));
+    this.sinceCheckpoint = 0;
+    await write();
+    this.o.log.dropThrough(seq);
+  }
+
+  /** Stops accepting, applies what is queued, checkpoints and closes the log. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.drained();
+    await this.checkpoint();
+    await this.o.log.close();
+  }
+}

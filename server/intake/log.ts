@@ -1,0 +1,181 @@
+/**
+ * The intake log: an append-only file of JSON lines with group commit. A 202 is sent only
+ * after the entry is written and fdatasync'd; every request that arrives while one sync runs
+ * shares the next one, so the cost of durability is paid per sync, not per request
+ * (FIELD-NOTES: ~53k small writes/s at p50 0.8 ms on this machine).
+ *
+ * The log is split into segments named by their first sequence number. A checkpoint of the
+ * store rotates to a new segment and then deletes the segments it fully covers, so the log
+ * holds only what the store has not yet absorbed.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface LogEntry { seq: number; op: string; [k: string]: unknown }
+
+/** What the intake needs of a log; the memory variant serves tests without a disk. */
+export interface IntakeLog {
+  /** Entries still in the log, oldest first (read once, at start). */
+  replay(): LogEntry[];
+  /** Makes the entry durable and returns it with its sequence number. */
+  append<T extends Omit<LogEntry, 'seq'>>(entry: T): Promise<T & { seq: number }>;
+  /** Starts a new segment; returns the last sequence number of the closed ones. */
+  rotate(): Promise<number>;
+  /** Deletes segments whose entries are all at or below `seq`. */
+  dropThrough(seq: number): void;
+  close(): Promise<void>;
+}
+
+/** A queued line, or (line null) a request to rotate to a new segment at that point. */
+interface Waiter { line: string | null; seq: number; resolve: () => void; reject: (e: unknown) => void }
+interface Segment { first: number; last: number; path: string }
+
+const SEGMENT = /^intake-(\d{12})\.log$/;
+
+export class FileLog implements IntakeLog {
+  private seq = 0;
+  private segments: Segment[] = [];
+  private fh: FileHandle | null = null;
+  private queue: Waiter[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  /** Set synchronously, because flush() may finish without ever yielding. */
+  private flushing = false;
+  private entries: LogEntry[] = [];
+
+  private constructor(private readonly dir: string) {}
+
+  /** Opens the log directory, reads what it holds, and starts a fresh segment after it. */
+  static async open(dir: string, minSeq = 0): Promise<FileLog> {
+    mkdirSync(dir, { recursive: true });
+    const log = new FileLog(dir);
+    log.seq = minSeq;
+    log.readExisting();
+    await log.startSegment();
+    return log;
+  }
+
+  private readExisting() {
+    const names = readdirSync(this.dir).filter((n) => SEGMENT.test(n)).sort();
+    for (const name of names) {
+      const path = join(this.dir, name);
+      const lines = readFileSync(path, 'utf8').split('\n');
+      let last = Number(SEGMENT.exec(name)![1]) - 1;
+      lines.forEach((line, i) => {
+        if (line === '') return;
+        let entry: LogEntry;
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          // Only the final line can be torn (killed mid-write, so never acknowledged).
+          if (lines.slice(i + 1).some((l) => l !== '')) throw new Error(`intake log ${path} is corrupt at line ${i + 1}`);
+          return;
+        }
+        this.entries.push(entry);
+        last = Math.max(last, entry.seq);
+      });
+      this.segments.push({ first: Number(SEGMENT.exec(name)![1]), last, path });
+      this.seq = Math.max(this.seq, last);
+    }
+  }
+
+  replay(): LogEntry[] {
+    const out = this.entries;
+    this.entries = [];
+    return out;
+  }
+
+  private async startSegment() {
+    // Every entry queued before the rotation has a sequence number at or below the last one
+    // handed out, so the new segment's name is only a lower bound for its entries.
+    const first = this.segments.length ? this.segments[this.segments.length - 1].last + 1 : this.seq + 1;
+    const path = join(this.dir, `intake-${String(first).padStart(12, '0')}.log`);
+    this.fh = await open(path, 'a');
+    syncDir(this.dir);
+    this.segments.push({ first, last: first - 1, path });
+  }
+
+  append<T extends Omit<LogEntry, 'seq'>>(entry: T): Promise<T & { seq: number }> {
+    const withSeq = { ...entry, seq: ++this.seq };
+    return this.enqueue(JSON.stringify(withSeq) + '\n', withSeq.seq).then(() => withSeq);
+  }
+
+  private enqueue(line: string | null, seq: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ line, seq, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        this.writing = this.flush();
+      }
+    });
+  }
+
+  /**
+   * Writes and syncs everything queued, again and again until the queue is empty. Rotation
+   * requests are queued like lines, so a segment switch happens exactly between two writes.
+   */
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const marker = this.queue.findIndex((w) => w.line === null);
+      const batch = this.queue.splice(0, marker === -1 ? this.queue.length : marker);
+      try {
+        if (batch.length > 0) {
+          await this.fh!.write(batch.map((w) => w.line).join(''));
+          await this.fh!.datasync();
+          this.segments[this.segments.length - 1].last = batch[batch.length - 1].seq;
+          for (const w of batch) w.resolve();
+        }
+        if (marker !== -1) {
+          const rotation = this.queue.shift()!;
+          const current = this.segments[this.segments.length - 1];
+          if (current.last >= current.first) {
+            await this.fh!.close();
+            await this.startSegment();
+          }
+          rotation.resolve();
+        }
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
+
+  async rotate(): Promise<number> {
+    const closedThrough = this.seq;
+    await this.enqueue(null, closedThrough);
+    return closedThrough;
+  }
+
+  dropThrough(seq: number): void {
+    const active = this.segments[this.segments.length - 1];
+    this.segments = this.segments.filter((s) => {
+      if (s === active || s.last > seq) return true;
+      unlinkSync(s.path);
+      return false;
+    });
+    syncDir(this.dir);
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+    await this.fh?.close();
+    this.fh = null;
+  }
+}
+
+/** A log that keeps nothing: for tests and for stores that are not durable anyway. */
+export class MemoryLog implements IntakeLog {
+  private seq = 0;
+  replay(): LogEntry[] { return []; }
+  async append<T extends Omit<LogEntry, 'seq'>>(entry: T) { return { ...entry, seq: ++this.seq }; }
+  async rotate() { return this.seq; }
+  dropThrough() {}
+  async close() {}
+}
+
+/** fsyncs a directory so that a created, renamed or deleted file survives a crash. */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try { fsyncSync(fd); } finally { closeSync(fd); }
+}

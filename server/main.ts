@@ -1,0 +1,63 @@
+/**
+ * The collector process: the only place that reads the environment, listens and handles
+ * signals. Everything else is built by openCollector/createApp.
+ */
+import pino from 'pino';
+import { loadConfig } from './config.ts';
+import { openCollector } from './collector.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`parley: ${message}\n`);
+  process.exit(1);
+}
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (e) {
+  fail((e as Error).message);
+}
+
+const logger = pino({ level: config.PARLEY_LOG_LEVEL });
+let collector: Awaited<ReturnType<typeof openCollector>>;
+try {
+  collector = await openCollector({
+    dataDir: config.dataDir, logger,
+    maxQueueDepth: config.PARLEY_MAX_QUEUE,
+    checkpointMs: config.PARLEY_CHECKPOINT_MS,
+    demoAdminKey: config.PARLEY_DEMO_ADMIN_KEY,
+  });
+} catch (e) {
+  fail((e as Error).message);
+}
+
+const server = collector.app.listen(config.PORT, config.HOST);
+server.requestTimeout = 30_000;
+server.headersTimeout = 10_000;
+server.on('error', (e) => fail(`cannot listen on ${config.HOST}:${config.PORT}: ${e.message}`));
+server.on('listening', async () => {
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+  const adminKey = await collector.ensureDemoSite([`http://localhost:${port}`, `http://127.0.0.1:${port}`]);
+  const base = `http://localhost:${port}`;
+  process.stdout.write(
+    `Parley collector listening on ${base}\n` +
+    `  demo page:      ${base}/demo/\n` +
+    `  admin console:  ${base}/admin/\n` +
+    `  demo admin key: ${adminKey ?? '(set PARLEY_DEMO_ADMIN_KEY; the generated one was not kept)'}\n` +
+    `  data directory: ${config.dataDir}\n`,
+  );
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  // Give in-flight requests and the final checkpoint 10 s, then leave regardless.
+  setTimeout(() => { logger.error('shutdown timed out'); process.exit(1); }, 10_000).unref();
+  await collector.close(server);
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

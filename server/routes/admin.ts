@@ -1,0 +1,146 @@
+/**
+ * Admin routes (CONTRACT §4): `Authorization: Bearer <admin key>`, the key selects the site.
+ * No CORS headers: these are called from integrators' backends and the same-origin console.
+ */
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { identitySchema } from '../../shared/identity.ts';
+import { ADMIN_BODY_MAX_BYTES, PER_PAGE_DEFAULT, PER_PAGE_MAX } from '../../shared/limits.ts';
+import { bulkIdentifyBody, issueDetails, messageId } from '../../shared/wire.ts';
+import type { IdentifyItem } from '../core/identify.ts';
+import { ideaStats } from '../core/ideas.ts';
+import { RANK } from '../core/merge.ts';
+import type { Site } from '../core/records.ts';
+import { jsonBody } from '../http/body.ts';
+import { HttpError, invalid, type Detail } from '../http/errors.ts';
+import { presentAccount, presentExternalUser, presentFeedback, presentIdea, presentUser } from '../http/present.ts';
+import { hashKey } from '../sites.ts';
+import type { PageQuery } from '../store/types.ts';
+import type { Deps } from '../app.ts';
+
+const body = jsonBody({ maxBytes: ADMIN_BODY_MAX_BYTES, types: ['application/json'] });
+
+const pageQuery = z.object({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  per_page: z.coerce.number().int().min(1).max(PER_PAGE_MAX).default(PER_PAGE_DEFAULT),
+});
+
+function paging(query: unknown): PageQuery {
+  const q = pageQuery.safeParse(query);
+  if (!q.success) throw invalid('invalid paging parameters', issueDetails(q.error.issues));
+  return { page: q.data.page, perPage: q.data.per_page };
+}
+
+function pagination(q: PageQuery, total: number) {
+  return { page: q.page, per_page: q.perPage, total_pages: Math.ceil(total / q.perPage), total_records: total };
+}
+
+/** Monotonic admin time: batches in arrival order never share a version time. */
+function monotonic(clock: () => number) {
+  let last = 0;
+  return () => (last = Math.max(clock(), last + 1));
+}
+
+export function adminRoutes(deps: Deps): Router {
+  const { store, intake, clock } = deps;
+  const r = Router();
+  const adminNow = monotonic(clock);
+
+  const auth: RequestHandler = async (req, res, next) => {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new HttpError(401, 'unauthorized', 'send the admin key as "Authorization: Bearer <key>"');
+    const site = await store.getSiteByAdminKeyHash(hashKey(m[1]));
+    if (!site) throw new HttpError(401, 'unauthorized', 'unknown admin key');
+    res.locals.site = site;
+    next();
+  };
+  r.use(auth);
+  const siteOf = (res: { locals: Record<string, unknown> }) => (res.locals.site as Site).key;
+
+  r.post('/bulk_identify', body, async (req, res) => {
+    const envelope = bulkIdentifyBody.safeParse(req.body);
+    if (!envelope.success) throw invalid('invalid bulk_identify body', issueDetails(envelope.error.issues));
+    const at = adminNow();
+    const items: IdentifyItem[] = [];
+    const rejected: { index: number; errors: Detail[] }[] = [];
+    envelope.data.identities.forEach((raw, index) => {
+      const identity = identitySchema.safeParse(raw);
+      const mid = messageId.optional().safeParse((raw as { message_id?: unknown })?.message_id);
+      if (!identity.success || !mid.success) {
+        rejected.push({ index, errors: issueDetails([...(identity.error?.issues ?? []), ...(mid.error?.issues ?? []).map((i) => ({ ...i, path: ['message_id'] }))]) });
+        return;
+      }
+      const { identity_token: _t, user_hash: _h, ...clean } = identity.data;
+      // Arrival order decides between admin updates; within a batch, the later item wins.
+      const tb = String(index).padStart(4, '0');
+      items.push({ message_id: mid.data ?? `adm:${at}:${tb}`, version: [RANK.admin, at, tb], identity: clean });
+    });
+    if (items.length === 0) throw invalid('no valid identity in the batch', rejected.flatMap((r) => r.errors.map((e) => ({ index: r.index, ...e }))));
+    await intake.identify(siteOf(res), items);
+    res.status(202).json({ status: 'queued', accepted: items.length, rejected });
+  });
+
+  r.get('/users', async (req, res) => {
+    const site = siteOf(res);
+    const q = paging(req.query);
+    const includes = new Set(String(req.query.includes ?? '').split(',').filter(Boolean));
+    const page = await store.listUsers(site, q);
+    const externalUsers = [];
+    const accounts = new Map<string, ReturnType<typeof presentAccount>>();
+    const users = [];
+    for (const u of page.items) {
+      const eus = await store.externalUsersOf(site, u.id);
+      users.push(presentUser(u, eus.map((e) => e.external_id)));
+      for (const eu of eus) {
+        const key = eu.profile.f.account;
+        const account = typeof key === 'string' ? await store.getAccount(site, key) : undefined;
+        externalUsers.push(presentExternalUser(eu, account));
+        if (account) accounts.set(account.key, presentAccount(account));
+      }
+    }
+    res.json({
+      users,
+      ...(includes.has('external_users') ? { external_users: externalUsers } : {}),
+      ...(includes.has('external_accounts') ? { external_accounts: [...accounts.values()] } : {}),
+      pagination: pagination(q, page.total),
+    });
+  });
+
+  r.get('/external_accounts', async (req, res) => {
+    const site = siteOf(res);
+    const q = paging(req.query);
+    const page = await store.listAccounts(site, q);
+    const rows = await Promise.all(page.items.map(async (a) => presentAccount(a, await store.accountCounts(site, a.key))));
+    res.json({ external_accounts: rows, pagination: pagination(q, page.total) });
+  });
+
+  r.get('/feedback', async (req, res) => {
+    const site = siteOf(res);
+    const q = paging(req.query);
+    const page = await store.listFeedback(site, q);
+    const rows = await Promise.all(page.items.map(async (f) => presentFeedback(
+      f,
+      f.user_id ? await store.getUser(site, f.user_id) : undefined,
+      f.external_user_id ? await store.getExternalUser(site, f.external_user_id) : undefined,
+      f.account_key ? await store.getAccount(site, f.account_key) : undefined,
+    )));
+    res.json({ feedback: rows, pagination: pagination(q, page.total) });
+  });
+
+  r.get('/ideas', async (req, res) => {
+    const site = siteOf(res);
+    const q = paging(req.query);
+    const ideas = await store.listIdeas(site);
+    const rows = await Promise.all(ideas.map(async (i) => presentIdea(i, await ideaStats(store, site, i))));
+    rows.sort((a, b) => b.supporters_count - a.supporters_count || b.mrr_cents - a.mrr_cents);
+    const start = (q.page - 1) * q.perPage;
+    res.json({ ideas: rows.slice(start, start + q.perPage), pagination: pagination(q, rows.length) });
+  });
+
+  r.get('/stats', async (_req, res) => {
+    res.json({ ...(await store.counts(siteOf(res))), queue: { depth: intake.depth() } });
+  });
+
+  return r;
+}

@@ -1,0 +1,107 @@
+/**
+ * Public routes the widget calls (CONTRACT §4): the site key is in the path, bodies are
+ * text/plain or JSON, CORS only for the site's origins.
+ */
+import { randomBytes } from 'node:crypto';
+import { Router, type Request, type RequestHandler } from 'express';
+import { identitySchema } from '../../shared/identity.ts';
+import { PUBLIC_BODY_MAX_BYTES } from '../../shared/limits.ts';
+import { feedbackBody, issueDetails, widgetIdentifyBody, widgetItemMeta } from '../../shared/wire.ts';
+import type { IdentifyItem } from '../core/identify.ts';
+import { ideaStats, matchesQuery } from '../core/ideas.ts';
+import { RANK, type Version } from '../core/merge.ts';
+import type { Site } from '../core/records.ts';
+import { jsonBody } from '../http/body.ts';
+import { applyCors } from '../http/cors.ts';
+import { HttpError, invalid, type Detail } from '../http/errors.ts';
+import { presentPublicFeedback } from '../http/present.ts';
+import type { Deps } from '../app.ts';
+
+const body = jsonBody({ maxBytes: PUBLIC_BODY_MAX_BYTES, types: ['application/json', 'text/plain'] });
+
+/**
+ * The server-side time of an event the browser observed: the browser's clock may be off by
+ * anything, so shift its timestamp by the difference between its send time and our receive
+ * time, and never accept a time in the future.
+ */
+export function correctedTime(observedAt: number, sentAt: number, receivedAt: number): number {
+  return Math.max(0, Math.min(receivedAt, observedAt + (receivedAt - sentAt)));
+}
+
+export function widgetRoutes(deps: Deps): Router {
+  const { store, intake, clock } = deps;
+  const r = Router({ mergeParams: true });
+
+  /** Loads the site named in the path and answers CORS for it; unknown site → 404. */
+  const site: RequestHandler = async (req, res, next) => {
+    const s = await store.getSite(String(req.params.site));
+    if (!s) throw new HttpError(404, 'not_found', 'no such site');
+    applyCors(s, req, res);
+    res.locals.site = s;
+    next();
+  };
+  const siteOf = (res: { locals: Record<string, unknown> }) => res.locals.site as Site;
+
+  r.options('/:site/{*rest}', site, (_req, res) => { res.status(204).end(); });
+
+  r.post('/:site/identify', site, body, async (req: Request, res) => {
+    const receivedAt = clock();
+    const envelope = widgetIdentifyBody.safeParse(req.body);
+    if (!envelope.success) throw invalid('invalid identify batch', issueDetails(envelope.error.issues));
+    const { sent_at, identities } = envelope.data;
+    const items: IdentifyItem[] = [];
+    const rejected: { index: number; errors: Detail[] }[] = [];
+    identities.forEach((raw, index) => {
+      const meta = widgetItemMeta.safeParse(raw);
+      const identity = identitySchema.safeParse(raw);
+      if (!meta.success || !identity.success) {
+        const issues = [...(meta.error?.issues ?? []), ...(identity.error?.issues ?? [])];
+        rejected.push({ index, errors: issueDetails(issues) });
+        return;
+      }
+      const { identity_token: _t, user_hash: _h, ...clean } = identity.data;
+      const version: Version = [RANK.unproven, correctedTime(meta.data.observed_at, sent_at, receivedAt), meta.data.message_id];
+      items.push({ message_id: meta.data.message_id, version, identity: clean });
+    });
+    if (items.length === 0) {
+      throw invalid('no valid identity in the batch', rejected.flatMap((r) => r.errors.map((e) => ({ index: r.index, ...e }))));
+    }
+    await intake.identify(siteOf(res).key, items);
+    res.status(202).json({ status: 'queued', accepted: items.length, rejected });
+  });
+
+  r.post('/:site/feedback', site, body, async (req, res) => {
+    const parsed = feedbackBody.safeParse(req.body);
+    if (!parsed.success) throw invalid('invalid feedback', issueDetails(parsed.error.issues));
+    const f = parsed.data;
+    const s = siteOf(res);
+    if (f.idea_id && !(await store.getIdea(s.key, f.idea_id)) && !(await store.getFeedbackByMessage(s.key, f.message_id))) {
+      throw invalid('no such idea', [{ field: 'idea_id', message: 'no idea with this id' }]);
+    }
+    const now = clock();
+    let identity;
+    if (f.identity) {
+      const { identity_token: _t, user_hash: _h, ...clean } = f.identity;
+      identity = clean;
+    }
+    const feedback = await intake.feedback(s.key, {
+      id: 'fb_' + randomBytes(9).toString('base64url'),
+      message_id: f.message_id, kind: f.kind, title: f.title, body: f.body, idea_id: f.idea_id,
+      score: f.score, page_url: f.page_url, created_at: now,
+      identity, email: identity ? undefined : f.email,
+      version: [RANK.unproven, now, f.message_id],
+    });
+    res.status(201).json({ feedback: presentPublicFeedback(feedback) });
+  });
+
+  r.get('/:site/ideas', site, async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
+    const s = siteOf(res);
+    const ideas = (await store.listIdeas(s.key)).filter((i) => matchesQuery(i, q));
+    const rows = await Promise.all(ideas.map(async (i) => ({ id: i.id, title: i.title, supporters_count: (await ideaStats(store, s.key, i)).supporters_count })));
+    rows.sort((a, b) => b.supporters_count - a.supporters_count);
+    res.json({ ideas: rows.slice(0, 10) });
+  });
+
+  return r;
+}

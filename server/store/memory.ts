@@ -1,0 +1,172 @@
+/**
+ * The in-memory store: Maps and a few indexes. Tests use it directly; the lowdb store is this
+ * plus checkpoints to files. Every method completes without yielding, so each call — and
+ * `promote` as a whole — is atomic with respect to the others.
+ */
+import type { Account, ExternalUser, Feedback, Idea, Pending, Site, User } from '../core/records.ts';
+import type { CheckpointStore, Page, PageQuery, Promotion, SiteCounts } from './types.ts';
+
+/** Collections, as the lowdb store partitions them into files. */
+export type Collection = 'sites' | 'users' | 'external_users' | 'accounts' | 'feedback' | 'pending';
+
+const k = (site: string, id: string) => `${site}\u0000${id}`;
+
+function page<T>(all: Iterable<T>, total: number, q: PageQuery): Page<T> {
+  const start = (q.page - 1) * q.perPage;
+  const items: T[] = [];
+  let i = 0;
+  for (const item of all) {
+    if (i++ < start) continue;
+    items.push(item);
+    if (items.length === q.perPage) break;
+  }
+  return { items, total };
+}
+
+function* ofSite<T extends { site: string }>(map: Map<string, T>, site: string) {
+  for (const v of map.values()) if (v.site === site) yield v;
+}
+
+function countOf(map: Map<string, { site: string }>, site: string): number {
+  let n = 0;
+  for (const v of map.values()) if (v.site === site) n++;
+  return n;
+}
+
+export class MemoryStore implements CheckpointStore {
+  protected seq = 0;
+  protected sites = new Map<string, Site>();
+  protected users = new Map<string, User>();
+  protected usersByEmail = new Map<string, string>();
+  protected externalUsers = new Map<string, ExternalUser>();
+  protected externalByUser = new Map<string, Set<string>>();
+  protected accounts = new Map<string, Account>();
+  protected pending = new Map<string, Pending>();
+  protected messages = new Map<string, number>();
+  protected feedback = new Map<string, Feedback>();
+  protected ideas = new Map<string, Idea>();
+
+  appliedSeq() { return this.seq; }
+  /** Nothing to write: memory is the whole store. */
+  prepareCheckpoint(seq: number) {
+    this.seq = seq;
+    return async () => {};
+  }
+
+  /** Called on every write; the lowdb store uses it to know which files to checkpoint. */
+  protected touched(_collection: Collection, _key: string): void {}
+
+  async listSites() { return [...this.sites.values()]; }
+  async getSite(key: string) { return this.sites.get(key); }
+  async getSiteByAdminKeyHash(hash: string) {
+    for (const s of this.sites.values()) if (s.admin_key_hash === hash) return s;
+    return undefined;
+  }
+  async putSite(site: Site) { this.sites.set(site.key, site); this.touched('sites', site.key); }
+
+  async getUser(site: string, id: string) { return this.users.get(k(site, id)); }
+  async getUserByEmail(site: string, email: string) {
+    const id = this.usersByEmail.get(k(site, email));
+    return id === undefined ? undefined : this.users.get(k(site, id));
+  }
+  async putUser(user: User) { this.putUserSync(user); }
+  protected putUserSync(user: User) {
+    const key = k(user.site, user.id);
+    const old = this.users.get(key);
+    if (old && old.email !== user.email) this.usersByEmail.delete(k(user.site, old.email));
+    this.users.set(key, user);
+    this.usersByEmail.set(k(user.site, user.email), user.id);
+    this.touched('users', key);
+  }
+  async listUsers(site: string, q: PageQuery) {
+    return page(ofSite(this.users, site), countOf(this.users, site), q);
+  }
+
+  async getExternalUser(site: string, externalId: string) { return this.externalUsers.get(k(site, externalId)); }
+  async putExternalUser(eu: ExternalUser) { this.putExternalUserSync(eu); }
+  protected putExternalUserSync(eu: ExternalUser) {
+    const key = k(eu.site, eu.external_id);
+    this.externalUsers.set(key, eu);
+    const userKey = k(eu.site, eu.user_id);
+    let set = this.externalByUser.get(userKey);
+    if (!set) this.externalByUser.set(userKey, (set = new Set()));
+    set.add(eu.external_id);
+    this.touched('external_users', key);
+  }
+  async externalUsersOf(site: string, userId: string) {
+    const ids = this.externalByUser.get(k(site, userId)) ?? [];
+    return [...ids].map((id) => this.externalUsers.get(k(site, id))!).filter(Boolean);
+  }
+
+  async getAccount(site: string, key: string) { return this.accounts.get(k(site, key)); }
+  async putAccount(account: Account) { this.putAccountSync(account); }
+  protected putAccountSync(account: Account) {
+    this.accounts.set(k(account.site, account.key), account);
+    this.touched('accounts', account.key);
+  }
+  async listAccounts(site: string, q: PageQuery) {
+    return page(ofSite(this.accounts, site), countOf(this.accounts, site), q);
+  }
+  async accountCounts(site: string, key: string) {
+    let users_count = 0;
+    let feedback_count = 0;
+    for (const eu of ofSite(this.externalUsers, site)) if (eu.profile.f.account === key) users_count++;
+    for (const f of ofSite(this.feedback, site)) if (f.account_key === key) feedback_count++;
+    return { users_count, feedback_count };
+  }
+
+  async getPending(site: string, externalId: string) { return this.pending.get(k(site, externalId)); }
+  async putPending(p: Pending) {
+    const key = k(p.site, p.external_id);
+    this.pending.set(key, p);
+    this.touched('pending', key);
+  }
+  async deletePending(site: string, externalId: string) { this.deletePendingSync(site, externalId); }
+  protected deletePendingSync(site: string, externalId: string) {
+    const key = k(site, externalId);
+    if (this.pending.delete(key)) this.touched('pending', key);
+  }
+
+  async hasMessage(site: string, messageId: string) { return this.messages.has(k(site, messageId)); }
+  async addMessage(site: string, messageId: string, at: number) {
+    const key = k(site, messageId);
+    this.messages.set(key, at);
+    this.touched('pending', key);
+  }
+
+  async getFeedbackByMessage(site: string, messageId: string) { return this.feedback.get(k(site, messageId)); }
+  async putFeedback(f: Feedback, idea: Idea | null) { this.putFeedbackSync(f, idea); }
+  protected putFeedbackSync(f: Feedback, idea: Idea | null) {
+    if (idea) this.ideas.set(k(idea.site, idea.id), idea);
+    this.feedback.set(k(f.site, f.message_id), f);
+    this.touched('feedback', f.id);
+  }
+  async listFeedback(site: string, q: PageQuery) {
+    const all = [...ofSite(this.feedback, site)].reverse();
+    return page(all, all.length, q);
+  }
+  async feedbackForIdea(site: string, ideaId: string) {
+    return [...ofSite(this.feedback, site)].filter((f) => f.idea_id === ideaId);
+  }
+
+  async getIdea(site: string, id: string) { return this.ideas.get(k(site, id)); }
+  async listIdeas(site: string) { return [...ofSite(this.ideas, site)]; }
+
+  async promote(p: Promotion) {
+    this.putUserSync(p.user);
+    this.putExternalUserSync(p.externalUser);
+    if (p.account) this.putAccountSync(p.account);
+    if (p.pendingId !== null) this.deletePendingSync(p.site, p.pendingId);
+    this.putFeedbackSync(p.feedback, p.idea);
+  }
+
+  async counts(site: string): Promise<SiteCounts> {
+    return {
+      users: countOf(this.users, site),
+      pending_identities: countOf(this.pending, site),
+      external_users: countOf(this.externalUsers, site),
+      external_accounts: countOf(this.accounts, site),
+      feedback: countOf(this.feedback, site),
+    };
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The storage interface. Methods are asynchronous and sized the way a SQL database wants them
+ * (one row, one upsert, one atomic promotion, one page), so that a second engine is one more
+ * implementation of this file and nothing above it moves. The semantics (what to merge, when a
+ * record becomes visible) live in server/core, not here.
+ */
+import type { Account, ExternalUser, Feedback, Idea, Pending, Site, User } from '../core/records.ts';
+
+export interface PageQuery { page: number; perPage: number }
+export interface Page<T> { items: T[]; total: number }
+
+export interface SiteCounts {
+  users: number;
+  pending_identities: number;
+  external_users: number;
+  external_accounts: number;
+  feedback: number;
+}
+
+/** Everything a promotion writes, applied all-or-nothing (CONTRACT §5). */
+export interface Promotion {
+  site: string;
+  user: User;
+  externalUser: ExternalUser;
+  account: Account | null;
+  /** The pending identity the promotion consumes, if there was one. */
+  pendingId: string | null;
+  feedback: Feedback;
+  idea: Idea | null;
+}
+
+export interface Store {
+  listSites(): Promise<Site[]>;
+  getSite(key: string): Promise<Site | undefined>;
+  getSiteByAdminKeyHash(hash: string): Promise<Site | undefined>;
+  putSite(site: Site): Promise<void>;
+
+  getUser(site: string, id: string): Promise<User | undefined>;
+  getUserByEmail(site: string, email: string): Promise<User | undefined>;
+  putUser(user: User): Promise<void>;
+  listUsers(site: string, q: PageQuery): Promise<Page<User>>;
+
+  getExternalUser(site: string, externalId: string): Promise<ExternalUser | undefined>;
+  putExternalUser(eu: ExternalUser): Promise<void>;
+  externalUsersOf(site: string, userId: string): Promise<ExternalUser[]>;
+
+  getAccount(site: string, key: string): Promise<Account | undefined>;
+  putAccount(account: Account): Promise<void>;
+  listAccounts(site: string, q: PageQuery): Promise<Page<Account>>;
+  /** Users and feedback linked to an account. */
+  accountCounts(site: string, key: string): Promise<{ users_count: number; feedback_count: number }>;
+
+  getPending(site: string, externalId: string): Promise<Pending | undefined>;
+  putPending(pending: Pending): Promise<void>;
+  deletePending(site: string, externalId: string): Promise<void>;
+
+  /** Message ids already applied (CONTRACT §5: a duplicate is applied once). */
+  hasMessage(site: string, messageId: string): Promise<boolean>;
+  addMessage(site: string, messageId: string, at: number): Promise<void>;
+
+  getFeedbackByMessage(site: string, messageId: string): Promise<Feedback | undefined>;
+  /** Feedback without a promotion (an anonymous or already-visible author). */
+  putFeedback(feedback: Feedback, idea: Idea | null): Promise<void>;
+  /** Newest first. */
+  listFeedback(site: string, q: PageQuery): Promise<Page<Feedback>>;
+  feedbackForIdea(site: string, ideaId: string): Promise<Feedback[]>;
+
+  getIdea(site: string, id: string): Promise<Idea | undefined>;
+  listIdeas(site: string): Promise<Idea[]>;
+
+  /** Writes the user, external user, account and feedback and drops the pending identity, atomically. */
+  promote(p: Promotion): Promise<void>;
+
+  counts(site: string): Promise<SiteCounts>;
+}
+
+/** A store whose state can be checkpointed: the memory store (a no-op) or the lowdb store. */
+export interface CheckpointStore extends Store {
+  /** The sequence number through which the last checkpoint had applied the log. */
+  appliedSeq(): number;
+  /**
+   * Captures the state now (synchronously) as of `seq` and returns the function that writes it.
+   * Capture and write are split so the capture can run inside the serial section and the slow
+   * write outside it.
+   */
+  prepareCheckpoint(seq: number): () => Promise<void>;
+}

@@ -1,0 +1,42 @@
+/**
+ * A real collector for tests: the production wiring (openCollector: lock, lowdb store, intake
+ * log) on a temporary data directory, listening on an ephemeral loopback port.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCollector } from '../../server/collector.ts';
+
+export interface TestCollector {
+  url: string;
+  siteKey: string;
+  adminKey: string;
+  dataDir: string;
+  collector: Awaited<ReturnType<typeof openCollector>>;
+  /** GET an admin route as JSON. */
+  admin(path: string): Promise<any>;
+  stop(): Promise<void>;
+}
+
+export async function startCollector(opts: { origins?: string[]; dataDir?: string; keepData?: boolean } = {}): Promise<TestCollector> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const adminKey = 'test-admin-key-0123456789';
+  const collector = await openCollector({ dataDir, demoAdminKey: adminKey, checkpointMs: 1000 });
+  const server = collector.app.listen(0, '127.0.0.1');
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await collector.ensureDemoSite([url, url.replace('127.0.0.1', 'localhost'), ...(opts.origins ?? [])]);
+  return {
+    url, siteKey: 'demo', adminKey, dataDir, collector,
+    async admin(path: string) {
+      const res = await fetch(url + '/api/v2/admin' + path, { headers: { authorization: `Bearer ${adminKey}` } });
+      return res.json();
+    },
+    async stop() {
+      server.closeAllConnections();
+      await collector.close(server);
+      if (!opts.dataDir && !opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
