@@ -13,8 +13,7 @@ import { syncDir } from '../intake/log.ts';
 export class CorruptStoreError extends Error {}
 
 export class DurableJSONFile<T> implements Adapter<T> {
-  /** `serialized` lets a caller hand in JSON it already produced (checkpoints stringify early). */
-  constructor(private readonly path: string, private serialized?: string) {}
+  constructor(private readonly path: string) {}
 
   async read(): Promise<T | null> {
     if (!existsSync(this.path)) return null;
@@ -27,8 +26,11 @@ export class DurableJSONFile<T> implements Adapter<T> {
   }
 
   async write(data: T): Promise<void> {
-    const text = this.serialized ?? JSON.stringify(data);
-    this.serialized = undefined;
+    await this.writeText(JSON.stringify(data));
+  }
+
+  /** Writes JSON the caller already produced (checkpoints serialize early, write later). */
+  async writeText(text: string): Promise<void> {
     const tmp = `${dirname(this.path)}/.${basename(this.path)}.${process.pid}.tmp`;
     const fh = await open(tmp, 'w');
     try {

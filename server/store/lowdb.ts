@@ -137,7 +137,7 @@ export class LowdbStore extends MemoryStore {
     const next: Manifest = { version: 1, applied_seq: seq, generation: gen, files: { ...this.manifest.files } };
     for (const [name, json] of payloads) {
       const file = `${name}.${gen}.json`;
-      await new Low(new DurableJSONFile(join(this.dir, file), json), null).write();
+      await new DurableJSONFile(join(this.dir, file)).writeText(json);
       next.files[name] = file;
     }
     await new Low<Manifest>(new DurableJSONFile(join(this.dir, MANIFEST)), next).write();
