@@ -1,0 +1,77 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest';
+import { createOutbox, type Item } from '../../widget/outbox.ts';
+import { createStorage } from '../../widget/storage.ts';
+import { silent } from '../../widget/log.ts';
+import { fingerprint } from '../../widget/identity.ts';
+import { memoryStorage } from './fakes.ts';
+
+const item = (n: number, at = 0, kind: Item['kind'] = 'identify'): Item =>
+  ({ id: `m${n}`, kind, key: `u${n}`, at, data: { email: `u${n}@x.test` } });
+
+function setup(disk = memoryStorage(), now = { t: 0 }, limits = {}) {
+  const storage = createStorage(() => disk, silent);
+  return { disk, now, box: createOutbox({ storage, key: 'parley:v1:demo:outbox', clock: () => now.t, limits }) };
+}
+
+describe('outbox', () => {
+  it('survives a reload under a versioned key', () => {
+    const { disk, box } = setup();
+    box.add(item(1));
+    expect(JSON.parse(disk.getItem('parley:v1:demo:outbox')!).v).toBe(1);
+    expect(setup(disk).box.list().map((i) => i.id)).toEqual(['m1']);
+  });
+
+  it('keeps only the latest identity per user', () => {
+    const { box } = setup();
+    box.add(item(1));
+    box.add({ ...item(1), id: 'm1b' });
+    expect(box.list().map((i) => i.id)).toEqual(['m1b']);
+  });
+
+  it('never coalesces feedback', () => {
+    const { box } = setup();
+    box.add({ ...item(1, 0, 'feedback'), key: 'a' });
+    box.add({ ...item(2, 0, 'feedback'), key: 'b' });
+    expect(box.list()).toHaveLength(2);
+  });
+
+  it('drops the oldest items beyond the item cap and reports them', () => {
+    const { box } = setup(undefined, undefined, { maxItems: 3 });
+    const dropped = [1, 2, 3, 4, 5].flatMap((n) => box.add(item(n)));
+    expect(dropped.map((i) => i.id)).toEqual(['m1', 'm2']);
+    expect(box.list().map((i) => i.id)).toEqual(['m3', 'm4', 'm5']);
+  });
+
+  it('drops the oldest items beyond the size cap', () => {
+    const { box, disk } = setup(undefined, undefined, { maxBytes: 400 });
+    for (let n = 0; n < 10; n++) box.add(item(n));
+    expect(disk.getItem('parley:v1:demo:outbox')!.length).toBeLessThanOrEqual(400);
+    expect(box.list().at(-1)!.id).toBe('m9');
+  });
+
+  it('forgets items older than the TTL, also across a reload', () => {
+    const { box, disk, now } = setup(undefined, undefined, { ttlMs: 1000 });
+    box.add(item(1));
+    now.t = 1001;
+    expect(box.list()).toEqual([]);
+    expect(setup(disk, now, { ttlMs: 1000 }).box.list()).toEqual([]);
+  });
+
+  it('ignores a corrupt stored value', () => {
+    const disk = memoryStorage();
+    disk.setItem('parley:v1:demo:outbox', '{"v":1,"items":[{"id":1},null,"x"]}');
+    expect(setup(disk).box.list()).toEqual([]);
+    disk.setItem('parley:v1:demo:outbox', 'not json');
+    expect(setup(disk).box.list()).toEqual([]);
+  });
+});
+
+describe('fingerprint', () => {
+  it('is the same for the same content in any key order', () => {
+    expect(fingerprint({ a: 1, b: { c: 2, d: 3 } })).toBe(fingerprint({ b: { d: 3, c: 2 }, a: 1 }));
+  });
+  it('changes when any value changes', () => {
+    expect(fingerprint({ a: 1, b: { c: 2 } })).not.toBe(fingerprint({ a: 1, b: { c: 3 } }));
+  });
+});
