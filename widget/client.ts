@@ -38,7 +38,8 @@ export interface Client {
   logout(): void;
   identity(): Identity | null;
   sendFeedback(draft: FeedbackDraft): Promise<SendResult>;
-  searchIdeas(q: string): Promise<IdeaMatch[]>;
+  /** The collector's answer to an ideas search, as it came (possibly an error body). */
+  searchIdeas(q: string): Promise<unknown>;
   /** Sends everything queued now, ignoring the batch delay. */
   flush(): Promise<void>;
   /** The page is going away: hand everything queued to sendBeacon. */
@@ -55,7 +56,7 @@ function newId(): string {
   try {
     return crypto.randomUUID();
   } catch {
-    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+    return (Date.now() + Math.random()).toString(36) + Math.random().toString(36); // insecure context: no randomUUID
   }
 }
 
@@ -90,7 +91,7 @@ export function createClient(opts: ClientOptions): Client {
 
   const dropped = (items: Item[]) => {
     if (!items.length) return;
-    log.warn(`outbox full or expired: dropped ${items.length} item(s)`);
+    log.warn('outbox full or expired; dropped', items);
     settle(items, 'failed');
   };
 
@@ -120,7 +121,7 @@ export function createClient(opts: ClientOptions): Client {
         batch.push(item);
         body = candidate;
       } else if (!batch.length) {
-        log.warn('dropped an identity larger than a whole request may be');
+        log.warn('identity over 64 KB; dropped');
         outbox.remove([item.id]);
       } else break;
     }
@@ -133,7 +134,7 @@ export function createClient(opts: ClientOptions): Client {
     if (outcome === 'retry') {
       const delay = retryDelay(attempt++, retryAfter, clock(), random);
       retryAt = clock() + delay;
-      log.warn(`${unit.path} got ${status || 'no response'}; retrying in ${delay} ms`);
+      log.warn(unit.path, status, 'retry in', delay);
       schedule(delay);
       settle(unit.items, 'queued');
       return outcome;
@@ -141,7 +142,7 @@ export function createClient(opts: ClientOptions): Client {
     attempt = 0;
     retryAt = 0;
     outbox.remove(unit.items.map((i) => i.id));
-    if (outcome === 'drop') log.warn(`${unit.path} refused with ${status}; dropped`, body);
+    if (outcome === 'drop') log.warn(unit.path, status, 'dropped', body);
     if (outcome === 'ok' && unit.path === 'identify') {
       const rejected = new Set<number>();
       const list = (body as { rejected?: { index?: unknown; errors?: unknown }[] } | undefined)?.rejected;
@@ -219,12 +220,8 @@ export function createClient(opts: ClientOptions): Client {
       settle([item], 'queued');
       return result;
     },
-    async searchIdeas(q) {
-      const reply = await transport.get(url(`ideas?q=${encodeURIComponent(q)}`));
-      const ideas = (reply.body as { ideas?: unknown } | undefined)?.ideas;
-      if (reply.status !== 200 || !Array.isArray(ideas)) return [];
-      return ideas.filter((i): i is IdeaMatch => !!i && typeof i.id === 'string' && typeof i.title === 'string');
-    },
+    // Unchecked: the panel, which renders them, keeps only well-formed ideas.
+    searchIdeas: async (q) => (await transport.get(url(`ideas?q=${encodeURIComponent(q)}`))).body as IdeaMatch[] | undefined,
     flush,
     flushOnHide() {
       for (let unit = next(); unit; unit = next()) {
@@ -234,7 +231,7 @@ export function createClient(opts: ClientOptions): Client {
         const sent = unit;
         void transport.post(target, sent.body, { keepalive: true })
           .then((r) => conclude(sent, r.status, r.retryAfter, r.body))
-          .catch((e) => log.warn('keepalive send failed', e));
+          .catch(log.warn);
       }
     },
     resume() {

@@ -30,7 +30,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function findScript(doc: Document): HTMLScriptElement | null {
   const current = doc.currentScript as HTMLScriptElement | null;
   if (current?.src) return current;
-  return doc.querySelector('script[src*="widget.js"][data-site]') ?? doc.querySelector('script[src*="widget.js"]');
+  return doc.querySelector('script[src*="widget.js"]');
 }
 
 export function readConfig(doc: Document, script: HTMLScriptElement | null): EmbedConfig {

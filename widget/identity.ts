@@ -33,12 +33,9 @@ function pick(src: unknown, keys: string[], traits: boolean): Record<string, Sca
 export function environment(): { timezone?: string; locale?: string } {
   const env: { timezone?: string; locale?: string } = {};
   try {
-    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (tz) env.timezone = tz.slice(0, 64);
-  } catch { /* very old or locked-down Intl: no time zone */ }
-  try {
-    if (navigator.language) env.locale = navigator.language.slice(0, 35);
-  } catch { /* no navigator (workers, tests) */ }
+    env.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone.slice(0, 64);
+    env.locale = navigator.language.slice(0, 35);
+  } catch { /* a locked-down Intl or navigator: send what we have */ }
   return env;
 }
 
@@ -53,7 +50,7 @@ export function normalizeIdentity(raw: unknown, env: Record<string, string> = {}
   let id = email;
   if (typeof raw.id === 'number' && Number.isSafeInteger(raw.id) && raw.id >= 0) id = String(raw.id);
   else if (typeof raw.id === 'string' && raw.id.trim() && raw.id.length <= ID_MAX_CHARS) id = raw.id;
-  else if (raw.id !== undefined && raw.id !== null) return 'identify: id must be a string or a non-negative safe integer';
+  else if (raw.id !== undefined && raw.id !== null) return 'identify: bad id';
   const identity: Identity = { ...env, ...pick(raw, TOP, true), id, email };
   const account = pick(raw.account, ACCOUNT, true);
   if (account) identity.account = account;
@@ -73,18 +70,14 @@ export function canonical(value: unknown): string {
 }
 
 /**
- * A 53-bit content hash (cyrb53) of the canonical form: small enough to keep one per user in
- * localStorage, and collisions only cost a skipped update that the next change repairs.
+ * A content hash of the canonical form: 32-bit FNV-1a plus the length, small enough to keep
+ * one per user in localStorage. It is only ever compared with the same user's previous
+ * identity, so a collision (about 1 in 4 billion changes) costs one skipped update that the
+ * next change, or the 24 h expiry, repairs.
  */
 export function fingerprint(value: unknown): string {
   const s = canonical(value);
-  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return `${(h >>> 0).toString(36)}.${s.length.toString(36)}`;
 }

@@ -29,7 +29,8 @@ export interface PanelProps {
   /** True when no identity is known, so the panel must ask for an email. */
   needsEmail: boolean;
   submit(draft: FeedbackDraft): Promise<SendResult>;
-  searchIdeas(q: string): Promise<IdeaMatch[]>;
+  /** Resolves to the collector's `{ideas: [...]}` body, unchecked. */
+  searchIdeas(q: string): Promise<unknown>;
   close(): void;
 }
 

@@ -14,7 +14,7 @@ const INSTALLED = Symbol.for('parley.queue');
 export function createRunner(handlers: Handlers, log: Logger): (command: unknown) => void {
   return (command) => {
     try {
-      if (!Array.isArray(command)) return log.warn('commands are arrays like ["identify", {...}]; ignored', command);
+      if (!Array.isArray(command)) return log.warn('not a command array; ignored', command);
       const [name, ...args] = command;
       const handler = typeof name === 'string' && Object.prototype.hasOwnProperty.call(handlers, name) ? handlers[name] : undefined;
       if (!handler) return log.warn(`unknown command "${String(name)}" ignored`);
@@ -33,7 +33,7 @@ export function installQueue(win: Window, name: string, run: (command: unknown) 
   const slot = win as unknown as Record<string, unknown>;
   const existing = slot[name];
   // An element with id="Parley" makes window.Parley that element (DOM clobbering): not our queue.
-  if (existing !== undefined && !Array.isArray(existing)) log.warn(`window.${name} is not an array; starting a fresh queue`);
+  if (existing !== undefined && !Array.isArray(existing)) log.warn(`window.${name} is not an array; replaced`);
   const queue = (Array.isArray(existing) ? existing : []) as unknown[] & { [INSTALLED]?: true };
   if (queue[INSTALLED]) return false;
   const pending = queue.splice(0, queue.length);

@@ -19,7 +19,7 @@ export function createStorage(local: () => Storage | null | undefined, log: Logg
       const s = local();
       return s ? fn(s) : undefined;
     } catch (e) {
-      log.warn(`storage ${what} failed; keeping it in memory`, e);
+      log.warn(`storage ${what} failed; using memory`, e);
       return undefined;
     }
   };

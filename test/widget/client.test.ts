@@ -295,9 +295,9 @@ describe('feedback', () => {
     expect(client.identity()?.id).toBe('b');
   });
 
-  it('searches ideas', async () => {
+  it('passes an ideas search through to the collector', async () => {
     const { client, setIdeas } = setup();
     setIdeas([{ id: 'i1', title: 'Dark mode', supporters_count: 3 }, { bogus: true }]);
-    expect(await client.searchIdeas('dark')).toEqual([{ id: 'i1', title: 'Dark mode', supporters_count: 3 }]);
+    expect(await client.searchIdeas('dark')).toEqual({ ideas: [{ id: 'i1', title: 'Dark mode', supporters_count: 3 }, { bogus: true }] });
   });
 });

@@ -17,7 +17,7 @@ function setup(opts: Setup = {}) {
     props: (mode, close) => ({
       mode, needsEmail: opts.needsEmail ?? false, close,
       submit: async (d) => { submitted.push(d); return opts.result ?? 'sent'; },
-      searchIdeas: async (q) => { searches.push(q); return opts.ideas ?? []; },
+      searchIdeas: async (q) => { searches.push(q); return { ideas: opts.ideas ?? [] }; },
     }),
   });
   const root = document.querySelector('parley-widget')!.shadowRoot!;
@@ -104,12 +104,13 @@ describe('suggesting an idea', () => {
   });
 
   it('offers matching ideas to support instead, rendering their titles as text', async () => {
-    const ideas = [{ id: 'i1', title: '<img src=x onerror="alert(1)">Dark mode', supporters_count: 4 }];
+    const ideas = [{ id: 'i1', title: '<img src=x onerror="alert(1)">Dark mode', supporters_count: 4 }, { id: 'i2', title: { evil: 1 } } as any];
     const { $, root, submitted, searches } = setup({ ideas });
     click($<HTMLButtonElement>('.launcher'));
     type($('input[name=title]'), 'dark');
     await vi.waitFor(() => expect(root.querySelector('li')).not.toBeNull(), { timeout: 2000 });
     expect(searches).toEqual(['dark']);
+    expect(root.querySelectorAll('li')).toHaveLength(1);
     expect(root.querySelector('li img')).toBeNull();
     expect(root.querySelector('li span')!.textContent).toContain('<img');
     click(byText(root, 'Support'));

@@ -37,6 +37,14 @@ export function draftFor(mode: PanelMode, v: Values, needsEmail: boolean): Feedb
   return v.score === null ? null : { kind: 'nps', score: v.score, body: v.body, email };
 }
 
+/** The ideas of a search answer that are safe to render: anything else is ignored. */
+export function wellFormed(body: unknown): IdeaMatch[] {
+  const ideas = (body as { ideas?: unknown } | null | undefined)?.ideas;
+  return Array.isArray(ideas)
+    ? ideas.filter((i) => i && typeof i.id === 'string' && typeof i.title === 'string' && typeof i.supporters_count === 'number')
+    : [];
+}
+
 export function Panel(props: PanelProps) {
   const [mode, setMode] = useState(props.mode);
   const [values, setValues] = useState(EMPTY);
@@ -59,7 +67,7 @@ export function Panel(props: PanelProps) {
     if (mode !== 'idea' || q.length < 3) return setMatches([]);
     let live = true;
     const timer = setTimeout(() => {
-      props.searchIdeas(q).then((ideas) => live && setMatches(ideas.slice(0, 3)), () => {});
+      props.searchIdeas(q).then((body) => live && setMatches(wellFormed(body).slice(0, 3)), () => {});
     }, SEARCH_DELAY_MS);
     return () => {
       live = false;
