@@ -151,6 +151,36 @@ describe('page lifecycle', () => {
   });
 });
 
+describe('lazy panel', () => {
+  it('fetches panel.js once the page is idle when the launcher is on', async () => {
+    vi.useFakeTimers();
+    try {
+      let loads = 0;
+      start({ loadPanel: async () => { loads++; return { mount }; } });
+      expect(loads).toBe(0);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(loads).toBe(1);
+      expect(document.querySelector('parley-widget')).not.toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never fetches panel.js when the launcher is off and nothing opens the panel', async () => {
+    vi.useFakeTimers();
+    try {
+      let loads = 0;
+      w.Parley = [['set', 'launcher', false], ['identify', { email: 'quiet@x.test' }]];
+      start({ loadPanel: async () => { loads++; return { mount }; } });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(loads).toBe(0);
+      expect(document.querySelector('parley-widget')).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('UI commands', () => {
   const root = () => document.querySelector('parley-widget')!.shadowRoot!;
 
