@@ -9,5 +9,5 @@ export default defineConfig({
     // Browser and process tests start real servers; two cores do not reward more workers.
     maxWorkers: 2,
   },
-  esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
 });

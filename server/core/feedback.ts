@@ -6,9 +6,9 @@
  */
 import type { Identity } from '../../shared/identity.ts';
 import type { FeedbackKind } from '../../shared/limits.ts';
-import { emptyProfile, mergeInto, mergeProfile, type Profile, type Version } from './merge.ts';
+import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
 import type { Account, ExternalUser, Feedback, Idea, User } from './records.ts';
-import { accountFields, accountKeyOf, newUser, userFields } from './identify.ts';
+import { accountFields, accountKeyOf, materializeAccount, newUser, userFields } from './identify.ts';
 import type { Store } from '../store/types.ts';
 
 /** Feedback as logged and applied; ids are chosen before logging so a replay recreates them. */
@@ -78,27 +78,32 @@ async function promote(store: Store, site: string, identity: Identity, version: 
   if (typeof eu.profile.f.name === 'string') user.name = eu.profile.f.name;
   user.updated_at = now;
 
-  const account = await promoteAccount(store, site, identity, version, eu, pending?.accounts ?? [], now);
+  const { accounts, absorbed } = await promoteAccounts(store, site, identity, version, eu, pending?.account_keys ?? [], now);
+  const current = accounts.find((a) => a.key === eu.profile.f.account) ?? null;
   feedback.user_id = user.id;
   feedback.external_user_id = eu.external_id;
-  feedback.account_key = account?.key ?? null;
-  feedback.mrr_cents_at = typeof account?.profile.f.mrr_cents === 'number' ? account.profile.f.mrr_cents : null;
-  await store.promote({ site, user, externalUser: eu, account, pendingId: pending ? identity.id : null, feedback, idea });
+  feedback.account_key = current?.key ?? null;
+  feedback.mrr_cents_at = typeof current?.profile.f.mrr_cents === 'number' ? current.profile.f.mrr_cents : null;
+  await store.promote({ site, user, externalUser: eu, accounts, pendingAccountKeys: absorbed, pendingId: pending ? identity.id : null, feedback, idea });
 }
 
-/** The account the promoted user belongs to now, with everything held for it merged in. */
-async function promoteAccount(
-  store: Store, site: string, identity: Identity, version: Version, eu: ExternalUser,
-  held: { key: string; external_id: string | null; profile: Profile }[], now: number,
-): Promise<Account | null> {
-  const key = typeof eu.profile.f.account === 'string' ? eu.profile.f.account : null;
-  if (key === null) return null;
-  const hold = held.find((h) => h.key === key);
-  const account: Account = (await store.getAccount(site, key)) ?? {
-    site, key, external_id: hold?.external_id ?? identity.account?.id ?? null, profile: emptyProfile(), created_at: now, updated_at: now,
-  };
-  if (hold) mergeProfile(account.profile, hold.profile);
-  if (identity.account && accountKeyOf(identity) === key) mergeInto(account.profile, accountFields(identity.account), version);
-  account.updated_at = now;
-  return account;
+/**
+ * Every account the promoted person named while pending, their current one, and the one the
+ * feedback's identity carries: made visible, with what pending identities held for them.
+ */
+async function promoteAccounts(store: Store, site: string, identity: Identity, version: Version, eu: ExternalUser, heldKeys: string[], now: number) {
+  const own = identity.account ? accountKeyOf(identity) : null;
+  const keys = new Set(heldKeys);
+  if (own) keys.add(own);
+  if (typeof eu.profile.f.account === 'string') keys.add(eu.profile.f.account);
+  const accounts: Account[] = [];
+  const absorbed: string[] = [];
+  for (const key of keys) {
+    const m = await materializeAccount(store, site, key, key === own ? identity.account!.id ?? null : null, now);
+    if (key === own) mergeInto(m.account.profile, accountFields(identity.account!), version);
+    m.account.updated_at = now;
+    accounts.push(m.account);
+    if (m.absorbed) absorbed.push(key);
+  }
+  return { accounts, absorbed };
 }

@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Identity } from '../../shared/identity.ts';
-import { emptyProfile, mergeInto, type Version } from './merge.ts';
-import { privateAccountKey, type Account, type ExternalUser, type User } from './records.ts';
+import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
+import { privateAccountKey, type Account, type ExternalUser, type Pending, type User } from './records.ts';
 import type { Store } from '../store/types.ts';
 
 /** An identity as logged and applied: validated, with the version its fields are written at. */
@@ -67,22 +67,29 @@ export function newUser(site: string, email: string, name: unknown, now: number)
 }
 
 /**
- * Upserts the identity's account into the visible store (creating it when `create`), and
- * returns it; without `create`, only an existing account is updated.
+ * The account under `key`, as it is or, when it does not exist yet, newly made from what
+ * pending identities said about it. Writes nothing; `absorbed` says a pending account must go.
  */
-export async function upsertAccount(store: Store, site: string, item: IdentifyItem, now: number, create: boolean): Promise<Account | null> {
-  const a = item.identity.account;
-  if (!a) return null;
-  const key = accountKeyOf(item.identity);
-  let account = await store.getAccount(site, key);
-  if (!account) {
-    if (!create) return null;
-    account = { site, key, external_id: a.id ?? null, profile: emptyProfile(), created_at: now, updated_at: now };
+export async function materializeAccount(store: Store, site: string, key: string, externalId: string | null, now: number): Promise<{ account: Account; absorbed: boolean; created: boolean }> {
+  const existing = await store.getAccount(site, key);
+  if (existing) return { account: existing, absorbed: false, created: false };
+  const account: Account = { site, key, external_id: externalId, profile: emptyProfile(), created_at: now, updated_at: now };
+  const held = await store.getPendingAccount(site, key);
+  if (held) {
+    account.external_id = held.external_id;
+    mergeProfile(account.profile, held.profile);
   }
-  if (mergeInto(account.profile, accountFields(a), item.version).length > 0 || account.created_at === now) {
+  return { account, absorbed: held !== undefined, created: true };
+}
+
+/** Creates or updates a visible account with `fields`; writes only what changed. */
+async function putVisibleAccount(store: Store, site: string, key: string, externalId: string | null, fields: Record<string, unknown>, version: Version, now: number): Promise<Account> {
+  const { account, absorbed, created } = await materializeAccount(store, site, key, externalId, now);
+  if (mergeInto(account.profile, fields, version).length > 0 || created) {
     account.updated_at = now;
     await store.putAccount(account);
   }
+  if (absorbed) await store.deletePendingAccount(site, key);
   return account;
 }
 
@@ -96,42 +103,67 @@ export async function applyIdentity(store: Store, site: string, item: IdentifyIt
 
 async function applyFresh(store: Store, site: string, item: IdentifyItem, now: number): Promise<ApplyOutcome> {
   const { identity, version } = item;
-  const existing = await store.getExternalUser(site, identity.id);
-  if (existing) {
-    if (mergeInto(existing.profile, userFields(identity), version).length > 0) {
-      existing.updated_at = now;
-      await store.putExternalUser(existing);
+  let eu = await store.getExternalUser(site, identity.id);
+  let outcome: ApplyOutcome = 'updated';
+  if (!eu) {
+    const user = await store.getUserByEmail(site, identity.email);
+    if (!user) {
+      await holdPending(store, site, item, now);
+      return 'pending';
     }
-    await upsertAccount(store, site, item, now, true);
-    return 'updated';
+    eu = { site, external_id: identity.id, user_id: user.id, profile: emptyProfile(), created_at: now, updated_at: now };
+    outcome = 'attached';
+    await absorbPending(store, site, eu, now);
   }
-  const user = await store.getUserByEmail(site, identity.email);
-  if (user) {
-    const eu: ExternalUser = { site, external_id: identity.id, user_id: user.id, profile: emptyProfile(), created_at: now, updated_at: now };
-    mergeInto(eu.profile, userFields(identity), version);
+  if (mergeInto(eu.profile, userFields(identity), version).length > 0 || outcome === 'attached') {
+    eu.updated_at = now;
     await store.putExternalUser(eu);
-    await upsertAccount(store, site, item, now, true);
-    return 'attached';
   }
-  await holdPending(store, site, item, now);
-  return 'pending';
+  const a = identity.account;
+  if (a) await putVisibleAccount(store, site, accountKeyOf(identity), a.id ?? null, accountFields(a), version, now);
+  return outcome;
 }
 
-/** Keeps a never-seen identity in the pending store; an existing account still updates now. */
+/**
+ * When a pending identity becomes visible by attaching to a known email, what the pending
+ * store held for it moves into the new external user, and every account it named becomes
+ * visible too, so the outcome does not depend on which of its updates arrived first.
+ */
+async function absorbPending(store: Store, site: string, eu: ExternalUser, now: number): Promise<void> {
+  const pending = await store.getPending(site, eu.external_id);
+  if (!pending) return;
+  mergeProfile(eu.profile, pending.profile);
+  for (const key of pending.account_keys) await putVisibleAccount(store, site, key, null, {}, [0, 0, ''], now);
+  await store.deletePending(site, eu.external_id);
+}
+
+/**
+ * Keeps a never-seen identity in the pending store. Its account is updated at once when it
+ * exists (CONTRACT §5), and otherwise held as a pending account until someone makes it visible.
+ */
 async function holdPending(store: Store, site: string, item: IdentifyItem, now: number): Promise<void> {
   const { identity, version } = item;
-  const pending = (await store.getPending(site, identity.id)) ?? {
-    site, external_id: identity.id, profile: emptyProfile(), accounts: [], received_at: now,
+  const pending: Pending = (await store.getPending(site, identity.id)) ?? {
+    site, external_id: identity.id, profile: emptyProfile(), account_keys: [], received_at: now,
   };
   mergeInto(pending.profile, userFields(identity), version);
-  if (identity.account) {
-    // Held per account key: which one the user belongs to is itself a versioned field
-    // (`account`), so a late, older identity naming another account cannot win.
+  const a = identity.account;
+  if (a) {
     const key = accountKeyOf(identity);
-    let held = pending.accounts.find((a) => a.key === key);
-    if (!held) pending.accounts.push((held = { key, external_id: identity.account.id ?? null, profile: emptyProfile() }));
-    mergeInto(held.profile, accountFields(identity.account), version);
-    await upsertAccount(store, site, item, now, false);
+    if (!pending.account_keys.includes(key)) pending.account_keys.push(key);
+    const fields = accountFields(a);
+    const account = await store.getAccount(site, key);
+    if (account) {
+      if (mergeInto(account.profile, fields, version).length > 0) {
+        account.updated_at = now;
+        await store.putAccount(account);
+      }
+    } else {
+      const held = (await store.getPendingAccount(site, key)) ?? { site, key, external_id: a.id ?? null, profile: emptyProfile(), updated_at: now };
+      mergeInto(held.profile, fields, version);
+      held.updated_at = now;
+      await store.putPendingAccount(held);
+    }
   }
   pending.received_at = now;
   await store.putPending(pending);

@@ -57,9 +57,22 @@ export interface Pending {
   site: string;
   external_id: string;
   profile: Profile;
-  /** Accounts it carried, held until promotion; `profile.f.account` says which one is current. */
-  accounts: { key: string; external_id: string | null; profile: Profile }[];
+  /** Every account it named; they become visible with it. */
+  account_keys: string[];
   received_at: number;
+}
+
+/**
+ * What pending identities said about an account that does not exist yet. Kept per account,
+ * not per identity, so that whichever path creates the account later (a promotion, an
+ * identity attaching to a known email, an import) absorbs it, in any arrival order.
+ */
+export interface PendingAccount {
+  site: string;
+  key: string;
+  external_id: string | null;
+  profile: Profile;
+  updated_at: number;
 }
 
 export interface Feedback {

@@ -11,7 +11,7 @@
 import { Low } from 'lowdb';
 import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Account, ExternalUser, Feedback, Idea, Pending, Site, User } from '../core/records.ts';
+import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 import { DurableJSONFile } from './durable-file.ts';
 import { MemoryStore, type Collection } from './memory.ts';
 
@@ -21,7 +21,7 @@ export const MESSAGE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 interface Manifest { version: 1; applied_seq: number; generation: number; files: Record<string, string> }
 interface FeedbackFile { feedback: Feedback[]; ideas: Idea[] }
-interface ShardFile { pending: Pending[]; messages: [string, number][] }
+interface ShardFile { pending: Pending[]; accounts?: PendingAccount[]; messages: [string, number][] }
 
 const MANIFEST = 'manifest.json';
 
@@ -75,6 +75,7 @@ export class LowdbStore extends MemoryStore {
     for (let n = 0; n < PENDING_SHARDS; n++) {
       const shard = await this.readFile<ShardFile>(shardName(n), { pending: [], messages: [] });
       for (const p of shard.pending) this.pending.set(`${p.site}\u0000${p.external_id}`, p);
+      for (const a of shard.accounts ?? []) this.pendingAccounts.set(`${a.site}\u0000${a.key}`, a);
       for (const [key, at] of shard.messages) this.messages.set(key, at);
     }
     this.dirty.clear();
@@ -104,8 +105,9 @@ export class LowdbStore extends MemoryStore {
       default: {
         const n = Number(name.slice('pending-'.length));
         const cutoff = this.clock() - MESSAGE_TTL_MS;
-        const shard: ShardFile = { pending: [], messages: [] };
+        const shard: ShardFile = { pending: [], accounts: [], messages: [] };
         for (const [key, p] of this.pending) if (shardOf(key) === n) shard.pending.push(p);
+        for (const [key, a] of this.pendingAccounts) if (shardOf(key) === n) shard.accounts!.push(a);
         for (const [key, at] of this.messages) {
           if (shardOf(key) !== n) continue;
           if (at < cutoff) this.messages.delete(key);

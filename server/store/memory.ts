@@ -3,7 +3,7 @@
  * plus checkpoints to files. Every method completes without yielding, so each call — and
  * `promote` as a whole — is atomic with respect to the others.
  */
-import type { Account, ExternalUser, Feedback, Idea, Pending, Site, User } from '../core/records.ts';
+import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 import type { CheckpointStore, Page, PageQuery, Promotion, SiteCounts } from './types.ts';
 
 /** Collections, as the lowdb store partitions them into files. */
@@ -42,6 +42,7 @@ export class MemoryStore implements CheckpointStore {
   protected externalByUser = new Map<string, Set<string>>();
   protected accounts = new Map<string, Account>();
   protected pending = new Map<string, Pending>();
+  protected pendingAccounts = new Map<string, PendingAccount>();
   protected messages = new Map<string, number>();
   protected feedback = new Map<string, Feedback>();
   protected ideas = new Map<string, Idea>();
@@ -127,6 +128,18 @@ export class MemoryStore implements CheckpointStore {
     if (this.pending.delete(key)) this.touched('pending', key);
   }
 
+  async getPendingAccount(site: string, key: string) { return this.pendingAccounts.get(k(site, key)); }
+  async putPendingAccount(a: PendingAccount) {
+    const key = k(a.site, a.key);
+    this.pendingAccounts.set(key, a);
+    this.touched('pending', key);
+  }
+  async deletePendingAccount(site: string, key: string) { this.deletePendingAccountSync(site, key); }
+  protected deletePendingAccountSync(site: string, key: string) {
+    const id = k(site, key);
+    if (this.pendingAccounts.delete(id)) this.touched('pending', id);
+  }
+
   async hasMessage(site: string, messageId: string) { return this.messages.has(k(site, messageId)); }
   async addMessage(site: string, messageId: string, at: number) {
     const key = k(site, messageId);
@@ -155,8 +168,9 @@ export class MemoryStore implements CheckpointStore {
   async promote(p: Promotion) {
     this.putUserSync(p.user);
     this.putExternalUserSync(p.externalUser);
-    if (p.account) this.putAccountSync(p.account);
+    for (const a of p.accounts) this.putAccountSync(a);
     if (p.pendingId !== null) this.deletePendingSync(p.site, p.pendingId);
+    for (const key of p.pendingAccountKeys) this.deletePendingAccountSync(p.site, key);
     this.putFeedbackSync(p.feedback, p.idea);
   }
 

@@ -4,7 +4,7 @@
  * implementation of this file and nothing above it moves. The semantics (what to merge, when a
  * record becomes visible) live in server/core, not here.
  */
-import type { Account, ExternalUser, Feedback, Idea, Pending, Site, User } from '../core/records.ts';
+import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 
 export interface PageQuery { page: number; perPage: number }
 export interface Page<T> { items: T[]; total: number }
@@ -22,7 +22,10 @@ export interface Promotion {
   site: string;
   user: User;
   externalUser: ExternalUser;
-  account: Account | null;
+  /** Accounts created or updated with it (the first is the user's current one, if any). */
+  accounts: Account[];
+  /** Pending accounts those accounts absorbed. */
+  pendingAccountKeys: string[];
   /** The pending identity the promotion consumes, if there was one. */
   pendingId: string | null;
   feedback: Feedback;
@@ -53,6 +56,10 @@ export interface Store {
   getPending(site: string, externalId: string): Promise<Pending | undefined>;
   putPending(pending: Pending): Promise<void>;
   deletePending(site: string, externalId: string): Promise<void>;
+
+  getPendingAccount(site: string, key: string): Promise<PendingAccount | undefined>;
+  putPendingAccount(account: PendingAccount): Promise<void>;
+  deletePendingAccount(site: string, key: string): Promise<void>;
 
   /** Message ids already applied (CONTRACT §5: a duplicate is applied once). */
   hasMessage(site: string, messageId: string): Promise<boolean>;

@@ -1,0 +1,45 @@
+/**
+ * The collector's app on a memory store and a memory log, listening on an ephemeral loopback
+ * port: for HTTP tests that need no disk. The clock is injectable.
+ */
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createApp } from '../../server/app.ts';
+import { Intake } from '../../server/intake/intake.ts';
+import { MemoryLog } from '../../server/intake/log.ts';
+import { createSite } from '../../server/sites.ts';
+import { MemoryStore } from '../../server/store/memory.ts';
+
+export const ADMIN_KEY = 'admin-key-for-tests-0001';
+export const ORIGIN = 'https://app.acme.test';
+
+export async function memoryApp(clock: () => number = Date.now) {
+  const store = new MemoryStore();
+  const intake = new Intake({ store, log: new MemoryLog(), clock });
+  await intake.open();
+  await createSite(store, { name: 'Acme', origins: [ORIGIN], siteKey: 'acme', adminKey: ADMIN_KEY });
+  const app = createApp({ store, intake, clock, logger: pino({ level: 'silent' }) });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  /** Sends a request; bodies that are not strings are JSON-encoded. */
+  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const res = await fetch(url + path, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: res.status, headers: res.headers, json, text };
+  }
+  const admin = (method: string, path: string, body?: unknown) =>
+    call(method, '/api/v2/admin' + path, body, { authorization: `Bearer ${ADMIN_KEY}` });
+
+  return {
+    url, store, intake, call, admin,
+    stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}

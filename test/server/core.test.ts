@@ -1,0 +1,143 @@
+/**
+ * The identify semantics of CONTRACT §5, driven through the pure core on a memory store:
+ * no HTTP, no disk.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { identitySchema, type Identity } from '../../shared/identity.ts';
+import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
+import { recordFeedback, type FeedbackItem } from '../../server/core/feedback.ts';
+import { RANK, type Version } from '../../server/core/merge.ts';
+import { MemoryStore } from '../../server/store/memory.ts';
+
+const SITE = 's1';
+let store: MemoryStore;
+let clock = 1_000_000;
+
+function identity(raw: Record<string, unknown>): Identity {
+  return identitySchema.parse(raw);
+}
+function item(raw: Record<string, unknown>, message_id: string, at = ++clock, rank: number = RANK.unproven): IdentifyItem {
+  return { message_id, version: [rank, at, message_id], identity: identity(raw) };
+}
+const apply = (i: IdentifyItem) => applyIdentity(store, SITE, i, ++clock);
+function feedback(raw: Partial<FeedbackItem> & { identity?: Identity }, message_id = 'fb-' + clock): FeedbackItem {
+  const at = ++clock;
+  return { id: 'id-' + message_id, message_id, kind: 'idea', title: 'Dark mode', created_at: at, version: [RANK.unproven, at, message_id] as Version, ...raw };
+}
+
+beforeEach(() => {
+  store = new MemoryStore();
+});
+
+describe('an identity never seen before', () => {
+  it('waits in the pending store and stays out of user listings', async () => {
+    expect(await apply(item({ id: 'u1', email: 'ann@acme.test', name: 'Ann' }, 'm1'))).toBe('pending');
+    expect((await store.counts(SITE)).pending_identities).toBe(1);
+    expect((await store.listUsers(SITE, { page: 1, perPage: 20 })).total).toBe(0);
+    expect(await store.getExternalUser(SITE, 'u1')).toBeUndefined();
+  });
+
+  it('uses the normalized email as its id when it has none', async () => {
+    await apply(item({ email: 'Ann@Acme.TEST' }, 'm1'));
+    expect(await store.getPending(SITE, 'ann@acme.test')).toBeDefined();
+  });
+
+  it('does not create its account, but updates an account that already exists at once', async () => {
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', monthly_rate: 10 } }, 'm1'));
+    expect(await store.getAccount(SITE, 'acme')).toBeUndefined();
+
+    // Bob is visible on the same account, so the account exists.
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u2', email: 'bob@acme.test', account: { id: 'acme', monthly_rate: 10 } }) }));
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', monthly_rate: 99.5 } }, 'm2'));
+    expect((await store.getAccount(SITE, 'acme'))!.profile.f.mrr_cents).toBe(9950);
+    expect(await store.getExternalUser(SITE, 'u1')).toBeUndefined();
+  });
+});
+
+describe('an identity of someone already visible', () => {
+  it('updates the external user at once', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test', name: 'Ann' }) }));
+    expect(await apply(item({ id: 'u1', email: 'ann@acme.test', name: 'Ann Smith' }, 'm1'))).toBe('updated');
+    expect((await store.getExternalUser(SITE, 'u1'))!.profile.f.name).toBe('Ann Smith');
+  });
+
+  it('attaches a new external id to the visible user with the same email', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }));
+    expect(await apply(item({ id: 'crm-7', email: 'ANN@acme.test' }, 'm1'))).toBe('attached');
+    const user = await store.getUserByEmail(SITE, 'ann@acme.test');
+    expect((await store.externalUsersOf(SITE, user!.id)).map((e) => e.external_id).sort()).toEqual(['crm-7', 'u1']);
+    expect((await store.counts(SITE)).users).toBe(1);
+  });
+
+  it('keeps an external user attached to its first user when its email changes', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }));
+    const first = (await store.getExternalUser(SITE, 'u1'))!.user_id;
+    await apply(item({ id: 'u1', email: 'ann@newmail.test' }, 'm1'));
+    const eu = (await store.getExternalUser(SITE, 'u1'))!;
+    expect(eu.user_id).toBe(first);
+    expect(eu.profile.f.email).toBe('ann@newmail.test');
+    expect(await store.getUserByEmail(SITE, 'ann@newmail.test')).toBeUndefined();
+  });
+});
+
+describe('feedback', () => {
+  it('promotes a pending identity when its user leaves feedback, with the account MRR at that moment', async () => {
+    await apply(item({ id: 'u1', email: 'ann@acme.test', name: 'Ann', cf_persona: 'dev', account: { id: 'acme', name: 'Acme', monthly_rate: 99.5 } }, 'm1'));
+    const f = await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }));
+    expect((await store.counts(SITE)).pending_identities).toBe(0);
+    const eu = (await store.getExternalUser(SITE, 'u1'))!;
+    expect(eu.profile.f).toMatchObject({ name: 'Ann', cf_persona: 'dev', account: 'acme' });
+    expect((await store.getAccount(SITE, 'acme'))!.profile.f).toMatchObject({ name: 'Acme', mrr_cents: 9950 });
+    expect(f).toMatchObject({ user_id: eu.user_id, external_user_id: 'u1', account_key: 'acme', mrr_cents_at: 9950 });
+    expect((await store.listUsers(SITE, { page: 1, perPage: 20 })).total).toBe(1);
+  });
+
+  it('keeps the MRR at the time of the feedback when the account changes later', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 1000 } }) }, 'f1'));
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 5000 } }, 'm1'));
+    expect((await store.getFeedbackByMessage(SITE, 'f1'))!.mrr_cents_at).toBe(1000);
+    expect((await store.getAccount(SITE, 'acme'))!.profile.f.mrr_cents).toBe(5000);
+  });
+
+  it('returns the same feedback for the same message id instead of a new one', async () => {
+    const a = await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }, 'same'));
+    const b = await recordFeedback(store, SITE, { ...feedback({}, 'same'), id: 'another-id' });
+    expect(b.id).toBe(a.id);
+    expect((await store.counts(SITE)).feedback).toBe(1);
+  });
+
+  it('gives an account without an id to the one user that carries it', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@a.test', account: { name: 'Solo', mrr_cents: 500 } }) }));
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u2', email: 'bob@b.test', account: { name: 'Solo', mrr_cents: 700 } }) }));
+    expect((await store.getAccount(SITE, '~u1'))!.profile.f.mrr_cents).toBe(500);
+    expect((await store.getAccount(SITE, '~u2'))!.profile.f.mrr_cents).toBe(700);
+  });
+
+  it('records anonymous feedback without creating anyone', async () => {
+    const f = await recordFeedback(store, SITE, feedback({ kind: 'nps', score: 9, title: undefined }));
+    expect(f.user_id).toBeNull();
+    expect((await store.counts(SITE)).users).toBe(0);
+  });
+});
+
+describe('retries and reordering', () => {
+  it('applies a duplicate message id once', async () => {
+    const first = item({ id: 'u1', email: 'ann@acme.test', name: 'Ann' }, 'dup');
+    expect(await apply(first)).toBe('pending');
+    expect(await apply(first)).toBe('duplicate');
+  });
+
+  it('never lets an older update overwrite a newer field', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }));
+    await apply(item({ id: 'u1', email: 'ann@acme.test', name: 'New', app_version: '2.0' }, 'new', 2_000_000));
+    await apply(item({ id: 'u1', email: 'ann@acme.test', name: 'Old', type: 'Owner' }, 'old', 1_500_000));
+    expect((await store.getExternalUser(SITE, 'u1'))!.profile.f).toMatchObject({ name: 'New', app_version: '2.0', type: 'Owner' });
+  });
+
+  it('lets a stronger source win over a newer weaker one', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }));
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 9900 } }, 'admin', 1_000, RANK.admin));
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 1 } }, 'page', 9_000_000, RANK.unproven));
+    expect((await store.getAccount(SITE, 'acme'))!.profile.f.mrr_cents).toBe(9900);
+  });
+});
