@@ -30,6 +30,8 @@ beforeAll(async () => {
     '/retry.html': () => ({ html: page(queue({ id: 'rita', email: 'rita@acme.test' }) + embed()) }),
     '/reload.html': () => ({ html: page(queue({ id: 'rob', email: 'rob@acme.test' }) + embed()) }),
     '/plain.html': () => ({ html: page(embed()) }),
+    '/blank.html': () => ({ html: page('no widget here') }),
+    '/leave.html': () => ({ html: page(embed() + '<a id="away" href="/blank.html">away</a>') }),
     '/panel.html': () => ({ html: page(queue({ id: 'fay', email: 'fay@acme.test', account: { id: 'fayco', monthly_rate: 42 } }) + embed()) }),
     '/hostile.html': () => ({
       html: page(embed(), '<style>*{all:unset!important} div{display:none!important} html{font-size:10px} button{visibility:hidden!important}</style>'),
@@ -109,6 +111,20 @@ describeBrowser('widget in Chromium', () => {
     await until(() => outboxEmpty(p)).toBe(true);
     const ids = identifyRequests('rob@acme.test').map((r) => r.body.identities[0].message_id);
     expect(new Set(ids).size).toBe(1);
+    expect(problems.errors).toEqual([]);
+  });
+
+  it('hands a pending identity to sendBeacon when the user leaves the page', async () => {
+    const { page: p, problems } = await open('/leave.html');
+    // Booted: the widget's own push (a rest-parameter function, so length 0) replaced Array's.
+    await p.waitForFunction(() => Array.isArray((window as any).Parley) && (window as any).Parley.push.length === 0);
+    // Identify, then leave at once for a page without the widget: the 1 s batch timer never
+    // fires and no later page load re-sends the outbox, so only the beacon can deliver it.
+    await p.evaluate(() => {
+      (window as any).Parley.push(['identify', { id: 'leo', email: 'leo@acme.test' }]);
+      (document.getElementById('away') as HTMLAnchorElement).click();
+    });
+    await until(() => identifyRequests('leo@acme.test')[0]?.status).toBe(202);
     expect(problems.errors).toEqual([]);
   });
 
