@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 const schema = z.object({
   /** Port to listen on. @default 3000 */
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: z.coerce.number({ error: 'must be a port number (0-65535)' }).int().min(0).max(65535).default(3000),
   /** Interface to listen on; set 0.0.0.0 to accept connections from other machines. @default 127.0.0.1 */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** The embedded store and the intake log live here. One process per directory. @default ./data */
@@ -20,6 +20,29 @@ const schema = z.object({
   PARLEY_MAX_QUEUE: z.coerce.number().int().min(1000).default(200_000),
   /** How often the store is checkpointed to disk, in ms. @default 5000 */
   PARLEY_CHECKPOINT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /** `off` turns every rate limit off (for benchmarks). @default on */
+  PARLEY_RATE_LIMIT: z.enum(['on', 'off']).default('on'),
+  /** Public (widget) requests per minute from one client address. @default 120 */
+  PARLEY_RATE_LIMIT_ADDRESS: z.coerce.number().int().min(1).default(120),
+  /** Public requests per minute to one site key, all addresses together. @default 6000 */
+  PARLEY_RATE_LIMIT_SITE: z.coerce.number().int().min(1).default(6000),
+  /** Admin requests per minute per admin key, and per client address. @default 600 */
+  PARLEY_RATE_LIMIT_ADMIN: z.coerce.number().int().min(1).default(600),
+  /**
+   * Express `trust proxy`: `off`, `true` (any proxy: only behind one that overwrites
+   * X-Forwarded-For), a hop count, or comma-separated proxy addresses/subnets. Rate limits key
+   * on the address this yields. @default off
+   */
+  PARLEY_TRUST_PROXY: z.string().default('off').transform((v): boolean | number | string =>
+    v === 'off' || v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v),
+  /** Days a pending identity (someone who never gave feedback) is kept. @default 30 */
+  PARLEY_PENDING_TTL_DAYS: z.coerce.number().min(1).max(3650).default(30),
+  /** Pending identities kept per site; the oldest go first. @default 1000000 */
+  PARLEY_PENDING_MAX: z.coerce.number().int().min(1000).default(1_000_000),
+  /** Milliseconds a client may take to send a whole request. @default 30000 */
+  PARLEY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Milliseconds a client may take to send the request headers. @default 10000 */
+  PARLEY_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
 });
 
 export type Config = z.output<typeof schema> & { dataDir: string };
