@@ -50,11 +50,24 @@ export function createOutbox(opts: { storage: KV; key: string; clock: () => numb
   const { storage, key, clock } = opts;
   const limits = { ...OUTBOX_LIMITS, ...opts.limits };
   const fresh = (i: Item) => clock() - i.at < limits.ttlMs;
-  const saved = parse(storage.get(key)) as { v?: number; items?: unknown[] } | undefined;
-  let items: Item[] = saved?.v === 1 && Array.isArray(saved.items) ? saved.items.filter(isItem).filter(fresh) : [];
+  const load = (): Item[] => {
+    const saved = parse(storage.get(key)) as { v?: number; items?: unknown[] } | undefined;
+    return saved?.v === 1 && Array.isArray(saved.items) ? saved.items.filter(isItem) : [];
+  };
+  let items = load().filter(fresh);
+  /** Ids this page delivered, dropped or replaced: never to be merged back in. */
+  const gone = new Set<string>();
 
-  /** Drops expired and oldest items until within bounds, then persists. */
+  /**
+   * Merges in what other tabs wrote since we read (a duplicate is harmless: the message_id
+   * makes delivery idempotent; a lost item is not), keeps the latest identity per user, drops
+   * expired and oldest items until within bounds, then persists.
+   */
   const commit = (): Item[] => {
+    const known = new Set(items.map((i) => i.id));
+    const all = [...load().filter((i) => !known.has(i.id) && !gone.has(i.id)), ...items].sort((a, b) => a.at - b.at);
+    const latest = new Map(all.filter((i) => i.kind === 'identify').map((i) => [i.key, i.id]));
+    items = all.filter((i) => i.kind !== 'identify' || latest.get(i.key) === i.id);
     const dropped = items.filter((i) => !fresh(i));
     items = items.filter(fresh);
     while (items.length > limits.maxItems) dropped.push(items.shift()!);
@@ -65,19 +78,24 @@ export function createOutbox(opts: { storage: KV; key: string; clock: () => numb
     }
     if (items.length) storage.set(key, text);
     else storage.remove(key);
+    dropped.forEach((i) => gone.add(i.id));
     return dropped;
   };
 
   return {
     add(item) {
-      items = items.filter((i) => !(item.kind === 'identify' && i.kind === 'identify' && i.key === item.key));
+      if (item.kind === 'identify') {
+        const replaced = items.filter((i) => i.kind === 'identify' && i.key === item.key);
+        replaced.forEach((i) => gone.add(i.id));
+        items = items.filter((i) => !gone.has(i.id));
+      }
       items.push(item);
       return commit();
     },
     remove(ids) {
-      const before = items.length;
-      items = items.filter((i) => !ids.includes(i.id));
-      if (items.length !== before) commit();
+      ids.forEach((id) => gone.add(id));
+      items = items.filter((i) => !gone.has(i.id));
+      commit();
     },
     list: () => items.filter(fresh),
     find: (kind, k) => items.find((i) => i.kind === kind && i.key === k && fresh(i)),

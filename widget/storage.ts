@@ -12,30 +12,32 @@ export interface KV {
 }
 
 export function createStorage(local: () => Storage | null | undefined, log: Logger): KV {
-  // Memory mirrors every write of this page, so reads are right even when the disk write failed.
+  // Values whose write to disk failed. Everything else is read from disk each time, so other
+  // tabs' writes are seen.
   const memory = new Map<string, string | null>();
-  const attempt = <T>(what: string, fn: (s: Storage) => T): T | undefined => {
+  const attempt = (what: string, fn: (s: Storage) => unknown): boolean => {
     try {
       const s = local();
-      return s ? fn(s) : undefined;
+      if (s) fn(s);
+      return !!s;
     } catch (e) {
       log.warn(`storage ${what} failed; using memory`, e);
-      return undefined;
+      return false;
     }
+  };
+  const write = (key: string, value: string | null) => {
+    if (attempt('write', (s) => (value === null ? s.removeItem(key) : s.setItem(key, value)))) memory.delete(key);
+    else memory.set(key, value);
   };
   return {
     get(key) {
       if (memory.has(key)) return memory.get(key) ?? null;
-      return attempt('read', (s) => s.getItem(key)) ?? null;
+      let value: string | null = null;
+      attempt('read', (s) => { value = s.getItem(key); });
+      return value;
     },
-    set(key, value) {
-      memory.set(key, value);
-      attempt('write', (s) => s.setItem(key, value));
-    },
-    remove(key) {
-      memory.set(key, null);
-      attempt('remove', (s) => s.removeItem(key));
-    },
+    set: write,
+    remove: (key) => write(key, null),
   };
 }
 

@@ -58,6 +58,36 @@ describe('outbox', () => {
     expect(setup(disk, now, { ttlMs: 1000 }).box.list()).toEqual([]);
   });
 
+  it('loses no item when two tabs write the same outbox', () => {
+    const disk = memoryStorage();
+    const a = setup(disk).box;
+    a.add(item(1, 1));
+    const b = setup(disk).box;
+    b.add(item(2, 2));
+    a.add(item(3, 3)); // tab A never saw item 2 in memory, yet must not erase it
+    expect(setup(disk).box.list().map((i) => i.id)).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  it('does not bring back an item this tab delivered', () => {
+    const disk = memoryStorage();
+    const a = setup(disk).box;
+    a.add(item(1, 1));
+    a.remove(['m1']);
+    setup(disk).box.add(item(2, 2));
+    a.add(item(3, 3));
+    expect(setup(disk).box.list().map((i) => i.id)).toEqual(['m2', 'm3']);
+  });
+
+  it('keeps the newest identity of a user across tabs', () => {
+    const disk = memoryStorage();
+    const a = setup(disk).box;
+    const b = setup(disk).box;
+    a.add({ ...item(1, 1), id: 'old' });
+    b.add({ ...item(1, 5), id: 'new' });
+    a.add(item(2, 6));
+    expect(setup(disk).box.list().map((i) => i.id)).toEqual(['new', 'm2']);
+  });
+
   it('ignores a corrupt stored value', () => {
     const disk = memoryStorage();
     disk.setItem('parley:v1:demo:outbox', '{"v":1,"items":[{"id":1},null,"x"]}');
