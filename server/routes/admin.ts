@@ -133,7 +133,12 @@ export function adminRoutes(deps: Deps): Router {
     const q = paging(req.query);
     const ideas = await store.listIdeas(site);
     const rows = await Promise.all(ideas.map(async (i) => presentIdea(i, await ideaStats(store, site, i))));
-    rows.sort((a, b) => b.supporters_count - a.supporters_count || b.mrr_cents - a.mrr_cents);
+    // `sort=mrr` ranks by the revenue behind an idea (the console's "MRR behind it" ranking).
+    const sort = z.enum(['supporters', 'mrr']).default('supporters').safeParse(req.query.sort);
+    if (!sort.success) throw invalid('sort must be "supporters" or "mrr"', [{ field: 'sort', message: 'expected "supporters" or "mrr"' }]);
+    rows.sort(sort.data === 'mrr'
+      ? (a, b) => b.mrr_cents - a.mrr_cents || b.supporters_count - a.supporters_count
+      : (a, b) => b.supporters_count - a.supporters_count || b.mrr_cents - a.mrr_cents);
     const start = (q.page - 1) * q.perPage;
     res.json({ ideas: rows.slice(start, start + q.perPage), pagination: pagination(q, rows.length) });
   });

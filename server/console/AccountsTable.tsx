@@ -1,0 +1,29 @@
+/** Accounts with the revenue behind them and how many of their people spoke up. */
+import type { AccountsPage } from './types.ts';
+import { day, money, number } from './format.ts';
+
+export function AccountsTable({ data }: { data: AccountsPage }) {
+  return (
+    <table>
+      <thead>
+        <tr><th>Account</th><th>Plan</th><th class="num">MRR</th><th class="num">LTV</th><th class="num">Users</th><th class="num">Feedback</th><th>Since</th></tr>
+      </thead>
+      <tbody>
+        {data.external_accounts.map((a) => (
+          <tr key={a.id} data-account={a.external_id ?? a.id}>
+            <td>
+              <div class="primary">{a.name ?? 'Unnamed account'}</div>
+              <div class="secondary mono">{a.external_id ?? 'private to one user'}</div>
+            </td>
+            <td>{a.plan ?? '—'}</td>
+            <td class="num">{money(a.mrr_cents)}</td>
+            <td class="num">{money(a.ltv_cents)}</td>
+            <td class="num">{number(a.users_count)}</td>
+            <td class="num">{number(a.feedback_count)}</td>
+            <td>{day(a.created_at)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,116 @@
+/**
+ * The admin console: the only stateful component. It holds the admin key (kept in
+ * sessionStorage, so it dies with the tab), the open tab and page, and loads what they show;
+ * every other component takes props and reports through callbacks.
+ */
+import { useMemo, useState } from 'preact/hooks';
+import { ApiError, createApi, explain, type Get } from './api.ts';
+import { KeyForm } from './KeyForm.tsx';
+import { Pager } from './Pager.tsx';
+import { StatsBar } from './StatsBar.tsx';
+import { Empty, Failed, Loading } from './States.tsx';
+import { TAB_IDS, TABS, type TabId, type View } from './tabs.tsx';
+import type { IdeaOrder } from './IdeasTable.tsx';
+import type { Stats } from './types.ts';
+import { useLoad } from './useLoad.ts';
+
+const KEY = 'parley:admin-key';
+
+/** sessionStorage can throw (blocked storage); the console then works until the tab reloads. */
+const session = {
+  get: () => { try { return sessionStorage.getItem(KEY); } catch { return null; } },
+  set: (v: string) => { try { sessionStorage.setItem(KEY, v); } catch { /* kept in memory only */ } },
+  clear: () => { try { sessionStorage.removeItem(KEY); } catch { /* nothing stored */ } },
+};
+
+const tabFromHash = (): TabId => {
+  const id = location.hash.slice(1) as TabId;
+  return TAB_IDS.includes(id) ? id : 'feedback';
+};
+
+export function App() {
+  const [key, setKey] = useState<string | null>(session.get);
+  const [keyError, setKeyError] = useState('');
+  const [checking, setChecking] = useState(false);
+
+  const signIn = async (candidate: string) => {
+    setChecking(true);
+    try {
+      await createApi(candidate)('/stats');
+      session.set(candidate);
+      setKeyError('');
+      setKey(candidate);
+    } catch (e) {
+      setKeyError(explain(e));
+    } finally {
+      setChecking(false);
+    }
+  };
+  const signOut = (reason = '') => {
+    session.clear();
+    setKeyError(reason);
+    setKey(null);
+  };
+
+  if (!key) return <KeyForm error={keyError} checking={checking} onSubmit={(k) => void signIn(k)} />;
+  return <Console get={useMemo(() => createApi(key), [key])} onSignOut={signOut} />;
+}
+
+function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) => void }) {
+  const [tab, setTab] = useState<TabId>(tabFromHash);
+  const [pages, setPages] = useState<Record<TabId, number>>({ feedback: 1, ideas: 1, users: 1, accounts: 1 });
+  const [order, setOrder] = useState<IdeaOrder>('supporters');
+  const [version, setVersion] = useState(0);
+  // A key revoked mid-session sends the person back to the key form with the reason.
+  const onError = (e: unknown) => { if (e instanceof ApiError && e.status === 401) onSignOut(explain(e)); };
+  const [stats] = useLoad<Stats>(get, '/stats', version, onError);
+
+  const open = (id: TabId) => {
+    setTab(id);
+    history.replaceState(null, '', `#${id}`);
+  };
+  const view = { order, onOrder: (o: IdeaOrder) => { setOrder(o); setPages((p) => ({ ...p, ideas: 1 })); } };
+
+  return (
+    <div class="console">
+      <header class="bar">
+        <h1><span class="logo" aria-hidden="true">◆</span> Parley admin</h1>
+        <div class="bar-actions">
+          <button type="button" onClick={() => setVersion((v) => v + 1)}>Refresh</button>
+          <button type="button" onClick={() => onSignOut()}>Forget key</button>
+        </div>
+      </header>
+      <StatsBar stats={stats} />
+      <div class="tabs" role="tablist" aria-label="Lists">
+        {TAB_IDS.map((id) => (
+          <button type="button" role="tab" id={`tab-${id}`} key={id} aria-selected={tab === id} aria-controls="panel" onClick={() => open(id)}>
+            {TABS[id].label}
+          </button>
+        ))}
+      </div>
+      {/* Keyed by tab: another tab's rows are never handed to this tab's table. */}
+      <TabPanel key={tab} tab={tab} get={get} page={pages[tab]} view={view} version={version} onError={onError}
+        onPage={(p) => setPages((all) => ({ ...all, [tab]: p }))} />
+    </div>
+  );
+}
+
+interface PanelProps { tab: TabId; get: Get; page: number; view: View; version: number; onError: (e: unknown) => void; onPage: (page: number) => void }
+
+/** One tab's list with its loading, empty and error states. */
+function TabPanel({ tab, get, page, view, version, onError, onPage }: PanelProps) {
+  const current = TABS[tab];
+  const [list, retry] = useLoad<any>(get, current.path(page, view), version, onError);
+  return (
+    <section id="panel" role="tabpanel" aria-labelledby={`tab-${tab}`} aria-busy={list.state === 'loading'}>
+      {list.state === 'error' && <Failed error={list.error} retry={retry} />}
+      {list.state === 'loading' && !list.data && <Loading what={current.noun} />}
+      {list.state !== 'error' && list.data && (current.rows(list.data).length === 0
+        ? <Empty title={current.empty.title}>{current.empty.body}</Empty>
+        : <>
+          <div class="table-wrap">{current.table(list.data, view)}</div>
+          <Pager pagination={current.pagination(list.data)} noun={current.noun} onPage={onPage} />
+        </>)}
+    </section>
+  );
+}
