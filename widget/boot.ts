@@ -73,11 +73,14 @@ export function boot(opts: BootOptions): Widget | null {
   }));
   const withUi = (fn: (ui: Ui) => void) => void ui().then(fn).catch((e) => log.warn('panel unavailable', e));
 
+  /** Set once the queue is installed; before that the idle launch decides about the launcher. */
+  let booted = false;
   const set = (patch: unknown, value?: unknown) => {
     const object = typeof patch === 'string' ? { [patch]: value } : patch;
     if (typeof object !== 'object' || !object) return log.warn('set takes an object or a key and value');
     Object.assign(settings, object);
-    mounted?.set(object as Record<string, unknown>);
+    if (mounted) mounted.set(object as Record<string, unknown>);
+    else if ((object as { launcher?: unknown }).launcher === true && booted) withUi(() => {}); // turned on later
   };
   /** Selector triggers and their options (e.g. `{mode: 'contact'}`). */
   const triggers = new Map<string, unknown>();
@@ -90,10 +93,7 @@ export function boot(opts: BootOptions): Widget | null {
     hide: () => mounted?.close(),
     autoprompt: () => withUi((u) => u.open('nps')),
     addTrigger(target: unknown, options?: unknown) {
-      if (typeof target !== 'string') {
-        set({ launcher: true, ...(target as object) });
-        return withUi(() => {});
-      }
+      if (typeof target !== 'string') return set({ ...(target as object), launcher: true });
       doc.querySelector(target); // throws on a malformed selector now, not on every click
       triggers.set(target, options);
     },
@@ -121,6 +121,7 @@ export function boot(opts: BootOptions): Widget | null {
   // The launcher comes with panel.js: fetch it once the page has settled, unless it is turned off.
   const idle = (win as { requestIdleCallback?: (cb: () => void, o?: object) => void }).requestIdleCallback;
   const launch = () => { if (settings.launcher !== false) withUi(() => {}); };
+  booted = true;
   void domReady.then(() => (idle ? idle(launch, { timeout: 5000 }) : win.setTimeout(launch, 2000)));
 
   return { client, log, ui };

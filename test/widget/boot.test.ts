@@ -166,6 +166,15 @@ describe('lazy panel', () => {
     }
   });
 
+  it('fetches panel.js when the launcher is turned on later', async () => {
+    let loads = 0;
+    w.Parley = [['set', 'launcher', false]];
+    start({ loadPanel: async () => { loads++; return { mount }; } });
+    w.Parley.push(['set', { launcher: true }]);
+    await vi.waitFor(() => expect(document.querySelector('parley-widget')).not.toBeNull());
+    expect(loads).toBe(1);
+  });
+
   it('never fetches panel.js when the launcher is off and nothing opens the panel', async () => {
     vi.useFakeTimers();
     try {
