@@ -39,7 +39,7 @@ export function readConfig(doc: Document, script: HTMLScriptElement | null): Emb
   };
   doc.querySelectorAll('script[type="application/json"][data-parley]').forEach((el, n) => {
     const block = parse(el.textContent);
-    if (!isObject(block)) return void config.problems.push(`JSON config block ${n} is not a JSON object; ignored`);
+    if (!isObject(block)) return void config.problems.push(`JSON config block ${n} ignored: not an object`);
     if (typeof block.site === 'string') config.site = block.site;
     if (isObject(block.settings)) Object.assign(config.settings, block.settings);
     if (block.identify !== undefined) config.identify.push(block.identify);
@@ -57,7 +57,7 @@ export function readConfig(doc: Document, script: HTMLScriptElement | null): Emb
       config.origin = src.origin;
       config.panelSrc = new URL('panel.js', src).href;
     } catch {
-      config.problems.push('cannot read the collector origin from the script src');
+      config.problems.push('bad script src');
     }
   }
   return config;

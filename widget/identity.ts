@@ -18,11 +18,15 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isScalar = (v: unknown): v is Scalar =>
   typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
-/** Copies the named scalar fields and every `cf_*` trait of `src`; null when nothing is left. */
+/**
+ * Copies the named scalar fields and every `cf_*` trait of `src`, in sorted key order so that
+ * the same content always serializes the same (the fingerprint relies on it); undefined when
+ * nothing is left.
+ */
 function pick(src: unknown, keys: string[], traits: boolean): Record<string, Scalar> | undefined {
   if (!isObject(src)) return undefined;
   const out: Record<string, Scalar> = {};
-  for (const k of Object.keys(src)) {
+  for (const k of Object.keys(src).sort()) {
     const v = src[k];
     if (isScalar(v) && (keys.includes(k) || (traits && CUSTOM_FIELD_KEY.test(k)))) out[k] = v;
   }
@@ -60,23 +64,14 @@ export function normalizeIdentity(raw: unknown, env: Record<string, string> = {}
   return identity;
 }
 
-/** JSON with sorted keys, so two identities with the same content have the same text. */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (isObject(value)) {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 /**
- * A content hash of the canonical form: 32-bit FNV-1a plus the length, small enough to keep
- * one per user in localStorage. It is only ever compared with the same user's previous
- * identity, so a collision (about 1 in 4 billion changes) costs one skipped update that the
- * next change, or the 24 h expiry, repairs.
+ * A content hash of a normalized identity (whose keys come in a fixed order, see `pick`):
+ * 32-bit FNV-1a plus the length, small enough to keep one per user in localStorage. It is only
+ * ever compared with the same user's previous identity, so a collision (about 1 in 4 billion
+ * changes) costs one skipped update that the next change, or the 24 h expiry, repairs.
  */
-export function fingerprint(value: unknown): string {
-  const s = canonical(value);
+export function fingerprint(identity: Identity): string {
+  const s = JSON.stringify(identity);
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return `${(h >>> 0).toString(36)}.${s.length.toString(36)}`;

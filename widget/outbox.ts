@@ -42,8 +42,7 @@ export interface Outbox {
 
 const isItem = (v: unknown): v is Item => {
   const i = v as Item;
-  return !!i && typeof i.id === 'string' && (i.kind === 'identify' || i.kind === 'feedback')
-    && typeof i.key === 'string' && typeof i.at === 'number' && typeof i.data === 'object' && !!i.data;
+  return typeof i?.id === 'string' && typeof i.key === 'string' && typeof i.at === 'number' && !!i.data;
 };
 
 export function createOutbox(opts: { storage: KV; key: string; clock: () => number; limits?: Partial<OutboxLimits> }): Outbox {

@@ -36,7 +36,7 @@ export function createTransport(win: Window): Transport {
     // A page that deleted fetch still has beacons: fire and forget beats never sending.
     if (typeof win.fetch !== 'function') return { ...failed, status: body && beacon(url, body) ? 202 : 0 };
     try {
-      const res = await win.fetch(url, { method, body, keepalive, credentials: 'omit', mode: 'cors' });
+      const res = await win.fetch(url, { method, body, keepalive, credentials: 'omit' });
       return { status: res.status, retryAfter: res.headers.get('Retry-After'), body: parse(await res.text()) };
     } catch {
       return failed;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createOutbox, type Item } from '../../widget/outbox.ts';
 import { createStorage } from '../../widget/storage.ts';
 import { silent } from '../../widget/log.ts';
-import { fingerprint } from '../../widget/identity.ts';
+import { fingerprint, normalizeIdentity, type Identity } from '../../widget/identity.ts';
 import { memoryStorage } from './fakes.ts';
 
 const item = (n: number, at = 0, kind: Item['kind'] = 'identify'): Item =>
@@ -98,10 +98,14 @@ describe('outbox', () => {
 });
 
 describe('fingerprint', () => {
+  const norm = (raw: unknown) => normalizeIdentity(raw) as Identity;
   it('is the same for the same content in any key order', () => {
-    expect(fingerprint({ a: 1, b: { c: 2, d: 3 } })).toBe(fingerprint({ b: { d: 3, c: 2 }, a: 1 }));
+    const one = { email: 'a@x.test', name: 'A', cf_b: 1, cf_a: 2, account: { id: 'c', plan: 'p' } };
+    const two = { account: { plan: 'p', id: 'c' }, cf_a: 2, cf_b: 1, name: 'A', email: 'a@x.test' };
+    expect(fingerprint(norm(one))).toBe(fingerprint(norm(two)));
   });
   it('changes when any value changes', () => {
-    expect(fingerprint({ a: 1, b: { c: 2 } })).not.toBe(fingerprint({ a: 1, b: { c: 3 } }));
+    expect(fingerprint(norm({ email: 'a@x.test', account: { monthly_rate: 1 } })))
+      .not.toBe(fingerprint(norm({ email: 'a@x.test', account: { monthly_rate: 2 } })));
   });
 });
