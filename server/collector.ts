@@ -36,6 +36,7 @@ export async function openCollector(o: CollectorOptions) {
       checkpointMs: o.checkpointMs ?? 5000,
       checkpointEvery: 5000,
       onError: (err) => logger.error({ err }, 'apply failed'),
+      onWarning: (w) => logger.warn(w, 'custom field values dropped'),
     });
     await intake.open();
     const app = createApp({ store, intake, clock, logger });

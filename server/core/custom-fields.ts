@@ -5,7 +5,7 @@
  * Unix seconds); a value that does not fit is dropped and reported as a warning — a wrong
  * value is never stored. Pure: no store, no clock.
  */
-import type { Traits, TraitValue } from '../../shared/identity.ts';
+import type { Identity, Traits, TraitValue } from '../../shared/identity.ts';
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import { timestamp } from '../../shared/text.ts';
 
@@ -97,4 +97,18 @@ export function coerceTraits(defs: FieldDefs, object: FieldObject, traits: Trait
     else warnings.push({ field: path + key, message: `${c.message}; value ${JSON.stringify(value)} was not stored` });
   }
   return { traits: out, warnings };
+}
+
+/**
+ * Checks an identity's user and account traits (CONTRACT §2 `cf_*` keys) against the site's
+ * definitions, the way imports are checked; the applier logs the warnings.
+ */
+export function coerceIdentity(defs: FieldDefs, identity: Identity): { identity: Identity; warnings: FieldWarning[] } {
+  if (defs.size === 0) return { identity, warnings: [] };
+  const user = coerceTraits(defs, 'user', identity.traits);
+  const account = identity.account ? coerceTraits(defs, 'account', identity.account.traits, 'account.') : null;
+  return {
+    identity: { ...identity, traits: user.traits, ...(identity.account && account ? { account: { ...identity.account, traits: account.traits } } : {}) },
+    warnings: [...user.warnings, ...(account?.warnings ?? [])],
+  };
 }

@@ -4,6 +4,7 @@
  * integrator's customer account. A *pending* identity is one never seen before: it waits,
  * invisible, until its person gives feedback (CONTRACT §5).
  */
+import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { FeedbackKind } from '../../shared/limits.ts';
 import type { Profile } from './merge.ts';
 
@@ -19,6 +20,8 @@ export interface Site {
   origins: string[];
   verification: Verification;
   created_at: number;
+  /** Custom field definitions (CONTRACT §4); absent until the site defines one. */
+  custom_fields?: CustomFieldDef[];
 }
 
 export interface User {

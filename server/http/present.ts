@@ -34,6 +34,7 @@ export function presentExternalUser(eu: ExternalUser, account: Account | undefin
     location: (f.location as object | undefined) ?? null,
     timezone: str(f.timezone), locale: str(f.locale),
     custom_fields: customFields(f),
+    tags: Array.isArray(f.tags) ? (f.tags as string[]) : [],
     created_at: iso(eu.created_at), updated_at: iso(eu.updated_at),
     links: { user: eu.user_id, external_account: account ? account.external_id ?? account.key : null },
   };

@@ -11,7 +11,9 @@
 import { applyIdentity, type IdentifyItem } from '../core/identify.ts';
 import { recordFeedback, type FeedbackItem } from '../core/feedback.ts';
 import type { Feedback } from '../core/records.ts';
+import { coerceIdentity, fieldDefs, type FieldWarning } from '../core/custom-fields.ts';
 import type { CheckpointStore } from '../store/types.ts';
+import { applyAdminOp, isAdminOp, type AdminOp } from './admin-ops.ts';
 import type { IntakeLog, LogEntry } from './log.ts';
 import { Serial } from './serial.ts';
 
@@ -25,11 +27,14 @@ export interface IntakeOptions {
   checkpointEvery?: number;
   checkpointMs?: number;
   onError?: (err: unknown) => void;
+  /** Custom field values of an identity that did not fit their definition and were dropped. */
+  onWarning?: (w: { site: string; message_id: string; warnings: FieldWarning[] }) => void;
 }
 
 type IdentifyEntry = LogEntry & { op: 'identify'; site: string; items: IdentifyItem[] };
 type FeedbackEntry = LogEntry & { op: 'feedback'; site: string; item: FeedbackItem };
-type Entry = IdentifyEntry | FeedbackEntry;
+type AdminEntry = LogEntry & AdminOp;
+type Entry = IdentifyEntry | FeedbackEntry | AdminEntry;
 
 export class QueueFullError extends Error {}
 
@@ -45,6 +50,8 @@ export class Intake {
   private timer: NodeJS.Timeout | null = null;
   private checkpointing: Promise<void> | null = null;
   private closed = false;
+  /** Callers of `transact`, by the sequence number of their entry. */
+  private readonly waiters = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private readonly clock: () => number;
 
   constructor(private readonly o: IntakeOptions) {
@@ -98,22 +105,45 @@ export class Intake {
     return feedback;
   }
 
+  /**
+   * Logs an admin write (import, erasure, custom fields) durably, queues it behind what was
+   * acknowledged before it, and resolves with its result once applied: the caller answers
+   * only then, so its data is both durable and visible.
+   */
+  async transact<T>(op: AdminOp): Promise<T> {
+    if (this.closed) throw new QueueFullError('shutting down');
+    const entry = await this.o.log.append(op);
+    const applied = new Promise<T>((resolve, reject) => this.waiters.set(entry.seq, { resolve: resolve as (v: unknown) => void, reject }));
+    this.queue.push(entry as AdminEntry);
+    this.startDraining();
+    return applied;
+  }
+
   /** Runs a write that is not an intake entry (imports, deletions) in the serial section. */
   write<T>(fn: () => Promise<T>): Promise<T> {
     return this.serial.run(fn);
   }
 
-  private async apply(entry: Entry): Promise<void> {
+  private async apply(entry: Entry): Promise<unknown> {
     const now = this.clock();
-    await this.serial.run(async () => {
+    const result = await this.serial.run(async () => {
       if (entry.op === 'identify') {
-        for (const item of entry.items) await applyIdentity(this.o.store, entry.site, item, now);
+        const defs = fieldDefs(await this.o.store.customFields(entry.site));
+        for (const item of entry.items) {
+          const { identity, warnings } = coerceIdentity(defs, item.identity);
+          if (warnings.length) this.o.onWarning?.({ site: entry.site, message_id: item.message_id, warnings });
+          await applyIdentity(this.o.store, entry.site, { ...item, identity }, now);
+        }
       } else if (entry.op === 'feedback') {
         await recordFeedback(this.o.store, entry.site, entry.item);
+      } else if (isAdminOp(entry)) {
+        return applyAdminOp(this.o.store, entry);
       }
+      return undefined;
     });
     this.appliedThrough = entry.seq;
     this.sinceCheckpoint++;
+    return result;
   }
 
   private startDraining() {
@@ -126,10 +156,14 @@ export class Intake {
     try {
       while (this.queue.length > 0) {
         const entry = this.queue.shift()!;
+        const waiter = this.waiters.get(entry.seq);
+        this.waiters.delete(entry.seq);
         try {
-          await this.apply(entry);
+          const result = await this.apply(entry);
+          waiter?.resolve(result);
         } catch (err) {
-          this.o.onError?.(err);
+          if (waiter) waiter.reject(err);
+          else this.o.onError?.(err);
         } finally {
           if (entry.op === 'identify') this.queuedIdentities -= entry.items.length;
         }

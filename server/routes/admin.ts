@@ -12,6 +12,8 @@ import { ideaStats } from '../core/ideas.ts';
 import { RANK } from '../core/merge.ts';
 import type { Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
+import { accountListing, userListing } from '../http/listing.ts';
+import { importRoutes } from './imports.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentFeedback, presentIdea, presentUser } from '../http/present.ts';
 import { hashKey } from '../sites.ts';
@@ -56,6 +58,7 @@ export function adminRoutes(deps: Deps): Router {
     next();
   };
   r.use(auth);
+  r.use(importRoutes(deps, adminNow));
   const siteOf = (res: { locals: Record<string, unknown> }) => (res.locals.site as Site).key;
 
   r.post('/bulk_identify', body, async (req, res) => {
@@ -85,7 +88,7 @@ export function adminRoutes(deps: Deps): Router {
     const site = siteOf(res);
     const q = paging(req.query);
     const includes = new Set(String(req.query.includes ?? '').split(',').filter(Boolean));
-    const page = await store.listUsers(site, q);
+    const page = await store.listUsers(site, { ...q, ...userListing(req.query) });
     const externalUsers = [];
     const accounts = new Map<string, ReturnType<typeof presentAccount>>();
     const users = [];
@@ -110,7 +113,7 @@ export function adminRoutes(deps: Deps): Router {
   r.get('/external_accounts', async (req, res) => {
     const site = siteOf(res);
     const q = paging(req.query);
-    const page = await store.listAccounts(site, q);
+    const page = await store.listAccounts(site, { ...q, ...accountListing(req.query) });
     const rows = await Promise.all(page.items.map(async (a) => presentAccount(a, await store.accountCounts(site, a.key))));
     res.json({ external_accounts: rows, pagination: pagination(q, page.total) });
   });

@@ -4,7 +4,9 @@
  * `promote` as a whole — is atomic with respect to the others.
  */
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
-import type { CheckpointStore, Page, PageQuery, Promotion, SiteCounts } from './types.ts';
+import type { CustomFieldDef } from '../../shared/imports.ts';
+import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
+import { compareAccounts, compareUsers, hasUserFilter, matchesUser } from './user-query.ts';
 
 /** Collections, as the lowdb store partitions them into files. */
 export type Collection = 'sites' | 'users' | 'external_users' | 'accounts' | 'feedback' | 'pending';
@@ -37,6 +39,8 @@ export class MemoryStore implements CheckpointStore {
   protected seq = 0;
   protected sites = new Map<string, Site>();
   protected users = new Map<string, User>();
+  /** Site → its user ids in creation order, built on first listing, then kept up to date. */
+  private userOrder = new Map<string, string[]>();
   protected usersByEmail = new Map<string, string>();
   protected externalUsers = new Map<string, ExternalUser>();
   protected externalByUser = new Map<string, Set<string>>();
@@ -75,12 +79,40 @@ export class MemoryStore implements CheckpointStore {
     const key = k(user.site, user.id);
     const old = this.users.get(key);
     if (old && old.email !== user.email) this.usersByEmail.delete(k(user.site, old.email));
+    if (!old) this.userOrder.get(user.site)?.push(user.id);
     this.users.set(key, user);
     this.usersByEmail.set(k(user.site, user.email), user.id);
     this.touched('users', key);
   }
-  async listUsers(site: string, q: PageQuery) {
-    return page(ofSite(this.users, site), countOf(this.users, site), q);
+  async listUsers(site: string, q: UserQuery) {
+    const ids = this.userIds(site);
+    const start = (q.page - 1) * q.perPage;
+    if (!hasUserFilter(q) && !q.sort) {
+      // The common case costs one slice, however many users the site has.
+      return { items: ids.slice(start, start + q.perPage).map((id) => this.users.get(k(site, id))!), total: ids.length };
+    }
+    let users = ids.map((id) => this.users.get(k(site, id))!);
+    if (hasUserFilter(q)) users = users.filter((u) => matchesUser(u, this.externalsOf(site, u.id), q));
+    if (q.sort) users.sort(compareUsers(q.sort));
+    return { items: users.slice(start, start + q.perPage), total: users.length };
+  }
+  private userIds(site: string): string[] {
+    let ids = this.userOrder.get(site);
+    if (!ids) {
+      ids = [...ofSite(this.users, site)].map((u) => u.id);
+      this.userOrder.set(site, ids);
+    }
+    return ids;
+  }
+  async deleteUser(site: string, id: string) {
+    const key = k(site, id);
+    const user = this.users.get(key);
+    if (!user) return;
+    this.users.delete(key);
+    this.usersByEmail.delete(k(site, user.email));
+    this.externalByUser.delete(key);
+    this.userOrder.delete(site);
+    this.touched('users', key);
   }
 
   async getExternalUser(site: string, externalId: string) { return this.externalUsers.get(k(site, externalId)); }
@@ -94,9 +126,18 @@ export class MemoryStore implements CheckpointStore {
     set.add(eu.external_id);
     this.touched('external_users', key);
   }
-  async externalUsersOf(site: string, userId: string) {
+  async externalUsersOf(site: string, userId: string) { return this.externalsOf(site, userId); }
+  private externalsOf(site: string, userId: string) {
     const ids = this.externalByUser.get(k(site, userId)) ?? [];
     return [...ids].map((id) => this.externalUsers.get(k(site, id))!).filter(Boolean);
+  }
+  async deleteExternalUser(site: string, externalId: string) {
+    const key = k(site, externalId);
+    const eu = this.externalUsers.get(key);
+    if (!eu) return;
+    this.externalUsers.delete(key);
+    this.externalByUser.get(k(site, eu.user_id))?.delete(externalId);
+    this.touched('external_users', key);
   }
 
   async getAccount(site: string, key: string) { return this.accounts.get(k(site, key)); }
@@ -105,8 +146,13 @@ export class MemoryStore implements CheckpointStore {
     this.accounts.set(k(account.site, account.key), account);
     this.touched('accounts', account.key);
   }
-  async listAccounts(site: string, q: PageQuery) {
-    return page(ofSite(this.accounts, site), countOf(this.accounts, site), q);
+  async listAccounts(site: string, q: AccountQuery) {
+    if (!q.sort) return page(ofSite(this.accounts, site), countOf(this.accounts, site), q);
+    const all = [...ofSite(this.accounts, site)].sort(compareAccounts(q.sort));
+    return page(all, all.length, q);
+  }
+  async deleteAccount(site: string, key: string) {
+    if (this.accounts.delete(k(site, key))) this.touched('accounts', key);
   }
   async accountCounts(site: string, key: string) {
     let users_count = 0;
@@ -123,6 +169,9 @@ export class MemoryStore implements CheckpointStore {
     this.touched('pending', key);
   }
   async deletePending(site: string, externalId: string) { this.deletePendingSync(site, externalId); }
+  async pendingIdsByEmail(site: string, email: string) {
+    return [...ofSite(this.pending, site)].filter((p) => p.profile.f.email === email).map((p) => p.external_id);
+  }
   protected deletePendingSync(site: string, externalId: string) {
     const key = k(site, externalId);
     if (this.pending.delete(key)) this.touched('pending', key);
@@ -160,6 +209,26 @@ export class MemoryStore implements CheckpointStore {
   }
   async feedbackForIdea(site: string, ideaId: string) {
     return [...ofSite(this.feedback, site)].filter((f) => f.idea_id === ideaId);
+  }
+  async detachFeedback(site: string, userId: string, accountKeys: string[]) {
+    let n = 0;
+    for (const f of ofSite(this.feedback, site)) {
+      if (f.user_id !== userId) continue;
+      f.user_id = null;
+      f.external_user_id = null;
+      if (f.account_key !== null && accountKeys.includes(f.account_key)) f.account_key = null;
+      this.touched('feedback', f.id);
+      n++;
+    }
+    return n;
+  }
+
+  async customFields(site: string) { return this.sites.get(site)?.custom_fields ?? []; }
+  async putCustomFields(site: string, defs: CustomFieldDef[]) {
+    const s = this.sites.get(site);
+    if (!s) return;
+    this.sites.set(site, { ...s, custom_fields: defs });
+    this.touched('sites', site);
   }
 
   async getIdea(site: string, id: string) { return this.ideas.get(k(site, id)); }

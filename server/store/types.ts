@@ -4,10 +4,34 @@
  * implementation of this file and nothing above it moves. The semantics (what to merge, when a
  * record becomes visible) live in server/core, not here.
  */
+import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 
 export interface PageQuery { page: number; perPage: number }
 export interface Page<T> { items: T[]; total: number }
+
+/** User listing orders; `-` means descending. The default is creation order. */
+export const USER_SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at', 'name', '-name', 'email', '-email'] as const;
+export type UserSort = (typeof USER_SORTS)[number];
+
+/** A page of visible users, filtered (all filters combine with AND). */
+export interface UserQuery extends PageQuery {
+  /** Substring of the name or email, case-insensitive. */
+  q?: string;
+  /** An external account id one of their external users belongs to. */
+  account?: string;
+  /** The `type` of one of their external users. */
+  type?: string;
+  /** A tag one of their external users carries. */
+  tag?: string;
+  /** Only users changed (they or their external users) after this time, in ms. */
+  updatedAfter?: number;
+  sort?: UserSort;
+}
+
+export const ACCOUNT_SORTS = ['created_at', '-created_at', 'name', '-name', 'mrr_cents', '-mrr_cents', 'ltv_cents', '-ltv_cents'] as const;
+export type AccountSort = (typeof ACCOUNT_SORTS)[number];
+export interface AccountQuery extends PageQuery { sort?: AccountSort }
 
 export interface SiteCounts {
   users: number;
@@ -41,21 +65,27 @@ export interface Store {
   getUser(site: string, id: string): Promise<User | undefined>;
   getUserByEmail(site: string, email: string): Promise<User | undefined>;
   putUser(user: User): Promise<void>;
-  listUsers(site: string, q: PageQuery): Promise<Page<User>>;
+  listUsers(site: string, q: UserQuery): Promise<Page<User>>;
+  /** Erases one user row (the caller erases what hangs on it first, see core/erase.ts). */
+  deleteUser(site: string, id: string): Promise<void>;
 
   getExternalUser(site: string, externalId: string): Promise<ExternalUser | undefined>;
   putExternalUser(eu: ExternalUser): Promise<void>;
   externalUsersOf(site: string, userId: string): Promise<ExternalUser[]>;
+  deleteExternalUser(site: string, externalId: string): Promise<void>;
 
   getAccount(site: string, key: string): Promise<Account | undefined>;
   putAccount(account: Account): Promise<void>;
-  listAccounts(site: string, q: PageQuery): Promise<Page<Account>>;
+  listAccounts(site: string, q: AccountQuery): Promise<Page<Account>>;
+  deleteAccount(site: string, key: string): Promise<void>;
   /** Users and feedback linked to an account. */
   accountCounts(site: string, key: string): Promise<{ users_count: number; feedback_count: number }>;
 
   getPending(site: string, externalId: string): Promise<Pending | undefined>;
   putPending(pending: Pending): Promise<void>;
   deletePending(site: string, externalId: string): Promise<void>;
+  /** External ids of the pending identities carrying this email. */
+  pendingIdsByEmail(site: string, email: string): Promise<string[]>;
 
   getPendingAccount(site: string, key: string): Promise<PendingAccount | undefined>;
   putPendingAccount(account: PendingAccount): Promise<void>;
@@ -71,6 +101,15 @@ export interface Store {
   /** Newest first. */
   listFeedback(site: string, q: PageQuery): Promise<Page<Feedback>>;
   feedbackForIdea(site: string, ideaId: string): Promise<Feedback[]>;
+  /**
+   * Makes a user's feedback anonymous: clears its user and external user, and its account
+   * when that is one of `accountKeys` (private accounts being erased). Returns how many.
+   */
+  detachFeedback(site: string, userId: string, accountKeys: string[]): Promise<number>;
+
+  /** The site's custom field definitions (CONTRACT §4). */
+  customFields(site: string): Promise<CustomFieldDef[]>;
+  putCustomFields(site: string, defs: CustomFieldDef[]): Promise<void>;
 
   getIdea(site: string, id: string): Promise<Idea | undefined>;
   listIdeas(site: string): Promise<Idea[]>;

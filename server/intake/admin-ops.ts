@@ -1,0 +1,37 @@
+/**
+ * Admin writes that go through the intake log (CONTRACT §4): transactional imports, erasures
+ * and custom field definitions. Each is logged durably before it is applied, and applied in
+ * log order with the identities around it, so a 200 survives kill -9 and a replay of the log
+ * after a restart ends in the same state as the live run. Every op is idempotent.
+ */
+import type { CustomFieldDef, ImportUser } from '../../shared/imports.ts';
+import { upsertDefs } from '../core/custom-fields.ts';
+import { eraseUser } from '../core/erase.ts';
+import { importAccounts, importUsers, type AccountRecord } from '../core/imports.ts';
+import type { Store } from '../store/types.ts';
+
+export type AdminOp =
+  | { op: 'import_users'; site: string; at: number; records: ImportUser[] }
+  | { op: 'import_accounts'; site: string; at: number; records: AccountRecord[] }
+  | { op: 'erase_user'; site: string; user_id: string }
+  | { op: 'custom_fields'; site: string; defs: CustomFieldDef[] };
+
+export const ADMIN_OPS: ReadonlySet<string> = new Set(['import_users', 'import_accounts', 'erase_user', 'custom_fields']);
+
+export function isAdminOp(entry: { op: string }): entry is AdminOp {
+  return ADMIN_OPS.has(entry.op);
+}
+
+/** Applies one admin op; the result is what the route answers with. */
+export async function applyAdminOp(store: Store, op: AdminOp): Promise<unknown> {
+  switch (op.op) {
+    case 'import_users': return importUsers(store, op.site, op.records, op.at);
+    case 'import_accounts': return importAccounts(store, op.site, op.records, op.at);
+    case 'erase_user': return eraseUser(store, op.site, op.user_id);
+    case 'custom_fields': {
+      const defs = upsertDefs(await store.customFields(op.site), op.defs);
+      await store.putCustomFields(op.site, defs);
+      return defs;
+    }
+  }
+}
