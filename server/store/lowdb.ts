@@ -118,12 +118,17 @@ export class LowdbStore extends MemoryStore {
     }
   }
 
-  override prepareCheckpoint(seq: number): () => Promise<void> {
+  override async prepareCheckpoint(seq: number): Promise<() => Promise<void>> {
     this.seq = seq;
     const names = [...this.dirty];
     this.dirty.clear();
-    // Serialize now, synchronously, so the snapshot is consistent; write later.
-    const payloads = names.map((name) => [name, JSON.stringify(this.collect(name))] as const);
+    // The caller holds the serial section, so nothing changes while we serialize; yielding
+    // between files lets acknowledgements keep flowing instead of stalling for the whole store.
+    const payloads: (readonly [string, string])[] = [];
+    for (const name of names) {
+      payloads.push([name, JSON.stringify(this.collect(name))]);
+      await new Promise<void>((r) => setImmediate(r));
+    }
     return async () => {
       try {
         await this.writeCheckpoint(seq, payloads);
