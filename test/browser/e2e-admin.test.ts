@@ -1,0 +1,157 @@
+/**
+ * The admin console in real Chromium against a real collector: the key form and its error
+ * state, the designed empty and error states, and the round trip that is the product's point —
+ * an idea left through the demo's widget shows up with its person, account and MRR.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeBrowser, launchBrowser } from '../helpers/browser.ts';
+import { startCollector, type TestCollector } from '../helpers/collector.ts';
+import { enterKey, leaveIdea, openPage, row, signInAs, until, type Opened } from './e2e-pages.ts';
+
+let browser: Browser;
+let c: TestCollector;
+let pages: Opened[] = [];
+
+beforeAll(async () => { browser = await launchBrowser(); }, 60_000);
+afterAll(async () => { await browser?.close(); });
+beforeEach(async () => { c = await startCollector(); });
+afterEach(async () => {
+  for (const { page } of pages) await page.context().close();
+  pages = [];
+  await c.stop();
+});
+
+/** Feedback sent as the widget sends it (no Origin: a server-side client, allowed by CORS rules). */
+async function sendFeedback(body: Record<string, unknown>) {
+  const res = await fetch(`${c.url}/api/widget/v1/demo/feedback`, {
+    method: 'POST', headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify({ message_id: crypto.randomUUID(), kind: 'idea', ...body }),
+  });
+  expect(res.status).toBe(201);
+}
+
+async function openConsole(): Promise<Opened> {
+  const opened = await openPage(browser, `${c.url}/admin/`, pages);
+  await enterKey(opened.page, c.adminKey);
+  await opened.page.getByRole('tablist').waitFor();
+  return opened;
+}
+
+const tab = (page: Page, name: string) => page.getByRole('tab', { name }).click();
+const stat = (page: Page, label: string) => page.locator('.stat').filter({ hasText: label }).locator('.stat-value').textContent();
+
+describeBrowser('admin console', () => {
+  it('refuses a wrong key with a clear message and keeps nothing', async () => {
+    const { page, errors } = await openPage(browser, `${c.url}/admin/`, pages);
+    await enterKey(page, 'not-the-admin-key');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('This admin key was not accepted');
+    expect(await page.getByLabel('Admin key').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('tablist').count()).toBe(0);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows designed empty states on a collector with no data', async () => {
+    const { page, errors } = await openConsole();
+    await expect.poll(() => page.getByRole('tabpanel').textContent()).toContain('No feedback yet');
+    for (const [name, text] of [['Ideas', 'No ideas yet'], ['Users', 'No users yet'], ['Accounts', 'No accounts yet']]) {
+      await tab(page, name);
+      await expect.poll(() => page.getByRole('tabpanel').textContent()).toContain(text);
+    }
+    expect(await stat(page, 'Users')).toBe('0');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows an idea left through the demo widget with its user, account and MRR', async () => {
+    const demo = await openPage(browser, `${c.url}/demo/`, pages);
+    await leaveIdea(demo.page, 'Export dashboards to PDF');
+    // Bruno is identified but says nothing: counted as pending, not listed.
+    await signInAs(demo.page, 'u-201');
+    await c.collector.intake.drained();
+    await until(async () => (await c.admin('/stats')).pending_identities).toBe(1);
+
+    const { page, errors } = await openConsole();
+    await expect.poll(() => row(page, 'Export dashboards to PDF').textContent()).toMatch(/Ann Lee.*Acme Corp.*Enterprise.*\$1,250\.00.*\/demo\//);
+    expect(await stat(page, 'Pending identities')).toBe('1');
+
+    await tab(page, 'Users');
+    await expect.poll(() => row(page, 'Ann Lee').textContent()).toMatch(/ann@acme-corp\.test.*u-101.*Owner.*Acme Corp.*\$1,250\.00.*4\.2\.0.*Berlin, BE, DE/);
+    expect(await row(page, 'Bruno').count()).toBe(0);
+
+    await tab(page, 'Accounts');
+    await expect.poll(() => row(page, 'Acme Corp').textContent()).toMatch(/acme-corp.*Enterprise.*\$1,250\.00.*\$45,000\.00/);
+
+    await tab(page, 'Ideas');
+    await expect.poll(() => row(page, 'Export dashboards to PDF').textContent()).toMatch(/\$1,250\.00/);
+    expect(errors).toEqual([]);
+    expect(demo.errors).toEqual([]);
+  });
+
+  it('ranks ideas by supporters or by the MRR behind them', async () => {
+    const small = (n: number) => ({ id: `s${n}`, email: `s${n}@small.test`, account: { id: `small${n}`, name: `Small ${n}`, monthly_rate: 10 } });
+    await sendFeedback({ title: 'Popular with small accounts', identity: small(1) });
+    const ideas = (await c.admin('/ideas')).ideas;
+    await sendFeedback({ kind: 'support', idea_id: ideas[0].id, identity: small(2) });
+    await sendFeedback({ title: 'Wanted by one big account', identity: { id: 'big', email: 'cfo@big.test', account: { id: 'big', name: 'Big', monthly_rate: 5000 } } });
+
+    const { page, errors } = await openConsole();
+    await tab(page, 'Ideas');
+    const titles = () => page.getByRole('tabpanel').locator('tbody tr .primary').allTextContents();
+    await expect.poll(titles).toEqual(['Popular with small accounts', 'Wanted by one big account']);
+    await page.getByRole('button', { name: 'MRR behind it' }).click();
+    await expect.poll(titles).toEqual(['Wanted by one big account', 'Popular with small accounts']);
+    expect(await row(page, 'Wanted by one big account').textContent()).toContain('$5,000.00');
+    expect(errors).toEqual([]);
+  });
+
+  it('renders what users typed as text, never as markup', async () => {
+    await sendFeedback({
+      title: '<img src=x onerror="window.__owned=1">', body: '<script>window.__owned=2</script>',
+      identity: { id: 'm', email: 'mallory@evil.test', name: '<b>Mallory</b>', account: { id: 'evil', name: '<i>Evil</i>', monthly_rate: 1 } },
+    });
+    const { page, errors } = await openConsole();
+    await expect.poll(() => row(page, 'mallory@evil.test').textContent()).toContain('<img src=x onerror="window.__owned=1">');
+    expect(await row(page, 'mallory@evil.test').textContent()).toContain('<b>Mallory</b>');
+    expect(await page.getByRole('tabpanel').locator('img, b, i, script').count()).toBe(0);
+    expect(await page.evaluate(() => (window as any).__owned)).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+
+  it('pages through a long list', async () => {
+    for (let n = 1; n <= 30; n++) await sendFeedback({ title: `Idea number ${n}`, email: `p${n}@paging.test` });
+    const { page, errors } = await openConsole();
+    const pager = page.getByRole('navigation', { name: 'feedback pages' });
+    await expect.poll(() => pager.textContent()).toContain('Page 1 of 2');
+    expect(await row(page, 'Idea number 30').count()).toBe(1); // newest first
+    await pager.getByRole('button', { name: 'Next →' }).click();
+    await expect.poll(() => pager.textContent()).toContain('Page 2 of 2');
+    await expect.poll(() => page.getByRole('tabpanel').locator('tbody tr').count()).toBe(5);
+    expect(await row(page, 'Idea number 1').count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a failed list with a retry, and recovers', async () => {
+    const { page, errors } = await openPage(browser, `${c.url}/admin/`, pages);
+    await page.route('**/api/v2/admin/feedback?*', (route) => route.fulfill({
+      status: 503, contentType: 'application/json',
+      body: JSON.stringify({ errors: { type: 'unavailable', message: 'the collector is catching up; retry shortly', details: [] } }),
+    }));
+    await enterKey(page, c.adminKey);
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('the collector is catching up');
+    await page.unroute('**/api/v2/admin/feedback?*');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await expect.poll(() => page.getByRole('tabpanel').textContent()).toContain('No feedback yet');
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps the key for this tab across reloads and forgets it on request', async () => {
+    const { page, errors } = await openConsole();
+    await page.reload();
+    await page.getByRole('tablist').waitFor();
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    await page.getByLabel('Admin key').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
