@@ -9,6 +9,8 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { errorHandler, HttpError, notFound } from './http/errors.ts';
+import { adminRateLimit, DEFAULT_RATE_LIMITS, publicRateLimit, type RateLimits } from './http/rate-limit.ts';
+import { securityHeaders } from './http/security.ts';
 import { QueueFullError, type Intake } from './intake/intake.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { widgetRoutes } from './routes/widget.ts';
@@ -22,6 +24,10 @@ export interface Deps {
   logger: Logger;
   /** Where the built bundles are (dist/). */
   distDir?: string;
+  /** Rate limits (http/rate-limit.ts). @default DEFAULT_RATE_LIMITS */
+  rateLimits?: RateLimits;
+  /** Express `trust proxy`: which proxies may set X-Forwarded-For. @default false */
+  trustProxy?: boolean | number | string;
 }
 
 /** Static files are served with a short cache: the widget changes on deploy, not per page. */
@@ -32,11 +38,13 @@ export function createApp(deps: Deps) {
   const dist = deps.distDir ?? join(ROOT, 'dist');
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', deps.trustProxy ?? false);
+  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  app.use(securityHeaders);
 
   app.use((req, res, next) => {
     const id = randomUUID();
     const start = process.hrtime.bigint();
-    res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('X-Request-Id', id);
     res.on('finish', () => {
       deps.logger.info({ req_id: id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
@@ -46,8 +54,8 @@ export function createApp(deps: Deps) {
 
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok', queue: { depth: deps.intake.depth() } }); });
 
-  app.use(WIDGET_API_PREFIX.slice(0, -1), widgetRoutes(deps));
-  app.use('/api/v2/admin', adminRoutes(deps));
+  app.use(WIDGET_API_PREFIX.slice(0, -1), widgetRoutes(deps, publicRateLimit(limits, deps.clock)));
+  app.use('/api/v2/admin', adminRateLimit(limits, deps.clock), adminRoutes(deps));
 
   const file = (name: string) => (_req: express.Request, res: express.Response) => {
     const path = join(dist, name);

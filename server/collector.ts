@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app.ts';
+import type { RateLimits } from './http/rate-limit.ts';
 import { Intake } from './intake/intake.ts';
 import { FileLog } from './intake/log.ts';
 import { acquireLock } from './lock.ts';
@@ -21,7 +22,18 @@ export interface CollectorOptions {
   checkpointMs?: number;
   /** Demo site: its admin key (else generated once and kept in the data directory). */
   demoAdminKey?: string;
+  /** Rate limits; see createApp. */
+  rateLimits?: RateLimits;
+  /** Express `trust proxy`. @default false */
+  trustProxy?: boolean | number | string;
+  /** Pending identities not received for this long are deleted. @default 30 days */
+  pendingTtlMs?: number;
+  /** Pending identities kept per site, the newest first. @default 1000000 */
+  pendingMax?: number;
 }
+
+/** Pending identities are pruned at open and this often after. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export async function openCollector(o: CollectorOptions) {
   const logger = o.logger ?? pino({ level: 'silent' });
@@ -39,7 +51,15 @@ export async function openCollector(o: CollectorOptions) {
       onWarning: (w) => logger.warn(w, 'custom field values dropped'),
     });
     await intake.open();
-    const app = createApp({ store, intake, clock, logger });
+    const app = createApp({ store, intake, clock, logger, rateLimits: o.rateLimits, trustProxy: o.trustProxy });
+
+    const ttl = o.pendingTtlMs ?? 30 * 24 * 60 * 60 * 1000;
+    const prune = () => intake.write(() => store.prunePending(clock() - ttl, o.pendingMax ?? 1_000_000))
+      .then((n) => { if (n > 0) logger.info({ pruned: n }, 'pending identities pruned'); })
+      .catch((err) => logger.error({ err }, 'pruning pending identities failed'));
+    await prune();
+    const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+    pruneTimer.unref();
 
     /** Creates the demo site on first start of an empty store; returns its admin key. */
     const ensureDemoSite = async (origins: string[]): Promise<string | null> => {
@@ -55,11 +75,12 @@ export async function openCollector(o: CollectorOptions) {
     };
 
     const close = async (server?: Server) => {
+      clearInterval(pruneTimer);
       if (server) await new Promise<void>((r) => server.close(() => r()));
       await intake.close();
       release();
     };
-    return { store, intake, app, logger, ensureDemoSite, close };
+    return { store, intake, app, logger, ensureDemoSite, close, prune };
   } catch (err) {
     release();
     throw err;

@@ -26,14 +26,25 @@ try {
     maxQueueDepth: config.PARLEY_MAX_QUEUE,
     checkpointMs: config.PARLEY_CHECKPOINT_MS,
     demoAdminKey: config.PARLEY_DEMO_ADMIN_KEY,
+    rateLimits: {
+      enabled: config.PARLEY_RATE_LIMIT === 'on',
+      addressPerMinute: config.PARLEY_RATE_LIMIT_ADDRESS,
+      sitePerMinute: config.PARLEY_RATE_LIMIT_SITE,
+      adminPerMinute: config.PARLEY_RATE_LIMIT_ADMIN,
+    },
+    trustProxy: config.PARLEY_TRUST_PROXY,
+    pendingTtlMs: config.PARLEY_PENDING_TTL_DAYS * 24 * 60 * 60 * 1000,
+    pendingMax: config.PARLEY_PENDING_MAX,
   });
 } catch (e) {
   fail((e as Error).message);
 }
 
 const server = collector.app.listen(config.PORT, config.HOST);
-server.requestTimeout = 30_000;
-server.headersTimeout = 10_000;
+// Slow clients (slowloris) cannot hold sockets: whole request and headers are time-limited.
+server.requestTimeout = config.PARLEY_REQUEST_TIMEOUT_MS;
+server.headersTimeout = config.PARLEY_HEADERS_TIMEOUT_MS;
+server.keepAliveTimeout = 5_000;
 server.on('error', (e) => fail(`cannot listen on ${config.HOST}:${config.PORT}: ${e.message}`));
 server.on('listening', async () => {
   const addr = server.address();

@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Site, Verification } from './core/records.ts';
+import { normalizeOriginPattern } from './http/origins.ts';
 import type { Store } from './store/types.ts';
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -25,11 +26,12 @@ export interface CreatedSite {
   verification: Verification;
 }
 
-/** Normalizes an origin the way browsers send it: scheme://host[:port], no path, lower case. */
+/**
+ * Normalizes an origin the way browsers send it: scheme://host[:port], no path, lower case;
+ * `https://*.example.com` wildcards are kept as such (server/http/origins.ts).
+ */
 export function normalizeOrigin(origin: string): string {
-  const url = new URL(origin);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`origin must be http(s): ${origin}`);
-  return url.origin;
+  return normalizeOriginPattern(origin);
 }
 
 export async function createSite(store: Store, s: NewSite, now = Date.now()): Promise<CreatedSite> {
@@ -53,4 +55,36 @@ export async function createSite(store: Store, s: NewSite, now = Date.now()): Pr
 /** A site as `sites list` shows it: no secrets. */
 export function publicSite(s: Site) {
   return { site_key: s.key, name: s.name, origins: s.origins, verification: s.verification, created_at: new Date(s.created_at).toISOString() };
+}
+
+async function siteOrThrow(store: Store, key: string): Promise<Site> {
+  const site = await store.getSite(key);
+  if (!site) throw new Error(`no site ${key}`);
+  return site;
+}
+
+/**
+ * Secret rotation, step 1 of 3 (add, deploy the new secret to the backend, remove the old):
+ * adds a new identity secret; proofs made with either are accepted meanwhile.
+ */
+export async function addIdentitySecret(store: Store, key: string): Promise<{ site_key: string; identity_secret: string }> {
+  const site = await siteOrThrow(store, key);
+  if (site.identity_secrets.length >= 2) throw new Error('this site already has two identity secrets; remove the old one first');
+  const identity_secret = randomBytes(32).toString('hex');
+  await store.putSite({ ...site, identity_secrets: [...site.identity_secrets, identity_secret] });
+  return { site_key: key, identity_secret };
+}
+
+/** Secret rotation, step 3: drops the oldest identity secret; proofs made with it now fail. */
+export async function removeOldIdentitySecret(store: Store, key: string): Promise<{ site_key: string; identity_secrets: number }> {
+  const site = await siteOrThrow(store, key);
+  if (site.identity_secrets.length < 2) throw new Error('this site has only one identity secret; add one before removing');
+  await store.putSite({ ...site, identity_secrets: site.identity_secrets.slice(1) });
+  return { site_key: key, identity_secrets: 1 };
+}
+
+/** Changes a site's identity-verification mode (CONTRACT §6). */
+export async function setVerification(store: Store, key: string, verification: Verification): Promise<void> {
+  const site = await siteOrThrow(store, key);
+  await store.putSite({ ...site, verification });
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import type { Verification } from '../core/records.ts';
 import { acquireLock } from '../lock.ts';
-import { createSite, publicSite } from '../sites.ts';
+import { addIdentitySecret, createSite, publicSite, removeOldIdentitySecret, setVerification } from '../sites.ts';
 import { LowdbStore } from '../store/lowdb.ts';
 import { FileLog } from '../intake/log.ts';
 import { Intake } from '../intake/intake.ts';
@@ -54,6 +54,23 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(created) + '\n');
     return 0;
   }
-  process.stderr.write('usage: parley sites create --name NAME --origin URL [--origin URL ...] [--verification off|optional|required]\n       parley sites list\n');
+  if (sub === 'rotate-secret' || sub === 'remove-secret') {
+    const { values } = parse(rest, { site: {} });
+    if (!values.site) throw new Error('--site is required');
+    const key = values.site as string;
+    const out = await withStore<object>((store) => (sub === 'rotate-secret' ? addIdentitySecret(store, key) : removeOldIdentitySecret(store, key)));
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return 0;
+  }
+  if (sub === 'set') {
+    const { values } = parse(rest, { site: {}, verification: {} });
+    const verification = values.verification as Verification | undefined;
+    if (!values.site) throw new Error('--site is required');
+    if (!verification || !MODES.includes(verification)) throw new Error(`--verification must be one of ${MODES.join(', ')}`);
+    await withStore((store) => setVerification(store, values.site as string, verification));
+    process.stdout.write(JSON.stringify({ site_key: values.site, verification }) + '\n');
+    return 0;
+  }
+  process.stderr.write('usage: parley sites create --name NAME --origin URL [--origin URL ...] [--verification off|optional|required]\n       parley sites list\n       parley sites set --site KEY --verification off|optional|required\n       parley sites rotate-secret --site KEY   (adds a second identity secret)\n       parley sites remove-secret --site KEY   (drops the older one)\n');
   return 2;
 }

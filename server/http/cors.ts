@@ -6,11 +6,12 @@
 import type { Request, Response } from 'express';
 import type { Site } from '../core/records.ts';
 import { HttpError } from './errors.ts';
+import { originMatches } from './origins.ts';
 
 /** Whether a browser origin may call this site's public routes. Absent origin: not a browser. */
 export function originAllowed(site: Site, origin: string | undefined): boolean {
   if (origin === undefined) return true;
-  return site.origins.includes(origin);
+  return originMatches(site.origins, origin);
 }
 
 /** Sets CORS headers for an allowed origin, or throws 403. */

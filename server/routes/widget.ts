@@ -4,17 +4,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
-import { identitySchema } from '../../shared/identity.ts';
+import { identitySchema, type Identity } from '../../shared/identity.ts';
 import { PUBLIC_BODY_MAX_BYTES } from '../../shared/limits.ts';
 import { feedbackBody, issueDetails, widgetIdentifyBody, widgetItemMeta } from '../../shared/wire.ts';
 import type { IdentifyItem } from '../core/identify.ts';
 import { ideaStats, matchesQuery } from '../core/ideas.ts';
-import { RANK, type Version } from '../core/merge.ts';
+import { RANK } from '../core/merge.ts';
 import type { Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { applyCors } from '../http/cors.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentPublicFeedback } from '../http/present.ts';
+import { isVerifiedPerson } from '../trust/attribution.ts';
+import { identifyItems, feedbackVersion } from '../trust/items.ts';
+import { checkProof } from '../trust/proof.ts';
 import type { Deps } from '../app.ts';
 
 const body = jsonBody({ maxBytes: PUBLIC_BODY_MAX_BYTES, types: ['application/json', 'text/plain'] });
@@ -28,28 +31,38 @@ export function correctedTime(observedAt: number, sentAt: number, receivedAt: nu
   return Math.max(0, Math.min(receivedAt, observedAt + (receivedAt - sentAt)));
 }
 
-export function widgetRoutes(deps: Deps): Router {
+const pass: RequestHandler = (_req, _res, next) => next();
+
+/** `limit` runs after the site is known (so its 429 carries the site's CORS headers). */
+export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
   const { store, intake, clock } = deps;
   const r = Router({ mergeParams: true });
 
   /** Loads the site named in the path and answers CORS for it; unknown site → 404. */
   const site: RequestHandler = async (req, res, next) => {
     const s = await store.getSite(String(req.params.site));
-    if (!s) throw new HttpError(404, 'not_found', 'no such site');
+    if (!s) {
+      // Readable by any page, so a widget with a wrong site key stops instead of retrying.
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      throw new HttpError(404, 'not_found', 'no such site');
+    }
     applyCors(s, req, res);
     res.locals.site = s;
     next();
   };
   const siteOf = (res: { locals: Record<string, unknown> }) => res.locals.site as Site;
 
-  r.options('/:site/{*rest}', site, (_req, res) => { res.status(204).end(); });
+  r.options('/:site/{*rest}', site, limit, (_req, res) => { res.status(204).end(); });
 
-  r.post('/:site/identify', site, body, async (req: Request, res) => {
+  // Proofs (CONTRACT §6) are checked for every item before anything is logged. A wrong proof,
+  // or a missing one in required mode, fails the whole request with 401: a batch comes from one
+  // page, so one forged proof makes the whole batch suspect, and nothing of it is stored.
+  r.post('/:site/identify', site, limit, body, async (req: Request, res) => {
     const receivedAt = clock();
     const envelope = widgetIdentifyBody.safeParse(req.body);
     if (!envelope.success) throw invalid('invalid identify batch', issueDetails(envelope.error.issues));
     const { sent_at, identities } = envelope.data;
-    const items: IdentifyItem[] = [];
+    const valid: { index: number; message_id: string; at: number; identity: Identity }[] = [];
     const rejected: { index: number; errors: Detail[] }[] = [];
     identities.forEach((raw, index) => {
       const meta = widgetItemMeta.safeParse(raw);
@@ -59,18 +72,22 @@ export function widgetRoutes(deps: Deps): Router {
         rejected.push({ index, errors: issueDetails(issues) });
         return;
       }
-      const { identity_token: _t, user_hash: _h, ...clean } = identity.data;
-      const version: Version = [RANK.unproven, correctedTime(meta.data.observed_at, sent_at, receivedAt), meta.data.message_id];
-      items.push({ message_id: meta.data.message_id, version, identity: clean });
+      const at = correctedTime(meta.data.observed_at, sent_at, receivedAt);
+      valid.push({ index, message_id: meta.data.message_id, at, identity: identity.data });
     });
+    const items: IdentifyItem[] = [];
+    for (const v of valid) {
+      const checked = await checkProof(siteOf(res), v.identity, receivedAt, v.index);
+      items.push(...identifyItems(checked, v.message_id, v.at));
+    }
     if (items.length === 0) {
       throw invalid('no valid identity in the batch', rejected.flatMap((r) => r.errors.map((e) => ({ index: r.index, ...e }))));
     }
     await intake.identify(siteOf(res).key, items);
-    res.status(202).json({ status: 'queued', accepted: items.length, rejected });
+    res.status(202).json({ status: 'queued', accepted: valid.length, rejected });
   });
 
-  r.post('/:site/feedback', site, body, async (req, res) => {
+  r.post('/:site/feedback', site, limit, body, async (req, res) => {
     const parsed = feedbackBody.safeParse(req.body);
     if (!parsed.success) throw invalid('invalid feedback', issueDetails(parsed.error.issues));
     const f = parsed.data;
@@ -79,22 +96,26 @@ export function widgetRoutes(deps: Deps): Router {
       throw invalid('no such idea', [{ field: 'idea_id', message: 'no idea with this id' }]);
     }
     const now = clock();
-    let identity;
-    if (f.identity) {
-      const { identity_token: _t, user_hash: _h, ...clean } = f.identity;
-      identity = clean;
+    const checked = f.identity ? await checkProof(s, f.identity, now) : undefined;
+    let { identity, version } = checked ? feedbackVersion(checked, now, f.message_id) : { identity: undefined, version: undefined };
+    let email = identity ? undefined : f.email;
+    // An unproven claim to be a verified person is recorded anonymously (see trust/attribution.ts).
+    if (s.verification !== 'off' && (checked?.rank ?? RANK.unproven) === RANK.unproven
+      && await isVerifiedPerson(store, s.key, identity ?? { email })) {
+      identity = undefined;
+      email = undefined;
     }
     const feedback = await intake.feedback(s.key, {
       id: 'fb_' + randomBytes(9).toString('base64url'),
       message_id: f.message_id, kind: f.kind, title: f.title, body: f.body, idea_id: f.idea_id,
       score: f.score, page_url: f.page_url, created_at: now,
-      identity, email: identity ? undefined : f.email,
-      version: [RANK.unproven, now, f.message_id],
+      identity, email,
+      version: version ?? [RANK.unproven, now, f.message_id],
     });
     res.status(201).json({ feedback: presentPublicFeedback(feedback) });
   });
 
-  r.get('/:site/ideas', site, async (req, res) => {
+  r.get('/:site/ideas', site, limit, async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
     const s = siteOf(res);
     const ideas = (await store.listIdeas(s.key)).filter((i) => matchesQuery(i, q));

@@ -243,6 +243,28 @@ export class MemoryStore implements CheckpointStore {
     this.putFeedbackSync(p.feedback, p.idea);
   }
 
+  async prunePending(receivedBefore: number, maxPerSite: number): Promise<number> {
+    let deleted = 0;
+    const bySite = new Map<string, Pending[]>();
+    for (const p of [...this.pending.values()]) {
+      if (p.received_at < receivedBefore) {
+        this.deletePendingSync(p.site, p.external_id);
+        deleted++;
+      } else {
+        let list = bySite.get(p.site);
+        if (!list) bySite.set(p.site, (list = []));
+        list.push(p);
+      }
+    }
+    for (const list of bySite.values()) {
+      if (list.length <= maxPerSite) continue;
+      list.sort((a, b) => a.received_at - b.received_at);
+      for (const p of list.slice(0, list.length - maxPerSite)) this.deletePendingSync(p.site, p.external_id);
+      deleted += list.length - maxPerSite;
+    }
+    return deleted;
+  }
+
   async counts(site: string): Promise<SiteCounts> {
     return {
       users: countOf(this.users, site),

@@ -118,6 +118,13 @@ export interface Store {
   promote(p: Promotion): Promise<void>;
 
   counts(site: string): Promise<SiteCounts>;
+
+  /**
+   * Retention of pending identities (personal data of people who never interacted): deletes
+   * those last received before `receivedBefore`, then, per site, the oldest beyond `maxPerSite`.
+   * Returns how many were deleted.
+   */
+  prunePending(receivedBefore: number, maxPerSite: number): Promise<number>;
 }
 
 /** A store whose state can be checkpointed: the memory store (a no-op) or the lowdb store. */
@@ -125,9 +132,9 @@ export interface CheckpointStore extends Store {
   /** The sequence number through which the last checkpoint had applied the log. */
   appliedSeq(): number;
   /**
-   * Captures the state now (synchronously) as of `seq` and returns the function that writes it.
-   * Capture and write are split so the capture can run inside the serial section and the slow
-   * write outside it.
+   * Captures the state as of `seq` and returns the function that writes it. Capture and write
+   * are split so the capture runs inside the serial section (no write can interleave) and the
+   * slow write outside it.
    */
   prepareCheckpoint(seq: number): () => Promise<void>;
 }

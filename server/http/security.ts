@@ -1,0 +1,30 @@
+/**
+ * Security headers (issue 5). Every response: no MIME sniffing, no referrer leaking page URLs,
+ * no framing. API responses are never cached. The HTML pages get a Content-Security-Policy: the
+ * admin console a strict one (its own scripts only, no inline script); the demo page only the
+ * parts that do not forbid what it demonstrates — an inline embed snippet, exactly as a
+ * customer writes it.
+ */
+import type { RequestHandler } from 'express';
+
+const CONSOLE_CSP = [
+  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:",
+  "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+].join('; ');
+
+const DEMO_CSP = ["object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'"].join('; ');
+
+/** Headers for every response, before any route runs (so errors carry them too). */
+export const securityHeaders: RequestHandler = (req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  if (req.path.startsWith('/api/')) res.setHeader('Cache-Control', 'no-store');
+  else if (req.path.startsWith('/admin')) res.setHeader('Content-Security-Policy', CONSOLE_CSP);
+  else if (req.path.startsWith('/demo')) res.setHeader('Content-Security-Policy', DEMO_CSP);
+  else if (req.path === '/widget.js' || req.path === '/panel.js') {
+    // Loaded by customers' pages, including ones that require CORP (COEP: require-corp).
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+  }
+  next();
+};

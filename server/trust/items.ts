@@ -1,0 +1,42 @@
+/**
+ * How a checked identity is logged and merged (CONTRACT §6: admin > token > user_hash >
+ * unproven). Ranks only ever order versions (server/core/merge.ts), so a weaker source can
+ * never overwrite a field a stronger one set; what this module decides is which fields travel
+ * at which rank and time.
+ */
+import type { Identity } from '../../shared/identity.ts';
+import type { IdentifyItem } from '../core/identify.ts';
+import { RANK, type Version } from '../core/merge.ts';
+import type { Checked } from './proof.ts';
+
+/**
+ * The items one widget identity is applied as. An unproven or user_hash identity is one item at
+ * its rank and (skew-corrected) page time. A token identity is two: its claims at token rank and
+ * the token's `iat` time — so a replayed older token loses to a newer one — with the page time
+ * as tie-break between uses of the same token; and the page's other fields (traits, app version,
+ * an account the token does not name) at user_hash rank, because the token proves who the user
+ * is, not what the page says about them.
+ */
+export function identifyItems(checked: Checked, messageId: string, pageTime: number): IdentifyItem[] {
+  const own: IdentifyItem = {
+    message_id: messageId,
+    version: [checked.rank === RANK.token ? RANK.user_hash : checked.rank, pageTime, messageId],
+    identity: checked.identity,
+  };
+  if (checked.rank !== RANK.token || !checked.claims || checked.issuedAt === undefined) return [own];
+  const claims: IdentifyItem = {
+    message_id: `${messageId}.claims`,
+    version: [RANK.token, checked.issuedAt, `${String(pageTime).padStart(16, '0')}:${messageId}`],
+    identity: checked.claims,
+  };
+  return [claims, { ...own, message_id: `${messageId}.page` }];
+}
+
+/**
+ * The version feedback writes its identity at: never above user_hash. The identity travels in
+ * full (claims applied), so it must not gain the token's rank for fields the page supplied; the
+ * claims themselves reach the token rank through the identify that accompanies them.
+ */
+export function feedbackVersion(checked: Checked, now: number, messageId: string): { identity: Identity; version: Version } {
+  return { identity: checked.identity, version: [Math.min(checked.rank, RANK.user_hash), now, messageId] };
+}
