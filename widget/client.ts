@@ -3,10 +3,10 @@
  * outbox → deliver in batches with retries. Built by a factory from its collaborators
  * (transport, storage, clock, randomness), so tests drive it with fakes and fake timers.
  */
-import { PUBLIC_BODY_MAX_BYTES, WIDGET_API_PREFIX, WIDGET_BATCH_MAX_ITEMS } from '../shared/limits.ts';
+import { WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { createAcks } from './acks.ts';
+import { nextUnit, type Unit } from './batch.ts';
 import { fingerprint, normalizeIdentity, type Identity } from './identity.ts';
-import { byteLength, stringify } from './json.ts';
 import { silent, type Logger } from './log.ts';
 import { createOutbox, type Item, type OutboxLimits } from './outbox.ts';
 import { classify, retryDelay, type Outcome } from './policy.ts';
@@ -47,9 +47,6 @@ export interface Client {
   /** The page is visible again: items handed to beacons become eligible for retry. */
   resume(): void;
 }
-
-/** One request's worth of items. */
-interface Unit { path: 'identify' | 'feedback'; items: Item[]; body: string }
 
 /** A message_id: unique, stable for the item's life, within the wire's 64-char alphabet. */
 function newId(): string {
@@ -104,28 +101,14 @@ export function createClient(opts: ClientOptions): Client {
     timer = setTimeout(() => void flush(), at - clock());
   };
 
-  const wire = (i: Item) => ({ ...i.data, message_id: i.id, observed_at: i.at });
-
-  /** The next request to make: one feedback, else the oldest identities that fit one batch. */
+  /** The next request: skips items already handed to a beacon, drops identities too big to send. */
   const next = (): Unit | undefined => {
-    const items = outbox.list().filter((i) => !beaconed.has(i.id));
-    const feedback = items.find((i) => i.kind === 'feedback');
-    if (feedback) return { path: 'feedback', items: [feedback], body: stringify({ ...feedback.data, message_id: feedback.id }) };
-    const batch: Item[] = [];
-    let body = '';
-    for (const item of items) {
-      if (item.kind !== 'identify') continue;
-      if (batch.length === WIDGET_BATCH_MAX_ITEMS) break;
-      const candidate = stringify({ sent_at: clock(), identities: [...batch, item].map(wire) });
-      if (byteLength(candidate) <= PUBLIC_BODY_MAX_BYTES) {
-        batch.push(item);
-        body = candidate;
-      } else if (!batch.length) {
-        log.warn('identity over 64 KB; dropped');
-        outbox.remove([item.id]);
-      } else break;
+    for (;;) {
+      const { unit, oversized } = nextUnit(outbox.list().filter((i) => !beaconed.has(i.id)), clock());
+      if (!oversized) return unit;
+      log.warn('identity over 64 KB; dropped');
+      outbox.remove([oversized.id]);
     }
-    return batch.length ? { path: 'identify', items: batch, body } : undefined;
   };
 
   /** Applies a reply to the outbox: the one place where outcomes turn into effects. */
