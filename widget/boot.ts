@@ -10,7 +10,7 @@ import { environment } from './identity.ts';
 import { createLogger, type Logger } from './log.ts';
 import { panelLoader } from './panel-loader.ts';
 import type { PanelModule, Ui } from './protocol.ts';
-import { createRunner, installQueue } from './queue.ts';
+import { createRunner, installQueue, owned } from './queue.ts';
 import { browserStorage, createStorage } from './storage.ts';
 import { createTransport, type Transport } from './transport.ts';
 
@@ -39,6 +39,7 @@ export function boot(opts: BootOptions): Widget | null {
   const log = createLogger(config.debug);
   config.problems.forEach((p) => log.warn(p));
   if (!config.site || !config.origin) return log.warn('no site key or collector origin; staying off'), null;
+  if (owned(win, config.global)) return log.warn('already running; this copy stays off'), null;
 
   const client = createClient({
     site: config.site,
@@ -101,7 +102,7 @@ export function boot(opts: BootOptions): Widget | null {
 
   set(config.settings);
   config.identify.forEach((identity) => run(['identify', identity]));
-  if (!installQueue(win, config.global, run, log)) return log.warn('already running; this copy stays off'), null;
+  installQueue(win, config.global, run, log);
 
   const on = (target: EventTarget, type: string, fn: (e: Event) => void) => target.addEventListener(type, (e) => {
     try { fn(e); } catch (err) { log.warn(type, err); }

@@ -25,10 +25,12 @@ export function createRunner(handlers: Handlers, log: Logger): (command: unknown
   };
 }
 
-/**
- * Takes over `win[name]`. Returns false when another copy of the widget already owns it (the
- * script was included twice), so the caller can stand down instead of running twice.
- */
+/** True when a copy of the widget already owns `win[name]` (the script was included twice). */
+export function owned(win: Window, name: string): boolean {
+  return !!(win as unknown as Record<string, { [INSTALLED]?: true } | undefined>)[name]?.[INSTALLED];
+}
+
+/** Takes over `win[name]`; false when another copy of the widget already owns it. */
 export function installQueue(win: Window, name: string, run: (command: unknown) => void, log: Logger): boolean {
   const slot = win as unknown as Record<string, unknown>;
   const existing = slot[name];

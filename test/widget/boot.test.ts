@@ -83,9 +83,13 @@ describe('command queue', () => {
     expect(widget!.client.identity()?.email).toBe('c@x.test');
   });
 
-  it('stands down when another copy already owns the queue', () => {
+  it('stands down, sending nothing, when another copy already owns the queue', async () => {
     expect(start().widget).not.toBeNull();
-    expect(start().widget).toBeNull();
+    jsonBlock({ identify: { email: 'twice@x.test' } });
+    const second = start();
+    expect(second.widget).toBeNull();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(second.sent).toEqual([]);
   });
 
   it('never throws into the page when a command throws', () => {
