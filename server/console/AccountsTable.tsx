@@ -1,4 +1,7 @@
-/** Accounts with the revenue behind them and how many of their people spoke up. */
+/**
+ * Accounts with the revenue behind them and how many of their people spoke up. "Since" is
+ * when the account signed up in the host app, when the integrator told us; else when we first saw it.
+ */
 import type { AccountsPage } from './types.ts';
 import { day, money, number } from './format.ts';
 
@@ -20,7 +23,7 @@ export function AccountsTable({ data }: { data: AccountsPage }) {
             <td class="num">{money(a.ltv_cents)}</td>
             <td class="num">{number(a.users_count)}</td>
             <td class="num">{number(a.feedback_count)}</td>
-            <td>{day(a.created_at)}</td>
+            <td>{day(a.external_created_at ?? a.created_at)}</td>
           </tr>
         ))}
       </tbody>

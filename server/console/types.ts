@@ -21,7 +21,7 @@ export interface ExternalUser {
 export interface Account {
   id: string; external_id: string | null; name: string | null; plan: string | null;
   mrr_cents: number | null; ltv_cents: number | null;
-  users_count?: number; feedback_count?: number; created_at: string;
+  users_count?: number; feedback_count?: number; external_created_at?: string | null; created_at: string;
 }
 
 export interface Feedback {
