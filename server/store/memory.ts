@@ -262,6 +262,10 @@ export class MemoryStore implements CheckpointStore {
       for (const p of list.slice(0, list.length - maxPerSite)) this.deletePendingSync(p.site, p.external_id);
       deleted += list.length - maxPerSite;
     }
+    // What pending identities said about accounts that never became visible ages out with them.
+    for (const a of [...this.pendingAccounts.values()]) {
+      if (a.updated_at < receivedBefore) this.deletePendingAccountSync(a.site, a.key);
+    }
     return deleted;
   }
 

@@ -121,8 +121,9 @@ export interface Store {
 
   /**
    * Retention of pending identities (personal data of people who never interacted): deletes
-   * those last received before `receivedBefore`, then, per site, the oldest beyond `maxPerSite`.
-   * Returns how many were deleted.
+   * those last received before `receivedBefore`, then, per site, the oldest beyond `maxPerSite`;
+   * pending accounts not updated since `receivedBefore` go too. Returns how many identities
+   * were deleted.
    */
   prunePending(receivedBefore: number, maxPerSite: number): Promise<number>;
 }
