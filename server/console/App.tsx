@@ -63,7 +63,7 @@ function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) =>
   const [version, setVersion] = useState(0);
   // A key revoked mid-session sends the person back to the key form with the reason.
   const onError = (e: unknown) => { if (e instanceof ApiError && e.status === 401) onSignOut(explain(e)); };
-  const [stats] = useLoad<Stats>(get, '/stats', version, onError);
+  const [stats] = useLoad<Stats>('/stats', () => get('/stats'), version, onError);
 
   const open = (id: TabId) => {
     setTab(id);
@@ -100,7 +100,8 @@ interface PanelProps { tab: TabId; get: Get; page: number; view: View; version: 
 /** One tab's list with its loading, empty and error states. */
 function TabPanel({ tab, get, page, view, version, onError, onPage }: PanelProps) {
   const current = TABS[tab];
-  const [list, retry] = useLoad<any>(get, current.path(page, view), version, onError);
+  const key = current.path(page, view);
+  const [list, retry] = useLoad<any>(key, () => current.load(get, key), version, onError);
   return (
     <section id="panel" role="tabpanel" aria-labelledby={`tab-${tab}`} aria-busy={list.state === 'loading'}>
       {list.state === 'error' && <Failed error={list.error} retry={retry} />}

@@ -7,13 +7,16 @@ import { money, pagePath, when } from './format.ts';
 
 const KIND: Record<Feedback['kind'], string> = { idea: 'Idea', support: 'Support', comment: 'Comment', nps: 'NPS' };
 
-function What({ f }: { f: Feedback }) {
+function What({ f, ideaTitles }: { f: Feedback; ideaTitles: Map<string, string> }) {
   if (f.kind === 'nps') return <><div class="primary">Score {f.score ?? '—'} / 10</div>{f.body && <div class="secondary clamp">{f.body}</div>}</>;
-  if (f.kind === 'support') return <div class="primary">{f.title ? `Supports “${f.title}”` : 'Supports an existing idea'}</div>;
+  if (f.kind === 'support') {
+    const title = f.idea_id ? ideaTitles.get(f.idea_id) : undefined;
+    return <div class="primary">{title ? `Supports “${title}”` : 'Supports an existing idea'}</div>;
+  }
   return <>{f.title && <div class="primary">{f.title}</div>}{f.body && <div class="secondary clamp">{f.body}</div>}</>;
 }
 
-export function FeedbackTable({ data }: { data: { feedback: Feedback[] } }) {
+export function FeedbackTable({ data, ideaTitles }: { data: { feedback: Feedback[] }; ideaTitles: Map<string, string> }) {
   return (
     <table>
       <thead>
@@ -26,7 +29,7 @@ export function FeedbackTable({ data }: { data: { feedback: Feedback[] } }) {
             <tr key={f.id}>
               <td class="nowrap">{when(f.created_at)}</td>
               <td><span class={`badge ${f.kind}`}>{KIND[f.kind] ?? f.kind}</span></td>
-              <td class="what"><What f={f} /></td>
+              <td class="what"><What f={f} ideaTitles={ideaTitles} /></td>
               <td>
                 {who ? <><div class="primary">{who.name ?? who.email}</div>{who.name && <div class="secondary">{who.email}</div>}</>
                   : <span class="secondary">Anonymous</span>}

@@ -1,25 +1,27 @@
 /**
- * Loads one admin route and tracks loading, data and error. Changing the path (a new page, a
- * new tab) starts a fresh load; an answer to an older path that arrives late is ignored, so a
+ * Loads what a view shows and tracks loading, data and error. A new `key` (another page, a new
+ * ranking) starts a fresh load; an answer for an older key that arrives late is ignored, so a
  * fast click through pages never shows the wrong page.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { Get } from './api.ts';
 
 export type Load<T> =
   | { state: 'loading'; data?: T }
   | { state: 'ok'; data: T }
   | { state: 'error'; error: unknown; data?: T };
 
-/** `version` is a refresh counter: bumping it loads the same path again. */
-export function useLoad<T>(get: Get, path: string, version: number, onError?: (e: unknown) => void): [Load<T>, () => void] {
+/**
+ * `fetch` is called when `key` or `version` changes; `version` is a refresh counter, bumping it
+ * loads the same key again.
+ */
+export function useLoad<T>(key: string, fetch: () => Promise<T>, version: number, onError?: (e: unknown) => void): [Load<T>, () => void] {
   const [load, setLoad] = useState<Load<T>>({ state: 'loading' });
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     let live = true;
     // Keep showing the previous data while the next page loads, so the table does not jump.
     setLoad((prev) => ({ state: 'loading', data: prev.data }));
-    get<T>(path).then(
+    fetch().then(
       (data) => { if (live) setLoad({ state: 'ok', data }); },
       (error) => {
         if (!live) return;
@@ -28,6 +30,6 @@ export function useLoad<T>(get: Get, path: string, version: number, onError?: (e
       },
     );
     return () => { live = false; };
-  }, [get, path, version, attempt]);
+  }, [key, version, attempt]);
   return [load, () => setAttempt((n) => n + 1)];
 }

@@ -41,7 +41,8 @@ async function openConsole(): Promise<Opened> {
 const tab = (page: Page, name: string) => page.getByRole('tab', { name }).click();
 const stat = (page: Page, label: string) => page.locator('.stat').filter({ hasText: label }).locator('.stat-value').textContent();
 
-describeBrowser('admin console', () => {
+// Generous: two cores run these beside the other browser suites.
+describeBrowser('admin console', { timeout: 45_000 }, () => {
   it('refuses a wrong key with a clear message and keeps nothing', async () => {
     const { page, errors } = await openPage(browser, `${c.url}/admin/`, pages);
     await enterKey(page, 'not-the-admin-key');
@@ -102,6 +103,9 @@ describeBrowser('admin console', () => {
     await page.getByRole('button', { name: 'MRR behind it' }).click();
     await expect.poll(titles).toEqual(['Wanted by one big account', 'Popular with small accounts']);
     expect(await row(page, 'Wanted by one big account').textContent()).toContain('$5,000.00');
+    // The feedback list names the idea a supporter backed.
+    await tab(page, 'Feedback');
+    await expect.poll(() => row(page, 's2@small.test').textContent()).toContain('Supports “Popular with small accounts”');
     expect(errors).toEqual([]);
   });
 

@@ -30,7 +30,8 @@ async function feedback(): Promise<any[]> {
 
 const byTitle = (list: any[], title: string) => list.find((f) => f.title === title);
 
-describeBrowser('demo host page', () => {
+// Generous: two cores run these beside the other browser suites.
+describeBrowser('demo host page', { timeout: 45_000 }, () => {
   it('identifies the signed-in user with their account, app version and location', async () => {
     const identifies: Request[] = [];
     const context = await browser.newContext();
