@@ -1,0 +1,125 @@
+/**
+ * Reading an import file as a stream of records (CONTRACT §7): `.csv` with a header row whose
+ * names are the JSON field names, nested ones dotted (`account.external_id`, `account.cf_region`),
+ * or `.jsonl` with one JSON object per line. Records are numbered from 1, counting data records
+ * only (not the header, not blank lines). Nothing is validated here beyond the file's own syntax;
+ * the shared import schema judges the records.
+ */
+import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { CsvError, CsvParser } from './csv.ts';
+
+/** One data record of the file, or why it could not be read; `bytes` read so far, for progress. */
+export interface FileRecord { number: number; record?: Record<string, unknown>; error?: string; bytes: number }
+
+/** Leaf columns holding whole numbers: CSV cells are text, the schema wants numbers there. */
+const INTEGER_COLUMNS = new Set(['mrr_cents', 'ltv_cents', 'external_created_at', 'created_at']);
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Turns a header row into a function from a data row to a record. Empty cells are absent
+ * fields; `tags` is `|`-separated; whole-number cells of the money and time columns become
+ * numbers. Custom field values stay text (the collector coerces them to their definitions).
+ */
+export function rowMapper(header: string[]): (cells: string[]) => Omit<FileRecord, 'number' | 'bytes'> {
+  const paths = header.map((h) => {
+    const parts = h.trim().split('.');
+    return parts.some((p) => p === '' || UNSAFE_KEYS.has(p)) ? null : parts;
+  });
+  return (cells) => {
+    if (cells.length > header.length) return { error: `row has ${cells.length} fields but the header has ${header.length}` };
+    const record: Record<string, unknown> = {};
+    cells.forEach((cell, i) => {
+      const path = paths[i];
+      if (!path || cell === '') return;
+      const leaf = path[path.length - 1];
+      let value: unknown = cell;
+      if (leaf === 'tags') value = cell.split('|').map((t) => t.trim()).filter(Boolean);
+      else if (INTEGER_COLUMNS.has(leaf) && /^\d{1,15}$/.test(cell.trim())) value = Number(cell.trim());
+      let at = record;
+      for (const key of path.slice(0, -1)) {
+        if (typeof at[key] !== 'object' || at[key] === null) at[key] = {};
+        at = at[key] as Record<string, unknown>;
+      }
+      at[leaf] = value;
+    });
+    return { record };
+  };
+}
+
+/** Parses one JSONL line into a record. */
+export function jsonlRecord(line: string): Omit<FileRecord, 'number' | 'bytes'> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { error: 'line is not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: 'line is not a JSON object' };
+  return { record: value as Record<string, unknown> };
+}
+
+/** Text chunks of a file, decoded as UTF-8 across chunk boundaries, with the bytes read so far. */
+async function* chunks(path: string): AsyncGenerator<{ text: string; bytes: number }> {
+  const decoder = new StringDecoder('utf8');
+  let bytes = 0;
+  for await (const buf of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+    bytes += buf.length;
+    yield { text: decoder.write(buf), bytes };
+  }
+  yield { text: decoder.end(), bytes };
+}
+
+export type FileFormat = 'csv' | 'jsonl';
+
+export function formatOf(path: string): FileFormat | null {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.csv')) return 'csv';
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
+  return null;
+}
+
+/** Streams the records of a CSV file. Throws CsvError when the header row is missing. */
+export async function* csvRecords(path: string, delimiter = ','): AsyncGenerator<FileRecord> {
+  const parser = new CsvParser(delimiter);
+  let map: ReturnType<typeof rowMapper> | null = null;
+  let number = 0;
+  let bytes = 0;
+  function* emit(rows: string[][]): Generator<FileRecord> {
+    for (const row of rows) {
+      if (!map) {
+        map = rowMapper(row);
+        continue;
+      }
+      yield { number: ++number, bytes, ...map(row) };
+    }
+  }
+  for await (const chunk of chunks(path)) {
+    bytes = chunk.bytes;
+    yield* emit(parser.push(chunk.text));
+  }
+  try {
+    yield* emit(parser.end());
+  } catch (e) {
+    if (!(e instanceof CsvError)) throw e;
+    yield { number: ++number, bytes, error: e.message };
+  }
+  if (!map) throw new CsvError('the file is empty: a CSV import needs a header row');
+}
+
+/** Streams the records of a JSONL file; blank lines are skipped and not counted. */
+export async function* jsonlRecords(path: string): AsyncGenerator<FileRecord> {
+  let rest = '';
+  let number = 0;
+  let bytes = 0;
+  for await (const chunk of chunks(path)) {
+    bytes = chunk.bytes;
+    const lines = (rest + chunk.text).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      yield { number: ++number, bytes: chunk.bytes, ...jsonlRecord(line.replace(/^\uFEFF/, '')) };
+    }
+  }
+  if (rest.trim() !== '') yield { number: ++number, bytes, ...jsonlRecord(rest.replace(/^\uFEFF/, '')) };
+}
