@@ -12,7 +12,7 @@ import { applyIdentity, type IdentifyItem } from '../core/identify.ts';
 import { recordFeedback, type FeedbackItem } from '../core/feedback.ts';
 import type { Feedback } from '../core/records.ts';
 import { coerceIdentity, fieldDefs, type FieldWarning } from '../core/custom-fields.ts';
-import type { CheckpointStore } from '../store/types.ts';
+import type { CheckpointStore, Store } from '../store/types.ts';
 import { applyAdminOp, isAdminOp, type AdminOp } from './admin-ops.ts';
 import type { IntakeLog, LogEntry } from './log.ts';
 import { Serial } from './serial.ts';
@@ -66,7 +66,7 @@ export class Intake {
       await this.apply(entry);
     }
     if (this.o.checkpointMs) {
-      this.timer = setInterval(() => void this.checkpoint().catch(this.o.onError), this.o.checkpointMs);
+      this.timer = setInterval(() => void this.checkpoint().then(() => this.adopt()).catch(this.o.onError), this.o.checkpointMs);
       this.timer.unref();
     }
   }
@@ -98,7 +98,8 @@ export class Intake {
     const existing = await this.o.store.getFeedbackByMessage(site, item.message_id);
     if (existing) return existing;
     const entry = await this.o.log.append({ op: 'feedback' as const, site, item });
-    const feedback = await this.serial.run(() => recordFeedback(this.o.store, site, item));
+    const feedback = (await this.serial.run(() => this.inStore(entry, (store) => recordFeedback(store, site, item))))
+      ?? (await this.o.store.getFeedbackByMessage(site, item.message_id))!;
     // The applier meets the entry again in log order; recording it twice is a no-op.
     this.queue.push(entry);
     this.startDraining();
@@ -126,24 +127,39 @@ export class Intake {
 
   private async apply(entry: Entry): Promise<unknown> {
     const now = this.clock();
-    const result = await this.serial.run(async () => {
+    const result = await this.serial.run(() => this.inStore(entry, async (store) => {
       if (entry.op === 'identify') {
-        const defs = fieldDefs(await this.o.store.customFields(entry.site));
+        const defs = fieldDefs(await store.customFields(entry.site));
         for (const item of entry.items) {
           const { identity, warnings } = coerceIdentity(defs, item.identity);
           if (warnings.length) this.o.onWarning?.({ site: entry.site, message_id: item.message_id, warnings });
-          await applyIdentity(this.o.store, entry.site, { ...item, identity }, now);
+          await applyIdentity(store, entry.site, { ...item, identity }, now);
         }
       } else if (entry.op === 'feedback') {
-        await recordFeedback(this.o.store, entry.site, entry.item);
+        await recordFeedback(store, entry.site, entry.item);
       } else if (isAdminOp(entry)) {
-        return applyAdminOp(this.o.store, entry);
+        return applyAdminOp(store, entry);
       }
       return undefined;
-    });
+    }));
     this.appliedThrough = entry.seq;
     this.sinceCheckpoint++;
     return result;
+  }
+
+  /** Runs `fn` on the store, or within the log's own transaction when it has one (pg-log.ts). */
+  private inStore<T>(entry: LogEntry, fn: (store: Store) => Promise<T>): Promise<T | undefined> {
+    return this.o.log.applyEntry ? this.o.log.applyEntry(entry, fn) : fn(this.o.store);
+  }
+
+  /** Queues what a shared log hands over from processes that died (pg-log.ts). */
+  private async adopt(): Promise<void> {
+    const entries = (await this.o.log.adopt?.()) ?? [];
+    for (const entry of entries as Entry[]) {
+      if (entry.op === 'identify') this.queuedIdentities += entry.items.length;
+      this.queue.push(entry);
+    }
+    if (entries.length > 0) this.startDraining();
   }
 
   private startDraining() {

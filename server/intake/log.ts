@@ -11,6 +11,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Store } from '../store/types.ts';
 
 export interface LogEntry { seq: number; op: string; [k: string]: unknown }
 
@@ -25,6 +26,15 @@ export interface IntakeLog {
   /** Deletes segments whose entries are all at or below `seq`. */
   dropThrough(seq: number): void;
   close(): Promise<void>;
+  /**
+   * A log that applies transactionally (PostgreSQL, pg-log.ts): runs `apply` on a store bound
+   * to one transaction that also removes the entry, so it is applied once across processes;
+   * resolves undefined when another process applied it first. Absent: the intake applies to
+   * its store itself.
+   */
+  applyEntry?<T>(entry: LogEntry, apply: (store: Store) => Promise<T>): Promise<T | undefined>;
+  /** Entries acknowledged by processes that have died since, now for this one to apply. */
+  adopt?(): Promise<LogEntry[]>;
 }
 
 /** A queued line, or (line null) a request to rotate to a new segment at that point. */

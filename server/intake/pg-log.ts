@@ -1,0 +1,166 @@
+/**
+ * The intake log on PostgreSQL, shared by every collector process on the database.
+ *
+ * - `append` is group commit: requests that arrive while one INSERT is in flight share the
+ *   next one, so a 202 (sent once the entry is committed) costs one commit per group, not per
+ *   request, as the file log does with fdatasync.
+ * - `applyEntry` applies an entry and deletes its row in one transaction, holding advisory
+ *   locks on the keys of the people it touches (postgres-tx.ts): an entry is applied once,
+ *   however many processes try, and two processes never interleave updates to one person.
+ * - Each process writes rows under its own `owner` number and holds an advisory lock on it
+ *   while it lives. Rows whose owner no longer holds its lock (a process killed after its
+ *   202s) are adopted by another process, at start (`replay`) and then periodically (`adopt`).
+ */
+import type pg from 'pg';
+import { accountKeyOf } from '../core/identify.ts';
+import type { Identity } from '../../shared/identity.ts';
+import type { PostgresStore } from '../store/postgres.ts';
+import { isRetryable, type Locks } from '../store/postgres-tx.ts';
+import type { Store } from '../store/types.ts';
+import type { IntakeLog, LogEntry } from './log.ts';
+
+/** First half of the two-int advisory lock an owner holds while alive ('Parl'). */
+const OWNER_LOCK = 0x5061726c;
+/** Above this many person keys an entry locks its whole site instead. */
+const MAX_KEYS = 64;
+/** Rows per INSERT and per adoption. */
+const BATCH = 500;
+
+interface Waiter { entry: Omit<LogEntry, 'seq'>; resolve: (seq: number) => void; reject: (e: unknown) => void }
+
+/** The advisory locks applying `entry` takes. */
+export function locksOf(entry: LogEntry): Locks {
+  const site = String(entry.site);
+  const siteKey = `site\0${site}`;
+  const keys = new Set<string>();
+  const person = (identity: Identity | undefined, email: unknown) => {
+    if (identity) {
+      keys.add(`id\0${site}\0${identity.id}`);
+      keys.add(`email\0${site}\0${identity.email}`);
+      if (identity.account) keys.add(`account\0${site}\0${accountKeyOf(identity)}`);
+    } else if (typeof email === 'string') keys.add(`email\0${site}\0${email}`);
+  };
+  if (entry.op === 'identify') for (const item of entry.items as { identity: Identity }[]) person(item.identity, undefined);
+  else if (entry.op === 'feedback') { const item = entry.item as { identity?: Identity; email?: string }; person(item.identity, item.email); }
+  else return { shared: [], exclusive: [siteKey] }; // admin writes (imports, erasure): the whole site
+  if (keys.size > MAX_KEYS) return { shared: [], exclusive: [siteKey] };
+  return { shared: [siteKey], exclusive: [...keys] };
+}
+
+export class PgIntakeLog implements IntakeLog {
+  private queue: Waiter[] = [];
+  private flushing = false;
+  private writing: Promise<void> = Promise.resolve();
+  private entries: LogEntry[] = [];
+
+  private constructor(private readonly store: PostgresStore, readonly owner: number, private readonly holder: pg.PoolClient) {}
+
+  /** Registers this process as an owner and reads what dead owners left (for `replay`). */
+  static async open(store: PostgresStore): Promise<PgIntakeLog> {
+    const holder = await store.pool.connect();
+    try {
+      for (;;) {
+        const owner = 1 + Math.floor(Math.random() * 0x7ffffffe);
+        const r = await holder.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [OWNER_LOCK, owner]);
+        if (!r.rows[0].ok) continue;
+        const log = new PgIntakeLog(store, owner, holder);
+        log.entries = await log.adopt();
+        return log;
+      }
+    } catch (err) {
+      holder.release(err as Error);
+      throw err;
+    }
+  }
+
+  replay(): LogEntry[] {
+    const out = this.entries;
+    this.entries = [];
+    return out;
+  }
+
+  append<T extends Omit<LogEntry, 'seq'>>(entry: T): Promise<T & { seq: number }> {
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        this.writing = this.flush();
+      }
+    }).then((seq) => ({ ...entry, seq }));
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, BATCH);
+      try {
+        await this.insert(batch);
+      } catch (err) {
+        // One bad entry must not fail the others that shared its commit: retry them one by one.
+        if (batch.length === 1) batch[0].reject(err);
+        else for (const w of batch) await this.insert([w]).catch(w.reject);
+      }
+    }
+    this.flushing = false;
+  }
+
+  private async insert(batch: Waiter[]): Promise<void> {
+    const r = await this.store.pool.query<{ id: string }>(
+      'INSERT INTO intake (owner, entry) SELECT $1, e FROM unnest($2::jsonb[]) WITH ORDINALITY AS t(e, n) ORDER BY n RETURNING id',
+      [this.owner, batch.map((w) => JSON.stringify(w.entry))]);
+    const ids = r.rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+    batch.forEach((w, i) => w.resolve(ids[i]));
+  }
+
+  /** Nothing to rotate or trim: applied rows are deleted as they are applied. */
+  async rotate() { return 0; }
+  dropThrough() {}
+
+  /**
+   * Applies `entry` with `apply` in one transaction that also deletes its row; resolves
+   * undefined when another process applied it first. An entry that fails for a reason a retry
+   * cannot fix is moved to `intake_failed` (the file log's applier logs and skips it too).
+   */
+  async applyEntry<T>(entry: LogEntry, apply: (store: Store) => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.store.transaction(locksOf(entry), async (tx) => {
+        const r = await tx.query('DELETE FROM intake WHERE id = $1', [entry.seq]);
+        return r.rowCount === 0 ? undefined : apply(tx);
+      });
+    } catch (err) {
+      if (!isRetryable(err) && !isConnectionError(err)) {
+        await this.store.query(`WITH d AS (DELETE FROM intake WHERE id = $1 RETURNING id, entry)
+          INSERT INTO intake_failed (id, entry, error) SELECT id, entry, $2 FROM d ON CONFLICT (id) DO NOTHING`, [entry.seq, String((err as Error)?.message ?? err)]).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  /** Takes over rows whose owner is gone; returns them oldest first, for this process to apply. */
+  async adopt(): Promise<LogEntry[]> {
+    const r = await this.store.query<{ id: string; entry: Omit<LogEntry, 'seq'> }>(`UPDATE intake SET owner = $1 WHERE id IN (
+        SELECT id FROM intake i WHERE i.owner <> $1 AND NOT EXISTS (
+          SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid = $2::int::oid AND l.objid = i.owner::oid)
+        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+      RETURNING id, entry`, [this.owner, OWNER_LOCK, BATCH * 10]);
+    return r.rows.map((row) => ({ ...row.entry, seq: Number(row.id) }) as LogEntry).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Rows not applied yet, by every process (the shared queue's depth). */
+  async depth(): Promise<number> {
+    return Number((await this.store.query<{ n: string }>('SELECT count(*) AS n FROM intake')).rows[0].n);
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+    await this.holder.query('SELECT pg_advisory_unlock($1, $2)', [OWNER_LOCK, this.owner]).catch(() => undefined);
+    this.holder.release();
+  }
+}
+
+/** Errors that say the database was unreachable, not that the entry is bad: keep the row. */
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string })?.code ?? '';
+  return /^(08|53|57)/.test(code) || /^E[A-Z]+$/.test(code) || /connect|terminat/i.test(String((err as Error)?.message));
+}

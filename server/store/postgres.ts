@@ -1,0 +1,233 @@
+/**
+ * The PostgreSQL store: the Store interface on tables (sql/), for several collector processes
+ * on one database. Each method is one statement, or one transaction where it writes several
+ * rows. A store returned by `transaction` is bound to one connection and transaction: the
+ * intake applies each acknowledged entry through one (postgres-tx.ts, pg-log.ts).
+ */
+import pg from 'pg';
+import type { CustomFieldDef } from '../../shared/imports.ts';
+import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
+import { migrate } from './postgres-migrate.ts';
+import { accountOrder, accountRow, externalUserRow, feedbackRow, pendingRow, userOrder, userRow } from './postgres-rows.ts';
+import { inTransaction, type Locks } from './postgres-tx.ts';
+import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
+
+type Db = pg.Pool | pg.PoolClient;
+type Doc<T> = { doc: T };
+
+export interface PostgresOptions {
+  /** Run pending migrations on open. @default true */
+  migrate?: boolean;
+  /** Connections in this process's pool. @default 10 */
+  poolSize?: number;
+}
+
+export class PostgresStore implements CheckpointStore {
+  private constructor(readonly pool: pg.Pool, private readonly db: Db) {}
+
+  /** Connects to `url` (a `postgres://` URL; `?options=-c search_path=...` picks a schema) and migrates. */
+  static async open(url: string, o: PostgresOptions = {}): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: o.poolSize ?? 10 });
+    // An idle connection dropped by the server must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    try {
+      if (o.migrate ?? true) await migrate(pool);
+      else await pool.query('SELECT 1');
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PostgresStore(pool, pool);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Runs `fn` in one transaction holding `locks` (see postgres-tx.ts); it may run more than once. */
+  transaction<T>(locks: Locks, fn: (store: PostgresStore) => Promise<T>): Promise<T> {
+    if (this.db !== this.pool) return fn(this);
+    return inTransaction(this.pool, locks, (client) => fn(new PostgresStore(this.pool, client)));
+  }
+
+  /** A query on this store's connection (the pool, or its transaction). */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+    return this.db.query<R>(sql, params);
+  }
+
+  private async doc<T>(sql: string, params: unknown[]): Promise<T | undefined> {
+    return (await this.query<Doc<T>>(sql, params)).rows[0]?.doc;
+  }
+
+  private async docs<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return (await this.query<Doc<T>>(sql, params)).rows.map((r) => r.doc);
+  }
+
+  private atomic(fn: (store: PostgresStore) => Promise<void>): Promise<void> {
+    return this.transaction({ shared: [], exclusive: [] }, fn);
+  }
+
+  /** Nothing to checkpoint: every write is committed. */
+  appliedSeq() { return 0; }
+  async prepareCheckpoint(_seq: number) { return async () => {}; }
+
+  listSites() { return this.docs<Site>('SELECT doc FROM sites ORDER BY pos', []); }
+  getSite(key: string) { return this.doc<Site>('SELECT doc FROM sites WHERE key = $1', [key]); }
+  getSiteByAdminKeyHash(hash: string) { return this.doc<Site>('SELECT doc FROM sites WHERE admin_key_hash = $1 ORDER BY pos LIMIT 1', [hash]); }
+  async putSite(site: Site) {
+    await this.query(`INSERT INTO sites (key, admin_key_hash, doc) VALUES ($1, $2, $3)
+      ON CONFLICT (key) DO UPDATE SET admin_key_hash = EXCLUDED.admin_key_hash, doc = EXCLUDED.doc`, [site.key, site.admin_key_hash, JSON.stringify(site)]);
+  }
+
+  getUser(site: string, id: string) { return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND id = $2', [site, id]); }
+  getUserByEmail(site: string, email: string) { return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND email = $2', [site, email]); }
+  async putUser(user: User) {
+    await this.query(`INSERT INTO users (site, id, email, email_lc, name_key, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT (site, id) DO UPDATE SET email = EXCLUDED.email, email_lc = EXCLUDED.email_lc, name_key = EXCLUDED.name_key,
+        created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`, userRow(user));
+  }
+  async listUsers(site: string, q: UserQuery): Promise<Page<User>> {
+    const params: unknown[] = [site];
+    const where = ['u.site = $1'];
+    const eu = (cond: string) => `EXISTS (SELECT 1 FROM external_users e WHERE e.site = u.site AND e.user_id = u.id AND ${cond})`;
+    const p = (v: unknown) => `$${params.push(v)}`;
+    if (q.updatedAfter !== undefined) { const x = p(q.updatedAfter); where.push(`(u.updated_at > ${x} OR ${eu(`e.updated_at > ${x}`)})`); }
+    if (q.account) where.push(eu(`e.account_key = ${p(q.account)}`));
+    if (q.type) where.push(eu(`e.type = ${p(q.type)}`));
+    if (q.tag) where.push(eu(`jsonb_typeof(e.doc->'profile'->'f'->'tags') = 'array' AND e.doc->'profile'->'f'->'tags' @> jsonb_build_array(${p(q.tag)}::text)`));
+    if (q.q) {
+      const x = p(q.q.toLowerCase());
+      where.push(`(strpos(u.email_lc, ${x}) > 0 OR strpos(u.name_key, ${x}) > 0 OR ${eu(`strpos(e.name_lc, ${x}) > 0`)})`);
+    }
+    const cond = where.join(' AND ');
+    const total = Number((await this.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${cond}`, params)).rows[0].n);
+    const items = await this.docs<User>(`SELECT u.doc FROM users u WHERE ${cond} ORDER BY ${userOrder(q.sort)} LIMIT ${p(q.perPage)} OFFSET ${p((q.page - 1) * q.perPage)}`, params);
+    return { items, total };
+  }
+  async deleteUser(site: string, id: string) { await this.query('DELETE FROM users WHERE site = $1 AND id = $2', [site, id]); }
+
+  getExternalUser(site: string, externalId: string) { return this.doc<ExternalUser>('SELECT doc FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]); }
+  async putExternalUser(eu: ExternalUser) {
+    await this.query(`INSERT INTO external_users (site, external_id, user_id, account_key, type, name_lc, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT (site, external_id) DO UPDATE SET user_id = EXCLUDED.user_id, account_key = EXCLUDED.account_key, type = EXCLUDED.type,
+        name_lc = EXCLUDED.name_lc, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`, externalUserRow(eu));
+  }
+  externalUsersOf(site: string, userId: string) { return this.docs<ExternalUser>('SELECT doc FROM external_users WHERE site = $1 AND user_id = $2 ORDER BY pos', [site, userId]); }
+  async deleteExternalUser(site: string, externalId: string) { await this.query('DELETE FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]); }
+
+  getAccount(site: string, key: string) { return this.doc<Account>('SELECT doc FROM accounts WHERE site = $1 AND key = $2', [site, key]); }
+  async putAccount(a: Account) {
+    await this.query(`INSERT INTO accounts (site, key, name_key, mrr_cents, ltv_cents, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      ON CONFLICT (site, key) DO UPDATE SET name_key = EXCLUDED.name_key, mrr_cents = EXCLUDED.mrr_cents, ltv_cents = EXCLUDED.ltv_cents,
+        created_at = EXCLUDED.created_at, doc = EXCLUDED.doc`, accountRow(a));
+  }
+  async listAccounts(site: string, q: AccountQuery): Promise<Page<Account>> {
+    const total = Number((await this.query<{ n: string }>('SELECT count(*) AS n FROM accounts WHERE site = $1', [site])).rows[0].n);
+    const items = await this.docs<Account>(`SELECT doc FROM accounts WHERE site = $1 ORDER BY ${accountOrder(q.sort)} LIMIT $2 OFFSET $3`, [site, q.perPage, (q.page - 1) * q.perPage]);
+    return { items, total };
+  }
+  async deleteAccount(site: string, key: string) { await this.query('DELETE FROM accounts WHERE site = $1 AND key = $2', [site, key]); }
+  async accountCounts(site: string, key: string) {
+    const r = await this.query<{ u: string; f: string }>(`SELECT (SELECT count(*) FROM external_users WHERE site = $1 AND account_key = $2) AS u,
+      (SELECT count(*) FROM feedback WHERE site = $1 AND account_key = $2) AS f`, [site, key]);
+    return { users_count: Number(r.rows[0].u), feedback_count: Number(r.rows[0].f) };
+  }
+
+  getPending(site: string, externalId: string) { return this.doc<Pending>('SELECT doc FROM pending WHERE site = $1 AND external_id = $2', [site, externalId]); }
+  async putPending(p: Pending) {
+    await this.query(`INSERT INTO pending (site, external_id, email, received_at, doc) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (site, external_id) DO UPDATE SET email = EXCLUDED.email, received_at = EXCLUDED.received_at, doc = EXCLUDED.doc`, pendingRow(p));
+  }
+  async deletePending(site: string, externalId: string) { await this.query('DELETE FROM pending WHERE site = $1 AND external_id = $2', [site, externalId]); }
+  async pendingIdsByEmail(site: string, email: string) {
+    return (await this.query<{ id: string }>('SELECT external_id AS id FROM pending WHERE site = $1 AND email = $2 ORDER BY pos', [site, email])).rows.map((r) => r.id);
+  }
+
+  getPendingAccount(site: string, key: string) { return this.doc<PendingAccount>('SELECT doc FROM pending_accounts WHERE site = $1 AND key = $2', [site, key]); }
+  async putPendingAccount(a: PendingAccount) {
+    await this.query('INSERT INTO pending_accounts (site, key, doc) VALUES ($1, $2, $3) ON CONFLICT (site, key) DO UPDATE SET doc = EXCLUDED.doc', [a.site, a.key, JSON.stringify(a)]);
+  }
+  async deletePendingAccount(site: string, key: string) { await this.query('DELETE FROM pending_accounts WHERE site = $1 AND key = $2', [site, key]); }
+
+  async hasMessage(site: string, messageId: string) {
+    return (await this.query('SELECT 1 FROM messages WHERE site = $1 AND message_id = $2', [site, messageId])).rowCount! > 0;
+  }
+  async addMessage(site: string, messageId: string, at: number) {
+    await this.query('INSERT INTO messages (site, message_id, at) VALUES ($1, $2, $3) ON CONFLICT (site, message_id) DO UPDATE SET at = EXCLUDED.at', [site, messageId, at]);
+  }
+
+  getFeedbackByMessage(site: string, messageId: string) { return this.doc<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND message_id = $2', [site, messageId]); }
+  putFeedback(f: Feedback, idea: Idea | null) {
+    return this.atomic(async (s) => {
+      if (idea) await s.putIdea(idea);
+      await s.putFeedbackRow(f);
+    });
+  }
+  private async putIdea(idea: Idea) {
+    await this.query('INSERT INTO ideas (site, id, doc) VALUES ($1, $2, $3) ON CONFLICT (site, id) DO UPDATE SET doc = EXCLUDED.doc', [idea.site, idea.id, JSON.stringify(idea)]);
+  }
+  private async putFeedbackRow(f: Feedback) {
+    await this.query(`INSERT INTO feedback (site, message_id, id, user_id, account_key, idea_id, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      ON CONFLICT (site, message_id) DO UPDATE SET id = EXCLUDED.id, user_id = EXCLUDED.user_id, account_key = EXCLUDED.account_key,
+        idea_id = EXCLUDED.idea_id, doc = EXCLUDED.doc`, feedbackRow(f));
+  }
+  async listFeedback(site: string, q: PageQuery): Promise<Page<Feedback>> {
+    const total = Number((await this.query<{ n: string }>('SELECT count(*) AS n FROM feedback WHERE site = $1', [site])).rows[0].n);
+    const items = await this.docs<Feedback>('SELECT doc FROM feedback WHERE site = $1 ORDER BY pos DESC LIMIT $2 OFFSET $3', [site, q.perPage, (q.page - 1) * q.perPage]);
+    return { items, total };
+  }
+  feedbackForIdea(site: string, ideaId: string) { return this.docs<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND idea_id = $2 ORDER BY pos', [site, ideaId]); }
+  async detachFeedback(site: string, userId: string, accountKeys: string[]) {
+    const r = await this.query(`UPDATE feedback SET user_id = NULL,
+        account_key = CASE WHEN account_key = ANY($3::text[]) THEN NULL ELSE account_key END,
+        doc = doc || jsonb_build_object('user_id', NULL, 'external_user_id', NULL,
+          'account_key', CASE WHEN account_key = ANY($3::text[]) THEN NULL ELSE to_jsonb(account_key) END)
+      WHERE site = $1 AND user_id = $2`, [site, userId, accountKeys]);
+    return r.rowCount ?? 0;
+  }
+
+  async customFields(site: string) {
+    return (await this.getSite(site))?.custom_fields ?? [];
+  }
+  async putCustomFields(site: string, defs: CustomFieldDef[]) {
+    await this.query(`UPDATE sites SET doc = jsonb_set(doc, '{custom_fields}', $2::jsonb) WHERE key = $1`, [site, JSON.stringify(defs)]);
+  }
+
+  getIdea(site: string, id: string) { return this.doc<Idea>('SELECT doc FROM ideas WHERE site = $1 AND id = $2', [site, id]); }
+  listIdeas(site: string) { return this.docs<Idea>('SELECT doc FROM ideas WHERE site = $1 ORDER BY pos', [site]); }
+
+  promote(p: Promotion) {
+    return this.atomic(async (s) => {
+      await s.putUser(p.user);
+      await s.putExternalUser(p.externalUser);
+      for (const a of p.accounts) await s.putAccount(a);
+      if (p.pendingId !== null) await s.deletePending(p.site, p.pendingId);
+      for (const key of p.pendingAccountKeys) await s.deletePendingAccount(p.site, key);
+      if (p.idea) await s.putIdea(p.idea);
+      await s.putFeedbackRow(p.feedback);
+    });
+  }
+
+  async counts(site: string): Promise<SiteCounts> {
+    const r = await this.query<Record<keyof SiteCounts, string>>(`SELECT
+      (SELECT count(*) FROM users WHERE site = $1) AS users,
+      (SELECT count(*) FROM pending WHERE site = $1) AS pending_identities,
+      (SELECT count(*) FROM external_users WHERE site = $1) AS external_users,
+      (SELECT count(*) FROM accounts WHERE site = $1) AS external_accounts,
+      (SELECT count(*) FROM feedback WHERE site = $1) AS feedback`, [site]);
+    const row = r.rows[0];
+    return { users: +row.users, pending_identities: +row.pending_identities, external_users: +row.external_users, external_accounts: +row.external_accounts, feedback: +row.feedback };
+  }
+
+  async prunePending(receivedBefore: number, maxPerSite: number): Promise<number> {
+    const old = await this.query('DELETE FROM pending WHERE received_at < $1', [receivedBefore]);
+    const over = await this.query(`DELETE FROM pending p USING (
+        SELECT site, external_id FROM (
+          SELECT site, external_id, row_number() OVER (PARTITION BY site ORDER BY received_at DESC, pos DESC) AS n FROM pending) ranked
+        WHERE n > $1) o
+      WHERE p.site = o.site AND p.external_id = o.external_id`, [maxPerSite]);
+    // Message ids are remembered at least as long as pending identities (lowdb keeps 7 days).
+    await this.query('DELETE FROM messages WHERE at < $1', [receivedBefore]);
+    return (old.rowCount ?? 0) + (over.rowCount ?? 0);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * A fresh PostgreSQL schema per test file, so test files run in parallel on one database:
+ * `DATABASE_URL` with its `search_path` pointing at `parley_test_<random>`, dropped afterwards.
+ * Without `DATABASE_URL` the PostgreSQL tests are skipped, loudly.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const DATABASE_URL = process.env.DATABASE_URL;
+
+if (!DATABASE_URL) {
+  console.warn('\n*** DATABASE_URL is not set: the PostgreSQL tests are SKIPPED. .ci/run sets it when a server is reachable. ***\n');
+}
+
+export interface TestSchema { name: string; url: string; drop(): Promise<void> }
+
+/** Creates an empty schema and returns a URL whose connections use it. */
+export async function createSchema(): Promise<TestSchema> {
+  const name = `parley_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${name}`);
+  await admin.end();
+  const url = new URL(DATABASE_URL!);
+  url.searchParams.set('options', `-c search_path=${name}`);
+  return {
+    name, url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${name} CASCADE`);
+      await c.end();
+    },
+  };
+}
