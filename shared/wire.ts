@@ -41,7 +41,8 @@ export const feedbackBody = z
     score: z.number().int().min(0).max(10).optional(),
     identity: identitySchema.optional(),
     email: z.string().max(EMAIL_MAX_CHARS).transform(normalizeEmail).pipe(z.email()).optional(),
-    page_url: z.url().max(PAGE_URL_MAX_CHARS).optional(),
+    // http(s) only: the console shows it as a link, and `javascript:` is a valid URL too.
+    page_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(PAGE_URL_MAX_CHARS).optional(),
   })
   .superRefine((f, ctx) => {
     if (f.kind === 'idea' && !f.title?.trim()) ctx.addIssue({ code: 'custom', path: ['title'], message: 'an idea needs a title' });

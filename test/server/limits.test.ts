@@ -143,7 +143,7 @@ describe('request bodies', () => {
     const url = `${a.url}/api/widget/v1/acme/identify`;
     expect((await post(url, ok, { origin: ORIGIN })).status).toBe(202);
     expect((await post(url, ok, { origin: ORIGIN, 'content-type': 'application/json; charset=utf-8' })).status).toBe(202);
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'multipart/form-data; boundary=x' },
       { 'content-type': 'application/xml' }, { 'content-type': 'text/plain', 'content-encoding': 'gzip' },
       { 'content-type': 'text/plain', 'content-encoding': 'deflate' }, { 'content-type': 'text/plain', 'content-encoding': 'br' },
