@@ -13,6 +13,7 @@ import { FileLog } from './intake/log.ts';
 import { acquireLock } from './lock.ts';
 import { createSite } from './sites.ts';
 import { LowdbStore } from './store/lowdb.ts';
+import { openPostgres } from './store/postgres-engine.ts';
 
 export interface CollectorOptions {
   dataDir: string;
@@ -30,6 +31,17 @@ export interface CollectorOptions {
   pendingTtlMs?: number;
   /** Pending identities kept per site, the newest first. @default 1000000 */
   pendingMax?: number;
+  /**
+   * PostgreSQL instead of the embedded store: several collectors may share one database
+   * (docs/POSTGRES.md); `dataDir` then only keeps the demo admin key. @default embedded lowdb
+   */
+  databaseUrl?: string;
+}
+
+async function openEmbedded(dataDir: string, clock: () => number) {
+  const store = await LowdbStore.open(join(dataDir, 'store'), clock);
+  const log = await FileLog.open(join(dataDir, 'intake'), store.appliedSeq());
+  return { store, log, closeStore: async () => {} };
 }
 
 /** Pending identities are pruned at open and this often after. */
@@ -38,10 +50,10 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
 export async function openCollector(o: CollectorOptions) {
   const logger = o.logger ?? pino({ level: 'silent' });
   const clock = o.clock ?? Date.now;
-  const release = acquireLock(o.dataDir);
+  // One process per data directory; a database is shared by design.
+  const release = o.databaseUrl ? () => {} : acquireLock(o.dataDir);
   try {
-    const store = await LowdbStore.open(join(o.dataDir, 'store'), clock);
-    const log = await FileLog.open(join(o.dataDir, 'intake'), store.appliedSeq());
+    const { store, log, closeStore } = o.databaseUrl ? await openPostgres(o.databaseUrl) : await openEmbedded(o.dataDir, clock);
     const intake = new Intake({
       store, log, clock,
       maxQueueDepth: o.maxQueueDepth,
@@ -78,6 +90,7 @@ export async function openCollector(o: CollectorOptions) {
       clearInterval(pruneTimer);
       if (server) await new Promise<void>((r) => server.close(() => r()));
       await intake.close();
+      await closeStore();
       release();
     };
     return { store, intake, app, logger, ensureDemoSite, close, prune };

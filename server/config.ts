@@ -14,6 +14,10 @@ const schema = z.object({
   PARLEY_DATA_DIR: z.string().min(1).default('./data'),
   /** The demo site's admin key; generated on first start when unset. */
   PARLEY_DEMO_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Where data lives: the embedded `lowdb` store, or `postgres` (needs DATABASE_URL; docs/POSTGRES.md). @default lowdb */
+  PARLEY_STORE: z.enum(['lowdb', 'postgres']).default('lowdb'),
+  /** PostgreSQL connection URL, used when PARLEY_STORE=postgres. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   /** pino log level. @default info */
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Identities acknowledged but not yet applied before new batches get 503. @default 200000 */
@@ -54,5 +58,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const i = r.error.issues[0];
     throw new Error(`invalid configuration: ${i.path.join('.')}: ${i.message}`);
   }
+  if (r.data.PARLEY_STORE === 'postgres' && !r.data.DATABASE_URL) throw new Error('invalid configuration: DATABASE_URL: must be set when PARLEY_STORE=postgres');
   return { ...r.data, dataDir: resolve(r.data.PARLEY_DATA_DIR) };
 }

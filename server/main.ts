@@ -36,6 +36,7 @@ try {
     trustProxy: config.PARLEY_TRUST_PROXY,
     pendingTtlMs: config.PARLEY_PENDING_TTL_DAYS * 24 * 60 * 60 * 1000,
     pendingMax: config.PARLEY_PENDING_MAX,
+    databaseUrl: config.PARLEY_STORE === 'postgres' ? config.DATABASE_URL : undefined,
   });
 } catch (e) {
   fail((e as Error).message);
