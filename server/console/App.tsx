@@ -69,6 +69,14 @@ function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) =>
     setTab(id);
     history.replaceState(null, '', `#${id}`);
   };
+  // The tab pattern: one tab stop, arrow keys move between tabs (WAI-ARIA Authoring Practices).
+  const onTabKey = (e: KeyboardEvent) => {
+    const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+    if (!step) return;
+    const next = TAB_IDS[(TAB_IDS.indexOf(tab) + step + TAB_IDS.length) % TAB_IDS.length];
+    open(next);
+    document.getElementById(`tab-${next}`)?.focus();
+  };
   const view = { order, onOrder: (o: IdeaOrder) => { setOrder(o); setPages((p) => ({ ...p, ideas: 1 })); } };
 
   return (
@@ -81,9 +89,10 @@ function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) =>
         </div>
       </header>
       <StatsBar stats={stats} />
-      <div class="tabs" role="tablist" aria-label="Lists">
+      <div class="tabs" role="tablist" aria-label="Lists" onKeyDown={onTabKey}>
         {TAB_IDS.map((id) => (
-          <button type="button" role="tab" id={`tab-${id}`} key={id} aria-selected={tab === id} aria-controls="panel" onClick={() => open(id)}>
+          <button type="button" role="tab" id={`tab-${id}`} key={id} aria-selected={tab === id} aria-controls="panel"
+            tabIndex={tab === id ? 0 : -1} onClick={() => open(id)}>
             {TABS[id].label}
           </button>
         ))}

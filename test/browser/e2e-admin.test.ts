@@ -61,6 +61,11 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
       await expect.poll(() => page.getByRole('tabpanel').textContent()).toContain(text);
     }
     expect(await stat(page, 'Users')).toBe('0');
+    // Keyboard: arrow keys move between tabs.
+    await page.getByRole('tab', { name: 'Accounts' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.getByRole('tab', { name: 'Feedback' }).getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Feedback');
     expect(errors).toEqual([]);
   });
 
