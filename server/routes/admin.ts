@@ -4,7 +4,7 @@
  */
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { identitySchema } from '../../shared/identity.ts';
+import { safeParseIdentity } from '../../shared/identity-fast.ts';
 import { ADMIN_BODY_MAX_BYTES, PER_PAGE_DEFAULT, PER_PAGE_MAX } from '../../shared/limits.ts';
 import { bulkIdentifyBody, issueDetails, messageId } from '../../shared/wire.ts';
 import type { IdentifyItem } from '../core/identify.ts';
@@ -68,7 +68,7 @@ export function adminRoutes(deps: Deps): Router {
     const items: IdentifyItem[] = [];
     const rejected: { index: number; errors: Detail[] }[] = [];
     envelope.data.identities.forEach((raw, index) => {
-      const identity = identitySchema.safeParse(raw);
+      const identity = safeParseIdentity(raw);
       const mid = messageId.optional().safeParse((raw as { message_id?: unknown })?.message_id);
       if (!identity.success || !mid.success) {
         rejected.push({ index, errors: issueDetails([...(identity.error?.issues ?? []), ...(mid.error?.issues ?? []).map((i) => ({ ...i, path: ['message_id'] }))]) });

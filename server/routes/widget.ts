@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
-import { identitySchema, type Identity } from '../../shared/identity.ts';
+import type { Identity } from '../../shared/identity.ts';
+import { safeParseIdentity } from '../../shared/identity-fast.ts';
 import { PUBLIC_BODY_MAX_BYTES } from '../../shared/limits.ts';
 import { feedbackBody, issueDetails, widgetIdentifyBody, widgetItemMeta } from '../../shared/wire.ts';
 import type { IdentifyItem } from '../core/identify.ts';
@@ -66,7 +67,7 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
     const rejected: { index: number; errors: Detail[] }[] = [];
     identities.forEach((raw, index) => {
       const meta = widgetItemMeta.safeParse(raw);
-      const identity = identitySchema.safeParse(raw);
+      const identity = safeParseIdentity(raw);
       if (!meta.success || !identity.success) {
         const issues = [...(meta.error?.issues ?? []), ...(identity.error?.issues ?? [])];
         rejected.push({ index, errors: issueDetails(issues) });
