@@ -52,8 +52,9 @@ export function App() {
     setKey(null);
   };
 
-  if (!key) return <KeyForm error={keyError} checking={checking} onSubmit={(k) => void signIn(k)} />;
-  return <Console get={useMemo(() => createApi(key), [key])} onSignOut={signOut} />;
+  const get = useMemo(() => (key ? createApi(key) : null), [key]);
+  if (!get) return <KeyForm error={keyError} checking={checking} onSubmit={(k) => void signIn(k)} />;
+  return <Console get={get} onSignOut={signOut} />;
 }
 
 function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) => void }) {
