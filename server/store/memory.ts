@@ -41,9 +41,14 @@ export class MemoryStore implements CheckpointStore {
   protected users = new Map<string, User>();
   /** Site → its user ids in creation order, built on first listing, then kept up to date. */
   private userOrder = new Map<string, string[]>();
+  /** Site → its user ids in creation order, built on first listing, then kept up to date. */
+  private userOrder = new Map<string, string[]>();
   protected usersByEmail = new Map<string, string>();
   protected externalUsers = new Map<string, ExternalUser>();
   protected externalByUser = new Map<string, Set<string>>();
+  /** External user → the account it was last stored with; account → its external users. */
+  private euAccount = new Map<string, string>();
+  private accountUsers = new Map<string, Set<string>>();
   protected accounts = new Map<string, Account>();
   protected pending = new Map<string, Pending>();
   protected pendingAccounts = new Map<string, PendingAccount>();
@@ -124,7 +129,23 @@ export class MemoryStore implements CheckpointStore {
     let set = this.externalByUser.get(userKey);
     if (!set) this.externalByUser.set(userKey, (set = new Set()));
     set.add(eu.external_id);
+    this.indexAccount(eu.site, key, eu.profile.f.account);
     this.touched('external_users', key);
+  }
+  /** Keeps users_count of an account a lookup instead of a scan of every external user. */
+  private indexAccount(site: string, euKey: string, account: unknown) {
+    const old = this.euAccount.get(euKey);
+    const next = typeof account === 'string' ? account : undefined;
+    if (old === next) return;
+    if (old !== undefined) this.accountUsers.get(k(site, old))?.delete(euKey);
+    if (next === undefined) {
+      this.euAccount.delete(euKey);
+      return;
+    }
+    this.euAccount.set(euKey, next);
+    let set = this.accountUsers.get(k(site, next));
+    if (!set) this.accountUsers.set(k(site, next), (set = new Set()));
+    set.add(euKey);
   }
   async externalUsersOf(site: string, userId: string) { return this.externalsOf(site, userId); }
   private externalsOf(site: string, userId: string) {
@@ -137,6 +158,7 @@ export class MemoryStore implements CheckpointStore {
     if (!eu) return;
     this.externalUsers.delete(key);
     this.externalByUser.get(k(site, eu.user_id))?.delete(externalId);
+    this.indexAccount(site, key, undefined);
     this.touched('external_users', key);
   }
 
@@ -155,9 +177,8 @@ export class MemoryStore implements CheckpointStore {
     if (this.accounts.delete(k(site, key))) this.touched('accounts', key);
   }
   async accountCounts(site: string, key: string) {
-    let users_count = 0;
+    const users_count = this.accountUsers.get(k(site, key))?.size ?? 0;
     let feedback_count = 0;
-    for (const eu of ofSite(this.externalUsers, site)) if (eu.profile.f.account === key) users_count++;
     for (const f of ofSite(this.feedback, site)) if (f.account_key === key) feedback_count++;
     return { users_count, feedback_count };
   }
@@ -169,6 +190,9 @@ export class MemoryStore implements CheckpointStore {
     this.touched('pending', key);
   }
   async deletePending(site: string, externalId: string) { this.deletePendingSync(site, externalId); }
+  async pendingIdsByEmail(site: string, email: string) {
+    return [...ofSite(this.pending, site)].filter((p) => p.profile.f.email === email).map((p) => p.external_id);
+  }
   async pendingIdsByEmail(site: string, email: string) {
     return [...ofSite(this.pending, site)].filter((p) => p.profile.f.email === email).map((p) => p.external_id);
   }
@@ -209,6 +233,26 @@ export class MemoryStore implements CheckpointStore {
   }
   async feedbackForIdea(site: string, ideaId: string) {
     return [...ofSite(this.feedback, site)].filter((f) => f.idea_id === ideaId);
+  }
+  async detachFeedback(site: string, userId: string, accountKeys: string[]) {
+    let n = 0;
+    for (const f of ofSite(this.feedback, site)) {
+      if (f.user_id !== userId) continue;
+      f.user_id = null;
+      f.external_user_id = null;
+      if (f.account_key !== null && accountKeys.includes(f.account_key)) f.account_key = null;
+      this.touched('feedback', f.id);
+      n++;
+    }
+    return n;
+  }
+
+  async customFields(site: string) { return this.sites.get(site)?.custom_fields ?? []; }
+  async putCustomFields(site: string, defs: CustomFieldDef[]) {
+    const s = this.sites.get(site);
+    if (!s) return;
+    this.sites.set(site, { ...s, custom_fields: defs });
+    this.touched('sites', site);
   }
   async detachFeedback(site: string, userId: string, accountKeys: string[]) {
     let n = 0;
