@@ -41,8 +41,6 @@ export class MemoryStore implements CheckpointStore {
   protected users = new Map<string, User>();
   /** Site → its user ids in creation order, built on first listing, then kept up to date. */
   private userOrder = new Map<string, string[]>();
-  /** Site → its user ids in creation order, built on first listing, then kept up to date. */
-  private userOrder = new Map<string, string[]>();
   protected usersByEmail = new Map<string, string>();
   protected externalUsers = new Map<string, ExternalUser>();
   protected externalByUser = new Map<string, Set<string>>();
@@ -193,9 +191,6 @@ export class MemoryStore implements CheckpointStore {
   async pendingIdsByEmail(site: string, email: string) {
     return [...ofSite(this.pending, site)].filter((p) => p.profile.f.email === email).map((p) => p.external_id);
   }
-  async pendingIdsByEmail(site: string, email: string) {
-    return [...ofSite(this.pending, site)].filter((p) => p.profile.f.email === email).map((p) => p.external_id);
-  }
   protected deletePendingSync(site: string, externalId: string) {
     const key = k(site, externalId);
     if (this.pending.delete(key)) this.touched('pending', key);
@@ -233,26 +228,6 @@ export class MemoryStore implements CheckpointStore {
   }
   async feedbackForIdea(site: string, ideaId: string) {
     return [...ofSite(this.feedback, site)].filter((f) => f.idea_id === ideaId);
-  }
-  async detachFeedback(site: string, userId: string, accountKeys: string[]) {
-    let n = 0;
-    for (const f of ofSite(this.feedback, site)) {
-      if (f.user_id !== userId) continue;
-      f.user_id = null;
-      f.external_user_id = null;
-      if (f.account_key !== null && accountKeys.includes(f.account_key)) f.account_key = null;
-      this.touched('feedback', f.id);
-      n++;
-    }
-    return n;
-  }
-
-  async customFields(site: string) { return this.sites.get(site)?.custom_fields ?? []; }
-  async putCustomFields(site: string, defs: CustomFieldDef[]) {
-    const s = this.sites.get(site);
-    if (!s) return;
-    this.sites.set(site, { ...s, custom_fields: defs });
-    this.touched('sites', site);
   }
   async detachFeedback(site: string, userId: string, accountKeys: string[]) {
     let n = 0;
