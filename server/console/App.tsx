@@ -6,11 +6,9 @@
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError, createApi, explain, type Get } from './api.ts';
 import { KeyForm } from './KeyForm.tsx';
-import { Pager } from './Pager.tsx';
 import { StatsBar } from './StatsBar.tsx';
-import { Empty, Failed, Loading } from './States.tsx';
-import { TAB_IDS, TABS, type TabId, type View } from './tabs.tsx';
-import type { IdeaOrder } from './IdeasTable.tsx';
+import { TabPanel } from './TabPanel.tsx';
+import { DEFAULT_FILTERS, FILTER_TAB, TAB_IDS, TABS, type Filters, type TabId, type View } from './tabs.tsx';
 import type { Stats } from './types.ts';
 import { useLoad } from './useLoad.ts';
 
@@ -60,7 +58,7 @@ export function App() {
 function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) => void }) {
   const [tab, setTab] = useState<TabId>(tabFromHash);
   const [pages, setPages] = useState<Record<TabId, number>>({ feedback: 1, ideas: 1, users: 1, accounts: 1 });
-  const [order, setOrder] = useState<IdeaOrder>('supporters');
+  const [filters, setFilters] = useState<Filters>(DEFAULT_FILTERS);
   const [version, setVersion] = useState(0);
   // A key revoked mid-session sends the person back to the key form with the reason.
   const onError = (e: unknown) => { if (e instanceof ApiError && e.status === 401) onSignOut(explain(e)); };
@@ -78,7 +76,14 @@ function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) =>
     open(next);
     document.getElementById(`tab-${next}`)?.focus();
   };
-  const view = { order, onOrder: (o: IdeaOrder) => { setOrder(o); setPages((p) => ({ ...p, ideas: 1 })); } };
+  const view: View = {
+    filters,
+    // A new filter or order starts its list from the first page.
+    onFilter: (patch) => {
+      setFilters((f) => ({ ...f, ...patch }));
+      setPages((p) => ({ ...p, ...Object.fromEntries(Object.keys(patch).map((k) => [FILTER_TAB[k as keyof Filters], 1])) }));
+    },
+  };
 
   return (
     <div class="console">
@@ -102,26 +107,5 @@ function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) =>
       <TabPanel key={tab} tab={tab} get={get} page={pages[tab]} view={view} version={version} onError={onError}
         onPage={(p) => setPages((all) => ({ ...all, [tab]: p }))} />
     </div>
-  );
-}
-
-interface PanelProps { tab: TabId; get: Get; page: number; view: View; version: number; onError: (e: unknown) => void; onPage: (page: number) => void }
-
-/** One tab's list with its loading, empty and error states. */
-function TabPanel({ tab, get, page, view, version, onError, onPage }: PanelProps) {
-  const current = TABS[tab];
-  const key = current.path(page, view);
-  const [list, retry] = useLoad<any>(key, () => current.load(get, key), version, onError);
-  return (
-    <section id="panel" role="tabpanel" aria-labelledby={`tab-${tab}`} aria-busy={list.state === 'loading'}>
-      {list.state === 'error' && <Failed error={list.error} retry={retry} />}
-      {list.state === 'loading' && !list.data && <Loading what={current.noun} />}
-      {list.state !== 'error' && list.data && (current.rows(list.data).length === 0
-        ? <Empty title={current.empty.title}>{current.empty.body}</Empty>
-        : <>
-          <div class="table-wrap">{current.table(list.data, view)}</div>
-          <Pager pagination={current.pagination(list.data)} noun={current.noun} onPage={onPage} />
-        </>)}
-    </section>
   );
 }

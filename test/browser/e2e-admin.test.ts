@@ -114,6 +114,34 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
     expect(errors).toEqual([]);
   });
 
+  it('finds users by name or email and sorts accounts by MRR or name', async () => {
+    const person = (id: string, name: string, account: string, rate: number) =>
+      ({ id, email: `${id}@${account.toLowerCase()}.test`, name, account: { id: account.toLowerCase(), name: account, monthly_rate: rate } });
+    await sendFeedback({ title: 'One', identity: person('zoe', 'Zoe Park', 'Alpha', 20) });
+    await sendFeedback({ title: 'Two', identity: person('yan', 'Yan Wu', 'Beta', 900) });
+    await sendFeedback({ title: 'Three', identity: person('xia', 'Xia Chen', 'Gamma', 300) });
+
+    const { page, errors } = await openConsole();
+    await tab(page, 'Users');
+    const names = () => page.getByRole('tabpanel').locator('tbody tr td:first-child .primary').allTextContents();
+    await expect.poll(async () => (await names()).sort()).toEqual(['Xia Chen', 'Yan Wu', 'Zoe Park']);
+    await page.getByRole('searchbox', { name: 'Name or email' }).fill('beta.test');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(names).toEqual(['Yan Wu']);
+    await page.getByRole('searchbox', { name: 'Name or email' }).fill('nobody');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('tabpanel').textContent()).toContain('No user matches');
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(names).toHaveLength(3);
+
+    await tab(page, 'Accounts');
+    const accounts = () => page.getByRole('tabpanel').locator('tbody tr td:first-child .primary').allTextContents();
+    await expect.poll(accounts).toEqual(['Beta', 'Gamma', 'Alpha']); // by MRR, highest first
+    await page.getByRole('button', { name: 'Name', exact: true }).click();
+    await expect.poll(accounts).toEqual(['Alpha', 'Beta', 'Gamma']);
+    expect(errors).toEqual([]);
+  });
+
   it('renders what users typed as text, never as markup', async () => {
     await sendFeedback({
       title: '<img src=x onerror="window.__owned=1">', body: '<script>window.__owned=2</script>',
