@@ -2,14 +2,15 @@
  * Custom field definitions (CONTRACT §4): undefined keys are stored as given; defined ones
  * are coerced, and a value that does not fit is dropped and reported, never stored wrongly.
  */
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coerceValue } from '../../server/core/custom-fields.ts';
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import { startCollector, type TestCollector } from '../helpers/collector.ts';
 
 let c: TestCollector;
-beforeAll(async () => { c = await startCollector(); });
-afterAll(async () => { await c.stop(); });
+beforeAll(async () => { c = await startCollector({ keepData: true }); });
+afterAll(async () => { await c.stop(); rmSync(c.dataDir, { recursive: true, force: true }); });
 
 async function send(method: string, path: string, body?: unknown) {
   const res = await fetch(c.url + '/api/v2/admin' + path, {
@@ -105,5 +106,13 @@ describe('custom field definitions over HTTP', () => {
     await c.collector.intake.drained();
     const listed = await c.admin('/users?q=ident@acme.test&includes=external_users');
     expect(listed.external_users[0].custom_fields).toEqual({ cf_seats: 30 });
+  });
+
+  it('keeps definitions across a restart and keeps enforcing them', async () => {
+    await c.stop();
+    c = await startCollector({ dataDir: c.dataDir, keepData: true });
+    expect((await send('GET', '/custom_fields')).json.custom_fields).toHaveLength(6);
+    const res = await send('POST', '/external_users/import', { users: [{ external_id: 'after-1', email: 'after@acme.test', cf_seats: 'many' }] });
+    expect(res.json.warnings).toEqual([{ index: 0, field: 'cf_seats', message: expect.stringMatching(/number/) }]);
   });
 });
