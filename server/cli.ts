@@ -8,6 +8,8 @@ const commands: Record<string, () => Promise<{ run(args: string[]): Promise<numb
   sites: () => import('./cli/sites.ts'),
   sign: () => import('./cli/sign.ts'),
   import: () => import('./cli/import.ts'),
+  migrate: () => import('./cli/migrate.ts'),
+  'migrate-store': () => import('./cli/migrate-store.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -163,7 +163,7 @@ export class PostgresStore implements CheckpointStore {
       await s.putFeedbackRow(f);
     });
   }
-  private async putIdea(idea: Idea) {
+  async putIdea(idea: Idea) {
     await this.query('INSERT INTO ideas (site, id, doc) VALUES ($1, $2, $3) ON CONFLICT (site, id) DO UPDATE SET doc = EXCLUDED.doc', [idea.site, idea.id, JSON.stringify(idea)]);
   }
   private async putFeedbackRow(f: Feedback) {
