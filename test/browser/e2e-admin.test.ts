@@ -182,6 +182,19 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
     expect(errors).toEqual([]);
   });
 
+  it('sends a stored key the collector no longer accepts back to the key form, saying why', async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(() => sessionStorage.setItem('parley:admin-key', 'revoked-key'));
+    const page = await context.newPage();
+    const opened = { page, errors: [] as string[] };
+    page.on('pageerror', (e) => opened.errors.push(String(e)));
+    pages.push(opened);
+    await page.goto(`${c.url}/admin/`);
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('This admin key was not accepted');
+    await page.getByLabel('Admin key').waitFor();
+    expect(opened.errors).toEqual([]);
+  });
+
   it('keeps the key for this tab across reloads and forgets it on request', async () => {
     const { page, errors } = await openConsole();
     await page.reload();
