@@ -97,6 +97,7 @@ export class Intake {
     if (this.closed) throw new QueueFullError('shutting down');
     const existing = await this.o.store.getFeedbackByMessage(site, item.message_id);
     if (existing) return existing;
+    item = await this.checkFields(site, item);
     const entry = await this.o.log.append({ op: 'feedback' as const, site, item });
     const feedback = (await this.serial.run(() => this.inStore(entry, (store) => recordFeedback(store, site, item))))
       ?? (await this.o.store.getFeedbackByMessage(site, item.message_id))!;
@@ -118,6 +119,14 @@ export class Intake {
     this.queue.push(entry as AdminEntry);
     this.startDraining();
     return applied;
+  }
+
+  /** Feedback carries its author's identity: its custom fields are checked like an identify's. */
+  private async checkFields(site: string, item: FeedbackItem): Promise<FeedbackItem> {
+    if (!item.identity) return item;
+    const { identity, warnings } = coerceIdentity(fieldDefs(await this.o.store.customFields(site)), item.identity);
+    if (warnings.length) this.o.onWarning?.({ site, message_id: item.message_id, warnings });
+    return { ...item, identity };
   }
 
   /** Runs a write that is not an intake entry (imports, deletions) in the serial section. */

@@ -108,6 +108,16 @@ describe('custom field definitions over HTTP', () => {
     expect(listed.external_users[0].custom_fields).toEqual({ cf_seats: 30 });
   });
 
+  it('checks the identity that feedback carries the same way', async () => {
+    const res = await fetch(`${c.url}/api/widget/v1/demo/feedback`, {
+      method: 'POST', headers: { 'content-type': 'text/plain', origin: c.url },
+      body: JSON.stringify({ message_id: 'cf-fb-1', kind: 'idea', title: 'Typed', identity: { id: 'fb-typed', email: 'fbtyped@acme.test', cf_seats: 'lots', cf_persona: 'manager' } }),
+    });
+    expect(res.status).toBe(201);
+    const listed = await c.admin('/users?q=fbtyped@acme.test&includes=external_users');
+    expect(listed.external_users[0].custom_fields).toEqual({ cf_persona: 'manager' });
+  });
+
   it('keeps definitions across a restart and keeps enforcing them', async () => {
     await c.stop();
     c = await startCollector({ dataDir: c.dataDir, keepData: true });
