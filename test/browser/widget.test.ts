@@ -71,9 +71,10 @@ async function open(path: string): Promise<{ page: Page; problems: ReturnType<ty
 const identifyRequests = (email: string) => proxy.requests.filter(
   (r) => r.path.endsWith('/identify') && r.body?.identities?.some((i: any) => i.email === email));
 const outboxEmpty = (p: Page) => p.evaluate(() => !localStorage.getItem('parley:v1:demo:outbox'));
-const until = (fn: () => unknown | Promise<unknown>) => expect.poll(fn, { timeout: 10_000, interval: 100 });
+const until = (fn: () => unknown | Promise<unknown>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
 
-describeBrowser('widget in Chromium', () => {
+// Generous timeouts: the whole suite may share two cores with other servers and browsers.
+describeBrowser('widget in Chromium', { timeout: 40_000 }, () => {
   it('delivers an identify pushed before load in one request', async () => {
     const { page: p, problems } = await open('/queue.html');
     await until(() => identifyRequests('ann@acme.test').length).toBe(1);
