@@ -1,0 +1,113 @@
+/**
+ * The PostgreSQL intake (server/intake/pg-log.ts) with two "processes" (two pools, two
+ * owners) on one schema: group commit, exactly-once application when both race for the same
+ * entries, per-field ordering under concurrency, adoption of a dead owner's rows, and
+ * entries that cannot be applied set aside.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identitySchema } from '../../shared/identity.ts';
+import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
+import { RANK } from '../../server/core/merge.ts';
+import { PgIntakeLog, locksOf } from '../../server/intake/pg-log.ts';
+import type { LogEntry } from '../../server/intake/log.ts';
+import { PostgresStore } from '../../server/store/postgres.ts';
+import type { Store } from '../../server/store/types.ts';
+import { createSchema, DATABASE_URL, type TestSchema } from './pg-schema.ts';
+
+const SITE = 'demo';
+
+describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', () => {
+  let schema: TestSchema;
+  let one: PostgresStore;
+  let two: PostgresStore;
+  beforeAll(async () => {
+    schema = await createSchema();
+    one = await PostgresStore.open(schema.url, { poolSize: 4 });
+    two = await PostgresStore.open(schema.url, { poolSize: 4 });
+  });
+  afterAll(async () => {
+    await one?.close();
+    await two?.close();
+    await schema?.drop();
+  });
+
+  const item = (id: string, name: string, at: number, message_id: string): IdentifyItem =>
+    ({ message_id, version: [RANK.unproven, at, message_id], identity: identitySchema.parse({ id, email: `${id}@x.test`, name, account: { id: 'shared', mrr_cents: at } }) });
+  /** What the intake does with an identify entry, on the store the log hands it. */
+  const applying = (entry: LogEntry) => async (store: Store) => {
+    for (const i of entry.items as IdentifyItem[]) await applyIdentity(store, SITE, i, 1);
+    return 'applied';
+  };
+
+  it('locks the people an entry touches, or its whole site for admin writes and huge batches', () => {
+    const entry = { seq: 1, op: 'identify', site: SITE, items: [item('a', 'A', 1, 'm1')] };
+    expect(locksOf(entry)).toEqual({ shared: [`site\0${SITE}`], exclusive: [`id\0${SITE}\0a`, `email\0${SITE}\0a@x.test`, `account\0${SITE}\0shared`] });
+    expect(locksOf({ seq: 2, op: 'erase_user', site: SITE, user_id: 'u' })).toEqual({ shared: [], exclusive: [`site\0${SITE}`] });
+    const big = { ...entry, items: Array.from({ length: 40 }, (_, i) => item(`p${i}`, 'P', 1, `b${i}`)) };
+    expect(locksOf(big).exclusive).toEqual([`site\0${SITE}`]);
+  });
+
+  it('applies each entry once and keeps the newest value of every field when both race', async () => {
+    const logA = await PgIntakeLog.open(one);
+    const logB = await PgIntakeLog.open(two);
+    // 5 people, 12 updates each, appended through both logs at once (group commit).
+    const appended = await Promise.all(Array.from({ length: 60 }, (_, n) => {
+      const person = `r${n % 5}`;
+      const at = 1000 + n;
+      return (n % 2 ? logA : logB).append({ op: 'identify', site: SITE, items: [item(person, `name-${at}`, at, `race-${n}`)] });
+    }));
+    expect(new Set(appended.map((e) => e.seq)).size).toBe(60);
+    // Both processes try to apply every entry, in opposite orders: each is applied by one.
+    const applied: string[] = [];
+    await Promise.all([
+      (async () => { for (const e of appended) applied.push(`${await logA.applyEntry(e, applying(e))}`); })(),
+      (async () => { for (const e of [...appended].reverse()) applied.push(`${await logB.applyEntry(e, applying(e))}`); })(),
+    ]);
+    expect(applied.filter((r) => r === 'applied')).toHaveLength(60);
+    expect(applied.filter((r) => r === 'undefined')).toHaveLength(60);
+    expect(Number((await one.query('SELECT count(*) AS n FROM intake')).rows[0].n)).toBe(0);
+    expect(Number((await one.query(`SELECT count(*) AS n FROM messages WHERE message_id LIKE 'race-%'`)).rows[0].n)).toBe(60);
+    for (let p = 0; p < 5; p++) {
+      const pending = await one.getPending(SITE, `r${p}`);
+      const newest = 1000 + 55 + p;
+      expect(pending!.profile.f.name).toBe(`name-${newest}`);
+    }
+    expect((await one.getPendingAccount(SITE, 'shared'))!.profile.f.mrr_cents).toBe(1059);
+    await logA.close();
+    await logB.close();
+  });
+
+  it('hands the rows of an owner that is gone to another, and only then', async () => {
+    const dead = await PgIntakeLog.open(one);
+    const live = await PgIntakeLog.open(two);
+    const e1 = await dead.append({ op: 'identify', site: SITE, items: [item('o1', 'O', 1, 'orphan-1')] });
+    const e2 = await dead.append({ op: 'identify', site: SITE, items: [item('o2', 'O', 1, 'orphan-2')] });
+    expect(await live.adopt()).toEqual([]);
+    await dead.close(); // its advisory lock goes, as when a process dies
+    const adopted = await live.adopt();
+    expect(adopted.map((e) => e.seq)).toEqual([e1.seq, e2.seq]);
+    expect(adopted[0].items).toEqual(e1.items);
+    expect(await live.adopt()).toEqual([]);
+    const next = await PgIntakeLog.open(one);
+    expect(next.replay()).toEqual([]); // already adopted by a live owner
+    for (const e of adopted) await live.applyEntry(e, applying(e));
+    expect(await one.getPending(SITE, 'o2')).toBeDefined();
+    await live.close();
+    await next.close();
+  });
+
+  it('sets aside an entry that cannot be applied, and keeps the others of its group', async () => {
+    const log = await PgIntakeLog.open(one);
+    const [good, bad] = await Promise.all([
+      log.append({ op: 'identify', site: SITE, items: [item('g1', 'G', 1, 'good-1')] }),
+      log.append({ op: 'identify', site: SITE, items: [item('g2', 'G', 1, 'bad-1')] }),
+    ]);
+    await log.applyEntry(good, applying(good));
+    await expect(log.applyEntry(bad, async () => { throw new Error('no such thing'); })).rejects.toThrow('no such thing');
+    const failed = (await one.query<{ id: string; error: string }>('SELECT id, error FROM intake_failed')).rows;
+    expect(failed).toEqual([{ id: String(bad.seq), error: 'no such thing' }]);
+    expect(Number((await one.query('SELECT count(*) AS n FROM intake')).rows[0].n)).toBe(0);
+    expect(await one.getPending(SITE, 'g1')).toBeDefined();
+    await log.close();
+  });
+});
