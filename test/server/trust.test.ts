@@ -2,7 +2,12 @@
  * Trust (CONTRACT §6) through real HTTP: identity proofs, verification modes, trust-ranked
  * merges, attribution of feedback, secret rotation, and admin authentication.
  */
-import { SignJWT } from 'jose';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addIdentitySecret, removeOldIdentitySecret, type CreatedSite } from '../../server/sites.ts';
 import { signIdentityToken, userHash } from '../../server/sign.ts';
@@ -297,4 +302,35 @@ describe('admin authentication', () => {
     expect((await stats({ authorization: `Bearer ${optional.identity_secret}` })).status).toBe(401);
     expect((await stats({ authorization: `Bearer ${optional.site_key}` })).status).toBe(401);
   });
+});
+
+describe('the operator CLI', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const parley = async (...args: string[]) => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], {
+      env: { ...process.env, PARLEY_DATA_DIR: dataDir },
+    });
+    return stdout.trim();
+  };
+
+  it('signs a token for a site that the site\'s secret verifies, through a rotation', async () => {
+    const created = JSON.parse(await parley('sites', 'create', '--name', 'Cli', '--origin', 'https://*.acme.test', '--verification', 'optional'));
+    expect(created.origins).toEqual(['https://*.acme.test']);
+    const token = await parley('sign', '--site', created.site_key, '--id', '123', '--email', 'Ann@Acme.test', '--name', 'Ann',
+      '--account-id', 'acme', '--mrr', '99.5', '--ltv', '1495', '--plan', 'Team', '--ttl', '600');
+    const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(created.identity_secret), { algorithms: ['HS256'] });
+    expect(protectedHeader.alg).toBe('HS256');
+    expect(payload).toMatchObject({ sub: '123', email: 'Ann@Acme.test', name: 'Ann', account: { id: 'acme', monthly_rate: 99.5, ltv: 1495, plan: 'Team' } });
+    expect(payload.exp! - payload.iat!).toBe(600);
+
+    const rotated = JSON.parse(await parley('sites', 'rotate-secret', '--site', created.site_key));
+    const next = await parley('sign', '--site', created.site_key, '--id', '123', '--email', 'ann@acme.test');
+    await expect(jwtVerify(next, new TextEncoder().encode(rotated.identity_secret))).resolves.toBeDefined();
+    await parley('sites', 'remove-secret', '--site', created.site_key);
+    expect(JSON.parse(await parley('sites', 'set', '--site', created.site_key, '--verification', 'required'))).toEqual({ site_key: created.site_key, verification: 'required' });
+    const listed = JSON.parse(await parley('sites', 'list'));
+    expect(listed[0]).toMatchObject({ site_key: created.site_key, verification: 'required' });
+    expect(JSON.stringify(listed)).not.toContain(rotated.identity_secret);
+  }, 240_000); // seven CLI processes; slow on a loaded machine
 });
