@@ -1,7 +1,8 @@
 /**
- * The admin console: the only stateful component. It holds the admin key (kept in
- * sessionStorage, so it dies with the tab), the open tab and page, and loads what they show;
- * every other component takes props and reports through callbacks.
+ * The admin console's top: App holds the admin key (kept in sessionStorage, so it dies with
+ * the tab), Console the open tab, pages and filters. The tables, toolbars and states below take
+ * props and report through callbacks; only TabPanel loads data, and KeyForm keeps the text
+ * being typed.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError, createApi, explain, type Get } from './api.ts';
