@@ -94,8 +94,15 @@ export class MemoryStore implements CheckpointStore {
       // The common case costs one slice, however many users the site has.
       return { items: ids.slice(start, start + q.perPage).map((id) => this.users.get(k(site, id))!), total: ids.length };
     }
-    let users = ids.map((id) => this.users.get(k(site, id))!);
-    if (hasUserFilter(q)) users = users.filter((u) => matchesUser(u, this.externalsOf(site, u.id), q));
+    let users: User[];
+    if (hasUserFilter(q)) {
+      // Map order is creation order, the same as `ids`; external users are looked up only
+      // for the users a cheaper test did not already rule out.
+      users = [];
+      for (const u of this.users.values()) if (u.site === site && matchesUser(u, () => this.externalsOf(site, u.id), q)) users.push(u);
+    } else {
+      users = ids.map((id) => this.users.get(k(site, id))!);
+    }
     if (q.sort) users.sort(compareUsers(q.sort));
     return { items: users.slice(start, start + q.perPage), total: users.length };
   }
@@ -147,8 +154,12 @@ export class MemoryStore implements CheckpointStore {
   }
   async externalUsersOf(site: string, userId: string) { return this.externalsOf(site, userId); }
   private externalsOf(site: string, userId: string) {
-    const ids = this.externalByUser.get(k(site, userId)) ?? [];
-    return [...ids].map((id) => this.externalUsers.get(k(site, id))!).filter(Boolean);
+    const out: ExternalUser[] = [];
+    for (const id of this.externalByUser.get(k(site, userId)) ?? []) {
+      const eu = this.externalUsers.get(k(site, id));
+      if (eu) out.push(eu);
+    }
+    return out;
   }
   async deleteExternalUser(site: string, externalId: string) {
     const key = k(site, externalId);

@@ -11,17 +11,22 @@ export function hasUserFilter(q: UserQuery): boolean {
   return Boolean(q.q || q.account || q.type || q.tag || q.updatedAfter !== undefined);
 }
 
-/** Whether a user (with their external users) passes every filter of `q`. */
-export function matchesUser(u: User, eus: ExternalUser[], q: UserQuery): boolean {
-  if (q.updatedAfter !== undefined && Math.max(u.updated_at, ...eus.map((e) => e.updated_at)) <= q.updatedAfter) return false;
-  if (q.account && !eus.some((e) => e.profile.f.account === q.account)) return false;
-  if (q.type && !eus.some((e) => e.profile.f.type === q.type)) return false;
-  if (q.tag && !eus.some((e) => Array.isArray(e.profile.f.tags) && (e.profile.f.tags as string[]).includes(q.tag!))) return false;
+/**
+ * Whether a user passes every filter of `q`. Their external users are asked for only when a
+ * filter needs them, so a search by name or email costs no lookups.
+ */
+export function matchesUser(u: User, externals: () => ExternalUser[], q: UserQuery): boolean {
+  let eus: ExternalUser[] | undefined;
+  const all = () => (eus ??= externals());
+  if (q.updatedAfter !== undefined && u.updated_at <= q.updatedAfter && !all().some((e) => e.updated_at > q.updatedAfter!)) return false;
+  // Emails are stored lower-case; a user's name follows their external user's on every import.
   if (q.q) {
     const needle = q.q.toLowerCase();
-    const hay = [u.email, u.name ?? '', ...eus.map((e) => `${e.profile.f.name ?? ''}`)];
-    if (!hay.some((h) => h.toLowerCase().includes(needle))) return false;
+    if (!u.email.includes(needle) && !(u.name !== undefined && u.name.toLowerCase().includes(needle))) return false;
   }
+  if (q.account && !all().some((e) => e.profile.f.account === q.account)) return false;
+  if (q.type && !all().some((e) => e.profile.f.type === q.type)) return false;
+  if (q.tag && !all().some((e) => Array.isArray(e.profile.f.tags) && (e.profile.f.tags as string[]).includes(q.tag!))) return false;
   return true;
 }
 
