@@ -97,7 +97,8 @@ export class PostgresStore implements CheckpointStore {
     if (q.tag) where.push(eu(`jsonb_typeof(e.doc->'profile'->'f'->'tags') = 'array' AND e.doc->'profile'->'f'->'tags' @> jsonb_build_array(${p(q.tag)}::text)`));
     if (q.q) {
       const x = p(q.q.toLowerCase());
-      where.push(`(strpos(u.email_lc, ${x}) > 0 OR strpos(u.name_key, ${x}) > 0 OR ${eu(`strpos(e.name_lc, ${x}) > 0`)})`);
+      // As the memory store: the user's email (stored lower case) or name, not their external users'.
+      where.push(`(strpos(u.email, ${x}) > 0 OR strpos(u.name_key, ${x}) > 0)`);
     }
     const cond = where.join(' AND ');
     const total = Number((await this.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${cond}`, params)).rows[0].n);

@@ -226,5 +226,5 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
     b.child.kill('SIGTERM');
     expect(await restarted.exited).toBe(0);
     expect(await b.exited).toBe(0);
-  }, 120_000);
+  }, 300_000);
 });

@@ -81,5 +81,5 @@ describe.skipIf(!DATABASE_URL)('moving an embedded store into PostgreSQL', () =>
     await expect(cli(['migrate-store', '--from', 'lowdb', '--to', 'postgres'], { PARLEY_DATA_DIR: dataDir, DATABASE_URL: schema.url }))
       .rejects.toThrow(/already holds sites/);
     rmSync(dataDir, { recursive: true, force: true });
-  }, 60_000);
+  }, 240_000);
 });
