@@ -8,15 +8,21 @@ import type { Verification } from '../core/records.ts';
 import { acquireLock } from '../lock.ts';
 import { addIdentitySecret, createSite, publicSite, removeOldIdentitySecret, setVerification } from '../sites.ts';
 import { LowdbStore } from '../store/lowdb.ts';
+import { withPostgres } from '../store/postgres-engine.ts';
+import type { Store } from '../store/types.ts';
 import { FileLog } from '../intake/log.ts';
 import { Intake } from '../intake/intake.ts';
 import { parse } from './args.ts';
 
 const MODES = ['off', 'optional', 'required'];
 
-/** Opens the data directory exclusively, runs `fn` on its store, and checkpoints. */
-export async function withStore<T>(fn: (store: LowdbStore) => Promise<T>): Promise<T> {
-  const { dataDir } = loadConfig(process.env);
+/**
+ * Opens the data directory exclusively, runs `fn` on its store, and checkpoints. With
+ * PARLEY_STORE=postgres it runs `fn` on the database instead (collectors may keep running).
+ */
+export async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const { dataDir, PARLEY_STORE, DATABASE_URL } = loadConfig(process.env);
+  if (PARLEY_STORE === 'postgres') return withPostgres(DATABASE_URL!, fn);
   let release;
   try {
     release = acquireLock(dataDir);

@@ -4,6 +4,7 @@
  */
 import { PgIntakeLog } from '../intake/pg-log.ts';
 import { PostgresStore } from './postgres.ts';
+import type { Store } from './types.ts';
 
 export async function openPostgres(databaseUrl: string) {
   const store = await PostgresStore.open(databaseUrl);
@@ -13,5 +14,18 @@ export async function openPostgres(databaseUrl: string) {
   } catch (err) {
     await store.close();
     throw err;
+  }
+}
+
+/**
+ * Runs `fn` on the PostgreSQL store at `databaseUrl`, for the CLI's site commands. Collectors
+ * may keep running: they read sites from the database on every request.
+ */
+export async function withPostgres<T>(databaseUrl: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await PostgresStore.open(databaseUrl, { poolSize: 2 });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
   }
 }

@@ -41,7 +41,7 @@ describe.skipIf(!DATABASE_URL)('moving an embedded store into PostgreSQL', () =>
   beforeAll(async () => { schema = await createSchema(); });
   afterAll(async () => { await schema?.drop(); });
 
-  it('migrates the schema once, then copies every record in order, and refuses a second copy', async () => {
+  it('migrates the schema once, copies every record in order, refuses a second copy, and then manages sites there', async () => {
     const first = JSON.parse((await cli(['migrate'], { DATABASE_URL: schema.url })).stdout);
     expect(first.applied).toEqual(['001_initial.sql']);
     expect(JSON.parse((await cli(['migrate'], { DATABASE_URL: schema.url })).stdout).applied).toEqual([]);
@@ -81,5 +81,12 @@ describe.skipIf(!DATABASE_URL)('moving an embedded store into PostgreSQL', () =>
     await expect(cli(['migrate-store', '--from', 'lowdb', '--to', 'postgres'], { PARLEY_DATA_DIR: dataDir, DATABASE_URL: schema.url }))
       .rejects.toThrow(/already holds sites/);
     rmSync(dataDir, { recursive: true, force: true });
+
+    // Sites are then managed on the database, while collectors run.
+    const pgEnv = { PARLEY_STORE: 'postgres', DATABASE_URL: schema.url };
+    const created = JSON.parse((await cli(['sites', 'create', '--name', 'Acme', '--origin', 'https://app.acme.test'], pgEnv)).stdout);
+    expect(created.origins).toEqual(['https://app.acme.test']);
+    const listed = JSON.parse((await cli(['sites', 'list'], pgEnv)).stdout);
+    expect(listed.map((site: { site_key: string }) => site.site_key)).toEqual(['demo', created.site_key]);
   }, 240_000);
 });
