@@ -58,6 +58,9 @@ export class PgIntakeLog implements IntakeLog {
   /** Registers this process as an owner and reads what dead owners left (for `replay`). */
   static async open(store: PostgresStore): Promise<PgIntakeLog> {
     const holder = await store.pool.connect();
+    // Losing this connection (a database restart) must not crash the process: its rows then
+    // look orphaned and may be applied by another collector, which the row delete makes safe.
+    holder.on('error', () => undefined);
     try {
       for (;;) {
         const owner = 1 + Math.floor(Math.random() * 0x7ffffffe);

@@ -222,11 +222,11 @@ export class PostgresStore implements CheckpointStore {
 
   async prunePending(receivedBefore: number, maxPerSite: number): Promise<number> {
     const old = await this.query('DELETE FROM pending WHERE received_at < $1', [receivedBefore]);
+    // Per site over the maximum, its oldest (stable: creation order among equals) via the index.
     const over = await this.query(`DELETE FROM pending p USING (
-        SELECT site, external_id FROM (
-          SELECT site, external_id, row_number() OVER (PARTITION BY site ORDER BY received_at DESC, pos DESC) AS n FROM pending) ranked
-        WHERE n > $1) o
-      WHERE p.site = o.site AND p.external_id = o.external_id`, [maxPerSite]);
+        SELECT x.site, x.external_id FROM (SELECT site, count(*) - $1 AS n FROM pending GROUP BY site HAVING count(*) > $1) o
+        CROSS JOIN LATERAL (SELECT site, external_id FROM pending WHERE site = o.site ORDER BY received_at, pos LIMIT o.n) x) d
+      WHERE p.site = d.site AND p.external_id = d.external_id`, [maxPerSite]);
     // Message ids are remembered at least as long as pending identities (lowdb keeps 7 days).
     await this.query('DELETE FROM messages WHERE at < $1', [receivedBefore]);
     return (old.rowCount ?? 0) + (over.rowCount ?? 0);
