@@ -61,6 +61,13 @@ export class FileLog implements IntakeLog {
     const log = new FileLog(dir);
     log.seq = minSeq;
     log.readExisting();
+    // An empty last segment (a checkpoint rotated, then the process stopped) is reopened as the
+    // active one. Tracked twice, a later checkpoint would unlink the file being appended to.
+    const last = log.segments[log.segments.length - 1];
+    if (last && last.last < last.first) {
+      log.segments.pop();
+      unlinkSync(last.path);
+    }
     await log.startSegment();
     return log;
   }
