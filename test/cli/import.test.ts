@@ -154,6 +154,19 @@ describe('parley import that cannot run', () => {
     expect(res.stderr).toMatch(/admin key was refused/);
   }, 60_000);
 
+  it('exits 1 for an empty CSV, and 0 with nothing imported for a header alone', async () => {
+    const empty = join(dir, 'empty.csv');
+    writeFileSync(empty, '');
+    const res = await run('users', empty);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/needs a header row/);
+    const headerOnly = join(dir, 'header.csv');
+    writeFileSync(headerOnly, 'external_id,email\n');
+    const ok = await run('users', headerOnly);
+    expect(ok.code).toBe(0);
+    expect(summary(ok.stdout)).toMatchObject({ imported: 0, failed: 0 });
+  }, 60_000);
+
   it('exits 2 with usage for a missing --url, and 1 for a file that does not exist', async () => {
     expect((await cli(['users', 'x.csv', '--key', 'k'])).code).toBe(2);
     const missing = await cli(['users', join(dir, 'nope.csv'), '--url', c.url, '--key', c.adminKey]);
