@@ -217,7 +217,7 @@ export class Intake {
   private async doCheckpoint(): Promise<void> {
     await this.o.log.rotate();
     const seq = this.appliedThrough;
-    const write = await this.serial.run(async () => this.o.store.prepareCheckpoint(seq));
+    const write = await this.serial.run(() => this.o.store.prepareCheckpoint(seq));
     this.sinceCheckpoint = 0;
     await write();
     this.o.log.dropThrough(seq);

@@ -56,7 +56,7 @@ export class MemoryStore implements CheckpointStore {
 
   appliedSeq() { return this.seq; }
   /** Nothing to write: memory is the whole store. */
-  prepareCheckpoint(seq: number) {
+  async prepareCheckpoint(seq: number) {
     this.seq = seq;
     return async () => {};
   }

@@ -137,5 +137,5 @@ export interface CheckpointStore extends Store {
    * are split so the capture runs inside the serial section (no write can interleave) and the
    * slow write outside it.
    */
-  prepareCheckpoint(seq: number): () => Promise<void>;
+  prepareCheckpoint(seq: number): Promise<() => Promise<void>>;
 }
