@@ -1,9 +1,10 @@
-export {};
 /**
  * The operator's CLI: `npm run -s parley -- <command> ...`. Each command lives in server/cli/
  * and exports `run(args)`, returning the exit code. Output is JSON on stdout; problems are one
  * line on stderr.
  */
+export {};
+
 const commands: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   sites: () => import('./cli/sites.ts'),
   sign: () => import('./cli/sign.ts'),
