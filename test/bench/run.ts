@@ -1,0 +1,88 @@
+/**
+ * `npm run bench`: every benchmark of issue 7 in one run, a table on stdout and the figures
+ * in test/bench/results.json. Loopback only; every process it starts is stopped at the end.
+ * Figures drift between runs on a shared machine (FIELD-NOTES: ±25 %), so each ratio is of two
+ * figures measured back to back, and CPU per identity is reported beside throughput.
+ * `BENCH_ONLY=ack,apply,growth,widget` runs a subset.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../../server/paths.ts';
+import { ackBench, type AckResult } from './ack.ts';
+import { applyBench, type ApplyResult } from './apply.ts';
+import { growthBench, type GrowthResult } from './growth.ts';
+import { widgetBench, type WidgetResult } from './widget-cost.ts';
+
+const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,growth,widget').split(','));
+const started = Date.now();
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30),
+  node: process.version, platform: `${process.platform} ${process.arch}`, load_average_at_start: loadavg().map((l) => +l.toFixed(2)),
+};
+const results: {
+  date: string; machine: typeof machine; duration_s?: number;
+  ack?: (AckResult & { ratio_of_bare: number })[]; apply?: ApplyResult[]; growth?: GrowthResult[]; widget?: WidgetResult;
+  targets?: { target: string; value: string; met: boolean }[];
+} = { date: new Date(started).toISOString(), machine };
+
+const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+  if (!only.has(name)) return undefined;
+  const t = Date.now();
+  process.stderr.write(`bench: ${name}…\n`);
+  const r = await fn();
+  process.stderr.write(`bench: ${name} done in ${Math.round((Date.now() - t) / 1000)} s\n`);
+  return r;
+};
+
+const ack = await step('ack', () => ackBench({ seconds: Number(process.env.BENCH_SECONDS ?? 6) }));
+if (ack) {
+  results.ack = ack.map((r) => {
+    const bare = ack.find((b) => b.server === 'bare' && b.scenario === r.scenario)!;
+    return { ...r, ratio_of_bare: +(r.identities_per_s / bare.identities_per_s).toFixed(3) };
+  });
+}
+results.apply = await step('apply', applyBench);
+results.growth = await step('growth', growthBench);
+results.widget = await step('widget', widgetBench);
+
+// The targets of issue 7.
+const targets: { target: string; value: string; met: boolean }[] = [];
+const parley100 = results.ack?.find((r) => r.server === 'parley' && r.scenario === 'bulk_identify ×100');
+if (parley100) {
+  targets.push({ target: 'identities/s at batches of 100 ≥ 40% of bare parse', value: `${(parley100.ratio_of_bare * 100).toFixed(1)}%`, met: parley100.ratio_of_bare >= 0.4 });
+  targets.push({ target: 'p99 acknowledgement ≤ 25 ms at 10 connections (×100)', value: `${parley100.p99_ms} ms`, met: parley100.p99_ms <= 25 });
+}
+const big = results.apply?.find((r) => r.store_users === 100_000 && r.burst === 100_000);
+if (big) targets.push({ target: 'all applied ≤ 5 s after a 100k burst at 100k users', value: `${big.lag_after_ack_s} s after the last 202 (${big.total_s} s from the first request)`, met: big.lag_after_ack_s <= 5 });
+const rss = [...(results.ack ?? []).filter((r) => r.server === 'parley').map((r) => r.rss_peak_mb), ...(results.apply ?? []).map((r) => r.rss_peak_mb)];
+if (rss.length) targets.push({ target: 'collector RSS ≤ 300 MB throughout', value: `${Math.max(...rss)} MB peak`, met: Math.max(...rss) <= 300 });
+if (results.widget) {
+  const gz = results.widget.sizes['widget.js'].gzip;
+  targets.push({ target: 'widget.js ≤ 5 KB gzip', value: `${gz} B`, met: gz <= 5120 });
+  const ms = results.widget.libs.find((l) => l.lib === 'parley')!.main_thread_ms;
+  targets.push({ target: 'widget page-load main-thread ≤ 5 ms', value: `${ms} ms (first Intl call alone: ${results.widget.intl_first_call_ms} ms)`, met: ms <= 5 });
+}
+results.targets = targets;
+results.duration_s = Math.round((Date.now() - started) / 1000);
+machine.load_average_at_start = machine.load_average_at_start;
+(results.machine as Record<string, unknown>).load_average_at_end = loadavg().map((l) => +l.toFixed(2));
+
+if (results.ack) {
+  console.log('\nAcknowledgement throughput (autocannon, 10 connections, loopback)');
+  console.table(results.ack.map(({ scenario, server, identities_per_s, ratio_of_bare, p50_ms, p99_ms, non_2xx, cpu_us_per_identity, rss_peak_mb }) =>
+    ({ scenario, server, 'ids/s': identities_per_s, 'of bare': ratio_of_bare, p50_ms, p99_ms, non_2xx, 'cpu µs/id': cpu_us_per_identity, rss_peak_mb })));
+}
+if (results.apply) { console.log('\nApply lag after a burst (bulk_identify ×1000, 4 senders)'); console.table(results.apply); }
+if (results.growth) { console.log('\nStore growth (lowdb checkpoint)'); console.table(results.growth); }
+if (results.widget) {
+  console.log('\nWidget cost (headless Chromium)');
+  console.table(Object.entries(results.widget.sizes).map(([file, s]) => ({ file, ...s })));
+  console.table(results.widget.libs.map(({ main_thread_ms_runs: _r, ...l }) => l));
+  const { sizes: _s, libs: _l, ...rest } = results.widget;
+  console.table([rest]);
+}
+console.log('\nTargets');
+console.table(targets);
+writeFileSync(join(ROOT, 'test/bench/results.json'), JSON.stringify(results, null, 2) + '\n');
+console.log(`\nwrote test/bench/results.json (${results.duration_s} s)`);
