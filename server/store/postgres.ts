@@ -63,6 +63,18 @@ export class PostgresStore implements CheckpointStore {
     return (await this.query<Doc<T>>(sql, params)).rows.map((r) => r.doc);
   }
 
+  /**
+   * One page of a listing in two steps: the page's keys from an index (`keysSql` selects a
+   * column `k`, in order), then only those rows, so deep pages skip rows in the index alone.
+   */
+  private async pageOf<T>(table: string, keyColumn: string, site: string, keysSql: string, params: unknown[]): Promise<T[]> {
+    const keys = (await this.query<{ k: string }>(keysSql, params)).rows.map((r) => r.k);
+    if (keys.length === 0) return [];
+    const rows = await this.query<{ k: string; doc: T }>(`SELECT ${keyColumn} AS k, doc FROM ${table} WHERE site = $1 AND ${keyColumn} = ANY($2::text[])`, [site, keys]);
+    const byKey = new Map(rows.rows.map((r) => [r.k, r.doc]));
+    return keys.flatMap((k) => (byKey.has(k) ? [byKey.get(k)!] : []));
+  }
+
   private atomic(fn: (store: PostgresStore) => Promise<void>): Promise<void> {
     return this.transaction({ shared: [], exclusive: [] }, fn);
   }
@@ -101,9 +113,14 @@ export class PostgresStore implements CheckpointStore {
       where.push(`(strpos(u.email, ${x}) > 0 OR strpos(u.name_key, ${x}) > 0)`);
     }
     const cond = where.join(' AND ');
-    const total = Number((await this.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${cond}`, params)).rows[0].n);
-    const items = await this.docs<User>(`SELECT u.doc FROM users u WHERE ${cond} ORDER BY ${userOrder(q.sort)} LIMIT ${p(q.perPage)} OFFSET ${p((q.page - 1) * q.perPage)}`, params);
-    return { items, total };
+    const counted = params.length;
+    const pageSql = `SELECT u.id AS k FROM users u WHERE ${cond} ORDER BY ${userOrder(q.sort)} LIMIT ${p(q.perPage)} OFFSET ${p((q.page - 1) * q.perPage)}`;
+    // The exact count costs a scan of the site's index; run it alongside the page, not before.
+    const [n, items] = await Promise.all([
+      this.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${cond}`, params.slice(0, counted)),
+      this.pageOf<User>('users', 'id', site, pageSql, params),
+    ]);
+    return { items, total: Number(n.rows[0].n) };
   }
   async deleteUser(site: string, id: string) { await this.query('DELETE FROM users WHERE site = $1 AND id = $2', [site, id]); }
 
@@ -123,9 +140,11 @@ export class PostgresStore implements CheckpointStore {
         created_at = EXCLUDED.created_at, doc = EXCLUDED.doc`, accountRow(a));
   }
   async listAccounts(site: string, q: AccountQuery): Promise<Page<Account>> {
-    const total = Number((await this.query<{ n: string }>('SELECT count(*) AS n FROM accounts WHERE site = $1', [site])).rows[0].n);
-    const items = await this.docs<Account>(`SELECT doc FROM accounts WHERE site = $1 ORDER BY ${accountOrder(q.sort)} LIMIT $2 OFFSET $3`, [site, q.perPage, (q.page - 1) * q.perPage]);
-    return { items, total };
+    const [n, items] = await Promise.all([
+      this.query<{ n: string }>('SELECT count(*) AS n FROM accounts WHERE site = $1', [site]),
+      this.pageOf<Account>('accounts', 'key', site, `SELECT key AS k FROM accounts WHERE site = $1 ORDER BY ${accountOrder(q.sort)} LIMIT $2 OFFSET $3`, [site, q.perPage, (q.page - 1) * q.perPage]),
+    ]);
+    return { items, total: Number(n.rows[0].n) };
   }
   async deleteAccount(site: string, key: string) { await this.query('DELETE FROM accounts WHERE site = $1 AND key = $2', [site, key]); }
   async accountCounts(site: string, key: string) {
@@ -173,9 +192,11 @@ export class PostgresStore implements CheckpointStore {
         idea_id = EXCLUDED.idea_id, doc = EXCLUDED.doc`, feedbackRow(f));
   }
   async listFeedback(site: string, q: PageQuery): Promise<Page<Feedback>> {
-    const total = Number((await this.query<{ n: string }>('SELECT count(*) AS n FROM feedback WHERE site = $1', [site])).rows[0].n);
-    const items = await this.docs<Feedback>('SELECT doc FROM feedback WHERE site = $1 ORDER BY pos DESC LIMIT $2 OFFSET $3', [site, q.perPage, (q.page - 1) * q.perPage]);
-    return { items, total };
+    const [n, items] = await Promise.all([
+      this.query<{ n: string }>('SELECT count(*) AS n FROM feedback WHERE site = $1', [site]),
+      this.pageOf<Feedback>('feedback', 'message_id', site, 'SELECT message_id AS k FROM feedback WHERE site = $1 ORDER BY pos DESC LIMIT $2 OFFSET $3', [site, q.perPage, (q.page - 1) * q.perPage]),
+    ]);
+    return { items, total: Number(n.rows[0].n) };
   }
   feedbackForIdea(site: string, ideaId: string) { return this.docs<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND idea_id = $2 ORDER BY pos', [site, ideaId]); }
   async detachFeedback(site: string, userId: string, accountKeys: string[]) {

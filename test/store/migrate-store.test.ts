@@ -43,7 +43,7 @@ describe.skipIf(!DATABASE_URL)('moving an embedded store into PostgreSQL', () =>
 
   it('migrates the schema once, copies every record in order, refuses a second copy, and then manages sites there', async () => {
     const first = JSON.parse((await cli(['migrate'], { DATABASE_URL: schema.url })).stdout);
-    expect(first.applied).toEqual(['001_initial.sql']);
+    expect(first.applied).toEqual(['001_initial.sql', '002_covering_page_indexes.sql']);
     expect(JSON.parse((await cli(['migrate'], { DATABASE_URL: schema.url })).stdout).applied).toEqual([]);
 
     const c = await startCollector({ keepData: true });
