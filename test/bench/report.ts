@@ -1,0 +1,53 @@
+/**
+ * Prints test/bench/results.json as the Markdown tables of docs/PERFORMANCE.md:
+ * `npx tsx test/bench/report.ts`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../../server/paths.ts';
+
+const r = JSON.parse(readFileSync(join(ROOT, 'test/bench/results.json'), 'utf8'));
+
+function table(rows: Record<string, unknown>[]): string {
+  if (!rows.length) return '';
+  const cols = Object.keys(rows[0]);
+  const cell = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US') : String(v));
+  return [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${cols.map((c) => cell(row[c])).join(' | ')} |`)].join('\n');
+}
+
+const m = r.machine;
+console.log(`Run of ${r.date}: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, Node ${m.node}, ${m.platform}; load average ${m.load_average_at_start.join(' / ')} at start, ${m.load_average_at_end.join(' / ')} at end; ${r.duration_s} s.\n`);
+if (r.ack) {
+  console.log('### Acknowledgement throughput\n');
+  console.log(table(r.ack.map((a: any) => ({
+    scenario: a.scenario, server: a.server, 'identities/s': a.identities_per_s, 'of bare': `${(a.ratio_of_bare * 100).toFixed(1)}%`,
+    'p50 ms': a.p50_ms, 'p99 ms': a.p99_ms, 'non-2xx': a.non_2xx, 'server CPU µs/identity': a.cpu_us_per_identity, 'peak RSS MB': a.rss_peak_mb,
+  }))) + '\n');
+}
+if (r.apply) {
+  console.log('### Apply lag\n');
+  console.log(table(r.apply.map((a: any) => ({
+    'stored users': a.store_users, burst: a.burst, 'acknowledged in s': a.ack_s, 'applied after last 202, s': a.lag_after_ack_s,
+    'total s': a.total_s, 'identities/s end to end': a.applied_per_s, '503 retries': a.retries_503, 'peak RSS MB': a.rss_peak_mb, 'RSS after MB': a.rss_after_mb,
+  }))) + '\n');
+}
+if (r.growth) {
+  console.log('### Store growth\n');
+  console.log(table(r.growth.map((g: any) => ({
+    shape: g.shape, records: g.records, 'full checkpoint ms': g.full_checkpoint_ms, 'checkpoint after one change ms': g.one_change_checkpoint_ms,
+    'on disk MB': g.disk_mb, 'open (restart) ms': g.open_ms, 'RSS MB': g.rss_mb,
+  }))) + '\n');
+}
+if (r.widget) {
+  const w = r.widget;
+  console.log('### Widget\n');
+  console.log(table(Object.entries(w.sizes).map(([file, s]: [string, any]) => ({ file, raw: s.raw, gzip: s.gzip, brotli: s.brotli }))) + '\n');
+  console.log(table(w.libs.map((l: any) => ({ library: l.lib, 'gzip bytes loaded': l.loaded_gzip_bytes, 'main-thread ms (median of 5)': l.main_thread_ms, 'requests in 3 s': l.requests }))) + '\n');
+  console.log(table([{
+    'widget.js alone, ms': w.widget_js_main_thread_ms, 'first Intl call, ms': w.intl_first_call_ms,
+    'requests for 100 identical identifies': w.requests_100_identical, 'requests for 10 people in 1 s': `${w.requests_10_changed} (${w.items_10_changed} items)`,
+    'requests for 10 changes of one person in 1 s': w.requests_10_updates_one_user,
+  }]) + '\n');
+}
+console.log('### Targets\n');
+console.log(table(r.targets.map((t: any) => ({ target: t.target, measured: t.value, met: t.met ? 'yes' : '**no**' }))));
