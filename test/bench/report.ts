@@ -31,6 +31,11 @@ if (r.apply) {
     'total s': a.total_s, 'identities/s end to end': a.applied_per_s, '503 retries': a.retries_503, 'peak RSS MB': a.rss_peak_mb, 'RSS after MB': a.rss_after_mb,
   }))) + '\n');
 }
+if (r.backpressure) {
+  const b = r.backpressure;
+  console.log('### Back-pressure\n');
+  console.log(table([{ 'PARLEY_MAX_QUEUE': b.max_queue, '202': b.accepted_202, '503': b.refused_503, other: b.other, 'Retry-After on 503': b.retry_after_seen ? 'yes' : 'no', 'largest queue depth seen': b.max_depth_seen, 'peak RSS MB': b.rss_peak_mb }]) + '\n');
+}
 if (r.growth) {
   console.log('### Store growth\n');
   console.log(table(r.growth.map((g: any) => ({

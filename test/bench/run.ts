@@ -3,7 +3,7 @@
  * in test/bench/results.json. Loopback only; every process it starts is stopped at the end.
  * Figures drift between runs on a shared machine (FIELD-NOTES: ±25 %), so each ratio is of two
  * figures measured back to back, and CPU per identity is reported beside throughput.
- * `BENCH_ONLY=ack,apply,growth,widget` runs a subset.
+ * `BENCH_ONLY=ack,apply,backpressure,growth,widget` runs a subset.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { ROOT } from '../../server/paths.ts';
 import { ackBench, type AckResult } from './ack.ts';
 import { applyBench, type ApplyResult } from './apply.ts';
+import { backpressureBench, type BackpressureResult } from './backpressure.ts';
 import { growthBench, type GrowthResult } from './growth.ts';
 import { widgetBench, type WidgetResult } from './widget-cost.ts';
 
-const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,growth,widget').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,backpressure,growth,widget').split(','));
 const started = Date.now();
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30),
@@ -22,7 +23,7 @@ const machine = {
 };
 const results: {
   date: string; machine: typeof machine; duration_s?: number;
-  ack?: (AckResult & { ratio_of_bare: number })[]; apply?: ApplyResult[]; growth?: GrowthResult[]; widget?: WidgetResult;
+  ack?: (AckResult & { ratio_of_bare: number })[]; apply?: ApplyResult[]; backpressure?: BackpressureResult; growth?: GrowthResult[]; widget?: WidgetResult;
   targets?: { target: string; value: string; met: boolean }[];
 } = { date: new Date(started).toISOString(), machine };
 
@@ -43,6 +44,7 @@ if (ack) {
   });
 }
 results.apply = await step('apply', applyBench);
+results.backpressure = await step('backpressure', backpressureBench);
 results.growth = await step('growth', growthBench);
 results.widget = await step('widget', widgetBench);
 
@@ -74,6 +76,7 @@ if (results.ack) {
     ({ scenario, server, 'ids/s': identities_per_s, 'of bare': ratio_of_bare, p50_ms, p99_ms, non_2xx, 'cpu µs/id': cpu_us_per_identity, rss_peak_mb })));
 }
 if (results.apply) { console.log('\nApply lag after a burst (bulk_identify ×1000, 4 senders)'); console.table(results.apply); }
+if (results.backpressure) { console.log('\nBack-pressure (PARLEY_MAX_QUEUE=1000, bulk_identify ×1000, 10 connections, 6 s)'); console.table([results.backpressure]); }
 if (results.growth) { console.log('\nStore growth (lowdb checkpoint)'); console.table(results.growth); }
 if (results.widget) {
   console.log('\nWidget cost (headless Chromium)');
