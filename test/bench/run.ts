@@ -5,7 +5,7 @@
  * figures measured back to back, and CPU per identity is reported beside throughput.
  * `BENCH_ONLY=ack,apply,backpressure,growth,widget` runs a subset.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../server/paths.ts';
@@ -46,6 +46,11 @@ if (ack) {
 results.apply = await step('apply', applyBench);
 results.backpressure = await step('backpressure', backpressureBench);
 results.growth = await step('growth', growthBench);
+const chromium = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
+if (only.has('widget') && !existsSync(chromium)) {
+  process.stderr.write(`bench: ${chromium} not found, widget cost SKIPPED (apt-get install -y chromium)\n`);
+  only.delete('widget');
+}
 results.widget = await step('widget', widgetBench);
 
 // The targets of issue 7.
