@@ -57,7 +57,7 @@ export async function openCollector(o: CollectorOptions) {
     const intake = new Intake({
       store, log, clock,
       maxQueueDepth: o.maxQueueDepth,
-      checkpointMs: o.checkpointMs ?? 5000,
+      checkpointMs: o.checkpointMs ?? 30_000,
       checkpointEvery: 5000,
       onError: (err) => logger.error({ err }, 'apply failed'),
       onWarning: (w) => logger.warn(w, 'custom field values dropped'),

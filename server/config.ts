@@ -22,8 +22,12 @@ const schema = z.object({
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Identities acknowledged but not yet applied before new batches get 503. @default 200000 */
   PARLEY_MAX_QUEUE: z.coerce.number().int().min(1000).default(200_000),
-  /** How often the store is checkpointed to disk, in ms. @default 5000 */
-  PARLEY_CHECKPOINT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /**
+   * How often the store is checkpointed to disk, in ms. Durability does not depend on it (the
+   * intake log is fsync'd before every 202); it bounds the log's size and the replay after a
+   * crash, and each checkpoint costs acknowledgement latency (docs/PERFORMANCE.md). @default 30000
+   */
+  PARLEY_CHECKPOINT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** `off` turns every rate limit off (for benchmarks). @default on */
   PARLEY_RATE_LIMIT: z.enum(['on', 'off']).default('on'),
   /** Public (widget) requests per minute from one client address. @default 120 */
