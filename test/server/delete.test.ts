@@ -4,12 +4,13 @@
  * but anonymous; and nothing erased comes back from the intake log after a restart — even
  * after kill -9. Imports acknowledged with a 200 survive kill -9 too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCollector, type TestCollector } from '../helpers/collector.ts';
+import { spawnCollector } from '../helpers/process.ts';
 
 const dirs: string[] = [];
 const procs: ChildProcess[] = [];
@@ -91,22 +92,9 @@ const ADMIN = 'delete-admin-key-00000001';
 
 /** The collector as its own process, checkpointing rarely, so a restart replays the log. */
 function startProcess(dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_LOG_LEVEL: 'silent', PARLEY_CHECKPOINT_MS: '600000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  procs.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const ready = new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearInterval(t); resolve(m[1].replace('localhost', '127.0.0.1')); }
-    }, 20);
-    void exited.then(() => { clearInterval(t); reject(new Error('collector exited')); });
-  });
-  return { child, ready, exited };
+  const p = spawnCollector({ PARLEY_DATA_DIR: dataDir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_CHECKPOINT_MS: '600000' });
+  procs.push(p.child);
+  return p;
 }
 
 describe('after kill -9', () => {

@@ -3,11 +3,12 @@
  * acknowledged survives SIGKILL; one process per directory; a corrupt store stops start-up;
  * SIGTERM shuts down cleanly; a bad setting is one clear line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnCollector } from '../helpers/process.ts';
 
 const ADMIN = 'durability-admin-key-0001';
 const dirs: string[] = [];
@@ -23,26 +24,11 @@ function tempDir() {
   return d;
 }
 
-/** Starts `server/main.ts` in one node process (no tsx wrapper, so SIGKILL hits the server itself). */
+/** A collector process on `dataDir`, remembered so afterAll can kill it. */
 function start(dataDir: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_LOG_LEVEL: 'silent', PARLEY_CHECKPOINT_MS: '60000', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  procs.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearInterval(t); resolve(m[1].replace('localhost', '127.0.0.1')); }
-    }, 20);
-    void exited.then((code) => { clearInterval(t); reject(new Error(`exited ${code}: ${err}`)); });
-  });
-  return { child, ready, exited, output: () => ({ out, err }) };
+  const p = spawnCollector({ PARLEY_DATA_DIR: dataDir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_CHECKPOINT_MS: '60000', ...env });
+  procs.push(p.child);
+  return p;
 }
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string>) =>

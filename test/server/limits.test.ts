@@ -3,7 +3,6 @@
  * types, security headers, no internals in any answer, no secrets in logs, pending retention,
  * and server timeouts against slow clients.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +20,7 @@ import { createSite } from '../../server/sites.ts';
 import { MemoryStore } from '../../server/store/memory.ts';
 import { signIdentityToken } from '../../server/sign.ts';
 import { post } from '../helpers/hostile.ts';
+import { spawnCollector } from '../helpers/process.ts';
 
 const ORIGIN = 'https://app.acme.test';
 const ADMIN_KEY = 'admin-key-for-limits-0001';
@@ -241,24 +241,13 @@ describe('pending retention', () => {
 describe('slow clients', () => {
   it('closes a connection whose headers never finish', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-slow-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_LOG_LEVEL: 'silent', PARLEY_HEADERS_TIMEOUT_MS: '1000', PARLEY_REQUEST_TIMEOUT_MS: '2000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, ready } = spawnCollector({ PARLEY_DATA_DIR: dataDir, PARLEY_HEADERS_TIMEOUT_MS: '1000', PARLEY_REQUEST_TIMEOUT_MS: '2000' });
     stops.push(async () => {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       rmSync(dataDir, { recursive: true, force: true });
     });
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d) => {
-        out += d;
-        const m = /listening on http:\/\/localhost:(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', () => reject(new Error('collector exited')));
-    });
+    const port = Number(new URL(await ready).port);
     const socket = connect(port, '127.0.0.1');
     let answer = '';
     socket.on('data', (d) => { answer += d; });

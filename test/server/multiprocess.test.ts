@@ -4,12 +4,13 @@
  * acknowledged identity is applied exactly once, no pending identity is promoted twice, and
  * no field ends older than the newest acknowledged update.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCollector } from '../helpers/process.ts';
 import { createSchema, DATABASE_URL, type TestSchema } from '../store/pg-schema.ts';
 
 const ADMIN = 'multiprocess-admin-key-01';
@@ -19,27 +20,12 @@ const dirs: string[] = [];
 function start(url: string) {
   const dir = mkdtempSync(join(tmpdir(), 'parley-mp-'));
   dirs.push(dir);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: {
-      ...process.env, PORT: '0', HOST: '127.0.0.1', PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_LOG_LEVEL: 'silent',
-      PARLEY_STORE: 'postgres', DATABASE_URL: url, PARLEY_CHECKPOINT_MS: '200', PARLEY_RATE_LIMIT: 'off',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const p = spawnCollector({
+    PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: ADMIN,
+    PARLEY_STORE: 'postgres', DATABASE_URL: url, PARLEY_CHECKPOINT_MS: '200', PARLEY_RATE_LIMIT: 'off',
   });
-  procs.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearInterval(t); resolve(m[1].replace('localhost', '127.0.0.1')); }
-    }, 20);
-    void exited.then((code) => { clearInterval(t); reject(new Error(`exited ${code}: ${err}`)); });
-  });
-  return { child, ready, exited };
+  procs.push(p.child);
+  return p;
 }
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>

@@ -1,0 +1,34 @@
+/**
+ * The collector as a real process, the way an operator runs it: `server/main.ts` in one node
+ * process (no tsx wrapper, so a SIGKILL hits the server itself), on an ephemeral loopback port.
+ * `ready` resolves with its URL once it prints that it listens, or rejects with its stderr if
+ * it exits first.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface CollectorProcess {
+  child: ChildProcess;
+  ready: Promise<string>;
+  exited: Promise<number | null>;
+  output(): { out: string; err: string };
+}
+
+export function spawnCollector(env: Record<string, string>): CollectorProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', PARLEY_LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) { clearInterval(t); resolve(m[1].replace('localhost', '127.0.0.1')); }
+    }, 20);
+    void exited.then((code) => { clearInterval(t); reject(new Error(`exited ${code}: ${err}`)); });
+  });
+  return { child, ready, exited, output: () => ({ out, err }) };
+}
