@@ -5,23 +5,13 @@
  * promotion never waits for the intake queue.
  */
 import type { Identity } from '../../shared/identity.ts';
-import type { FeedbackKind } from '../../shared/limits.ts';
 import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
 import type { Account, ExternalUser, Feedback, Idea, User } from './records.ts';
 import { accountFields, accountKeyOf, materializeAccount, newUser, userFields } from './identify.ts';
 import type { Store } from '../store/types.ts';
 
 /** Feedback as logged and applied; ids are chosen before logging so a replay recreates them. */
-export interface FeedbackItem {
-  id: string;
-  message_id: string;
-  kind: FeedbackKind;
-  title?: string;
-  body?: string;
-  idea_id?: string;
-  score?: number;
-  page_url?: string;
-  created_at: number;
+export interface FeedbackItem extends Pick<Feedback, 'id' | 'message_id' | 'kind' | 'title' | 'body' | 'idea_id' | 'score' | 'page_url' | 'created_at'> {
   /** The author's identity, when the widget knew it (proofs already checked and stripped). */
   identity?: Identity;
   /** An anonymous author's email, when no identity was known. */
