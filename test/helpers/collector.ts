@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCollector } from '../../server/collector.ts';
+import type { RateLimits } from '../../server/http/rate-limit.ts';
 
 export interface TestCollector {
   url: string;
@@ -16,13 +17,15 @@ export interface TestCollector {
   collector: Awaited<ReturnType<typeof openCollector>>;
   /** GET an admin route as JSON. */
   admin(path: string): Promise<any>;
+  /** Any admin request, JSON in and out, with its status. */
+  send(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
 }
 
-export async function startCollector(opts: { origins?: string[]; dataDir?: string; keepData?: boolean } = {}): Promise<TestCollector> {
+export async function startCollector(opts: { origins?: string[]; dataDir?: string; keepData?: boolean; rateLimits?: RateLimits } = {}): Promise<TestCollector> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const adminKey = 'test-admin-key-0123456789';
-  const collector = await openCollector({ dataDir, demoAdminKey: adminKey, checkpointMs: 1000 });
+  const collector = await openCollector({ dataDir, demoAdminKey: adminKey, checkpointMs: 1000, rateLimits: opts.rateLimits });
   const server = collector.app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -32,6 +35,14 @@ export async function startCollector(opts: { origins?: string[]; dataDir?: strin
     async admin(path: string) {
       const res = await fetch(url + '/api/v2/admin' + path, { headers: { authorization: `Bearer ${adminKey}` } });
       return res.json();
+    },
+    async send(method: string, path: string, body?: unknown) {
+      const res = await fetch(url + '/api/v2/admin' + path, {
+        method,
+        headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: await res.json() };
     },
     async stop() {
       server.closeAllConnections();

@@ -3,15 +3,10 @@
  * extra sites in a given verification mode, and snapshots of what a collector has stored.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openCollector } from '../../server/collector.ts';
 import { DEFAULT_RATE_LIMITS } from '../../server/http/rate-limit.ts';
 import { createSite } from '../../server/sites.ts';
 import type { Verification } from '../../server/core/records.ts';
-import type { TestCollector } from './collector.ts';
+import { startCollector, type TestCollector } from './collector.ts';
 
 export interface Sent { status: number; headers: Headers; json: any; text: string }
 
@@ -66,24 +61,6 @@ export async function stored(c: TestCollector, site: string) {
  * Like startCollector, but with rate limits off: for tests that send hundreds of requests from
  * one address (the corpus, property tests), where a 429 would hide the answer under test.
  */
-export async function startUnlimitedCollector(): Promise<TestCollector> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-hostile-'));
-  const adminKey = 'test-admin-key-0123456789';
-  const collector = await openCollector({ dataDir, demoAdminKey: adminKey, checkpointMs: 1000, rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false } });
-  const server = collector.app.listen(0, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await collector.ensureDemoSite([url]);
-  return {
-    url, siteKey: 'demo', adminKey, dataDir, collector,
-    async admin(path: string) {
-      const res = await fetch(url + '/api/v2/admin' + path, { headers: { authorization: `Bearer ${adminKey}` } });
-      return res.json();
-    },
-    async stop() {
-      server.closeAllConnections();
-      await collector.close(server);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+export function startUnlimitedCollector(): Promise<TestCollector> {
+  return startCollector({ rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false } });
 }

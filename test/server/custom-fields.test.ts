@@ -12,14 +12,7 @@ let c: TestCollector;
 beforeAll(async () => { c = await startCollector({ keepData: true }); });
 afterAll(async () => { await c.stop(); rmSync(c.dataDir, { recursive: true, force: true }); });
 
-async function send(method: string, path: string, body?: unknown) {
-  const res = await fetch(c.url + '/api/v2/admin' + path, {
-    method,
-    headers: { authorization: `Bearer ${c.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
+const send = (method: string, path: string, body?: unknown) => c.send(method, path, body);
 
 const def = (type: CustomFieldDef['type'], options?: string[]): CustomFieldDef => ({ key: 'cf_x', object: 'user', type, options });
 

@@ -9,14 +9,7 @@ let c: TestCollector;
 beforeAll(async () => { c = await startCollector(); });
 afterAll(async () => { await c.stop(); });
 
-async function send(method: string, path: string, body?: unknown) {
-  const res = await fetch(c.url + '/api/v2/admin' + path, {
-    method,
-    headers: { authorization: `Bearer ${c.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
+const send = (method: string, path: string, body?: unknown) => c.send(method, path, body);
 const importUsers = (users: unknown[]) => send('POST', '/external_users/import', { users });
 
 const stats = () => c.admin('/stats');
