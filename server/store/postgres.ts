@@ -8,21 +8,35 @@ import pg from 'pg';
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 import { migrate } from './postgres-migrate.ts';
-import { accountOrder, accountRow, externalUserRow, feedbackRow, pendingRow, userOrder, userRow } from './postgres-rows.ts';
+import { accountOrder, accountRow, externalUserRow, feedbackOrder, feedbackRow, pendingRow, userOrder, userRow, type SqlOrder } from './postgres-rows.ts';
 import { inTransaction, type Locks } from './postgres-tx.ts';
 import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
+import { cursorOf } from './user-query.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 type Doc<T> = { doc: T };
+
+/** A listed table: `from`/`keyExpr` as the page query names it, `table`/`key` for the row fetch. */
+interface Listing { from: string; keyExpr: string; table: string; key: string }
+const USERS: Listing = { from: 'users u', keyExpr: 'u.id', table: 'users', key: 'id' };
+const ACCOUNTS: Listing = { from: 'accounts', keyExpr: 'key', table: 'accounts', key: 'key' };
+const FEEDBACK: Listing = { from: 'feedback', keyExpr: 'message_id', table: 'feedback', key: 'message_id' };
+
+/** Advisory lock key (two int4s: 'Parl', 'cnts') held by the collector compacting row counts. */
+const COMPACT_LOCK = [0x5061726c, 0x636e7473] as const;
 
 export interface PostgresOptions {
   /** Run pending migrations on open. @default true */
   migrate?: boolean;
   /** Connections in this process's pool. @default 10 */
   poolSize?: number;
+  /** How often this process folds row count deltas (0: never, for tests). @default 5000 */
+  compactCountsMs?: number;
 }
 
 export class PostgresStore implements CheckpointStore {
+  private compactor?: { timer: NodeJS.Timeout; running: Promise<void> };
+
   private constructor(readonly pool: pg.Pool, private readonly db: Db) {}
 
   /** Connects to `url` (a `postgres://` URL; `?options=-c search_path=...` picks a schema) and migrates. */
@@ -37,10 +51,22 @@ export class PostgresStore implements CheckpointStore {
       await pool.end();
       throw err;
     }
-    return new PostgresStore(pool, pool);
+    const store = new PostgresStore(pool, pool);
+    const every = o.compactCountsMs ?? 5000;
+    if (every > 0) {
+      // Without it the deltas grow with every insert, and so does the cost of reading a count.
+      const c = { running: Promise.resolve(), timer: setInterval(() => { c.running = store.compactCounts().catch(() => undefined); }, every) };
+      c.timer.unref();
+      store.compactor = c;
+    }
+    return store;
   }
 
   async close(): Promise<void> {
+    if (this.compactor) {
+      clearInterval(this.compactor.timer);
+      await this.compactor.running;
+    }
     await this.pool.end();
   }
 
@@ -64,15 +90,58 @@ export class PostgresStore implements CheckpointStore {
   }
 
   /**
-   * One page of a listing in two steps: the page's keys from an index (`keysSql` selects a
-   * column `k`, in order), then only those rows, so deep pages skip rows in the index alone.
+   * One page of a listing in two steps: the page's keys (and the last one's cursor) from an
+   * index, then only those rows, so deep pages skip rows in the index alone. With `q.after`
+   * the keys start after the cursor instead of at an offset: a range scan, as fast at any depth.
    */
-  private async pageOf<T>(table: string, keyColumn: string, site: string, keysSql: string, params: unknown[]): Promise<T[]> {
-    const keys = (await this.query<{ k: string }>(keysSql, params)).rows.map((r) => r.k);
-    if (keys.length === 0) return [];
-    const rows = await this.query<{ k: string; doc: T }>(`SELECT ${keyColumn} AS k, doc FROM ${table} WHERE site = $1 AND ${keyColumn} = ANY($2::text[])`, [site, keys]);
+  private async pageOf<T>(l: Listing, where: string[], params: unknown[], order: SqlOrder, q: PageQuery): Promise<Omit<Page<T>, 'total'>> {
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const conds = [...where];
+    if (q.after) conds.push(order.after(cursorOf(q.after, order.types).map(p)));
+    const cols = order.cursor.map((c, i) => `${c} AS c${i}`).join(', ');
+    const skip = q.after ? '' : ` OFFSET ${p((q.page - 1) * q.perPage)}`;
+    const keys = (await this.query<Record<string, string | number>>(
+      `SELECT ${l.keyExpr} AS k, ${cols} FROM ${l.from} WHERE ${conds.join(' AND ')} ORDER BY ${order.orderBy} LIMIT ${p(q.perPage + 1)}${skip}`, params)).rows;
+    const more = keys.length > q.perPage;
+    if (more) keys.pop();
+    const last = keys[keys.length - 1];
+    // bigint arrives as a string; cursors carry numbers (pos is far below 2^53).
+    const next = more ? order.types.map((t, i) => (t === 'string' ? String(last[`c${i}`]) : Number(last[`c${i}`]))) : null;
+    if (keys.length === 0) return { items: [], next };
+    const site = params[0];
+    const rows = await this.query<{ k: string; doc: T }>(`SELECT ${l.key} AS k, doc FROM ${l.table} WHERE site = $1 AND ${l.key} = ANY($2::text[])`, [site, keys.map((r) => r.k)]);
     const byKey = new Map(rows.rows.map((r) => [r.k, r.doc]));
-    return keys.flatMap((k) => (byKey.has(k) ? [byKey.get(k)!] : []));
+    return { items: keys.flatMap((r) => (byKey.has(r.k as string) ? [byKey.get(r.k as string)!] : [])), next };
+  }
+
+  /** Rows per counted table of a site, from the row_counts deltas (sql/003_row_counts.sql). */
+  private async rowCounts(site: string): Promise<Record<string, number>> {
+    const r = await this.query<{ tbl: string; n: string }>('SELECT tbl, sum(n) AS n FROM row_counts WHERE site = $1 GROUP BY tbl', [site]);
+    return Object.fromEntries(r.rows.map((x) => [x.tbl, Number(x.n)]));
+  }
+
+  /**
+   * Folds the row count deltas into one row per (site, table). READ COMMITTED: the DELETE takes
+   * only the deltas committed when it starts and later ones stay, so the sums never change; an
+   * advisory lock lets one collector at a time do it while the others skip.
+   */
+  async compactCounts(): Promise<void> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN');
+      const { rows } = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS ok', [...COMPACT_LOCK]);
+      if (rows[0].ok) {
+        await c.query(`WITH gone AS (DELETE FROM row_counts RETURNING site, tbl, n)
+          INSERT INTO row_counts (site, tbl, n) SELECT site, tbl, sum(n) FROM gone GROUP BY site, tbl HAVING sum(n) <> 0`);
+      }
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch((e) => { broken = e; });
+      throw err;
+    } finally {
+      c.release(broken);
+    }
   }
 
   private atomic(fn: (store: PostgresStore) => Promise<void>): Promise<void> {
@@ -112,15 +181,13 @@ export class PostgresStore implements CheckpointStore {
       // As the memory store: the user's email (stored lower case) or name, not their external users'.
       where.push(`(strpos(u.email, ${x}) > 0 OR strpos(u.name_key, ${x}) > 0)`);
     }
-    const cond = where.join(' AND ');
-    const counted = params.length;
-    const pageSql = `SELECT u.id AS k FROM users u WHERE ${cond} ORDER BY ${userOrder(q.sort)} LIMIT ${p(q.perPage)} OFFSET ${p((q.page - 1) * q.perPage)}`;
-    // The exact count costs a scan of the site's index; run it alongside the page, not before.
-    const [n, items] = await Promise.all([
-      this.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${cond}`, params.slice(0, counted)),
-      this.pageOf<User>('users', 'id', site, pageSql, params),
+    const filtered = where.length > 1;
+    // An exact count of a filtered listing reads every match; unfiltered totals are kept.
+    const [total, page] = await Promise.all([
+      filtered ? this.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${where.join(' AND ')}`, [...params]).then((r) => Number(r.rows[0].n)) : this.rowCounts(site).then((c) => c.users ?? 0),
+      this.pageOf<User>(USERS, where, params, userOrder(q.sort), q),
     ]);
-    return { items, total: Number(n.rows[0].n) };
+    return { ...page, total };
   }
   async deleteUser(site: string, id: string) { await this.query('DELETE FROM users WHERE site = $1 AND id = $2', [site, id]); }
 
@@ -140,11 +207,8 @@ export class PostgresStore implements CheckpointStore {
         created_at = EXCLUDED.created_at, doc = EXCLUDED.doc`, accountRow(a));
   }
   async listAccounts(site: string, q: AccountQuery): Promise<Page<Account>> {
-    const [n, items] = await Promise.all([
-      this.query<{ n: string }>('SELECT count(*) AS n FROM accounts WHERE site = $1', [site]),
-      this.pageOf<Account>('accounts', 'key', site, `SELECT key AS k FROM accounts WHERE site = $1 ORDER BY ${accountOrder(q.sort)} LIMIT $2 OFFSET $3`, [site, q.perPage, (q.page - 1) * q.perPage]),
-    ]);
-    return { items, total: Number(n.rows[0].n) };
+    const [counts, page] = await Promise.all([this.rowCounts(site), this.pageOf<Account>(ACCOUNTS, ['site = $1'], [site], accountOrder(q.sort), q)]);
+    return { ...page, total: counts.accounts ?? 0 };
   }
   async deleteAccount(site: string, key: string) { await this.query('DELETE FROM accounts WHERE site = $1 AND key = $2', [site, key]); }
   async accountCounts(site: string, key: string) {
@@ -192,11 +256,8 @@ export class PostgresStore implements CheckpointStore {
         idea_id = EXCLUDED.idea_id, doc = EXCLUDED.doc`, feedbackRow(f));
   }
   async listFeedback(site: string, q: PageQuery): Promise<Page<Feedback>> {
-    const [n, items] = await Promise.all([
-      this.query<{ n: string }>('SELECT count(*) AS n FROM feedback WHERE site = $1', [site]),
-      this.pageOf<Feedback>('feedback', 'message_id', site, 'SELECT message_id AS k FROM feedback WHERE site = $1 ORDER BY pos DESC LIMIT $2 OFFSET $3', [site, q.perPage, (q.page - 1) * q.perPage]),
-    ]);
-    return { items, total: Number(n.rows[0].n) };
+    const [counts, page] = await Promise.all([this.rowCounts(site), this.pageOf<Feedback>(FEEDBACK, ['site = $1'], [site], feedbackOrder, q)]);
+    return { ...page, total: counts.feedback ?? 0 };
   }
   feedbackForIdea(site: string, ideaId: string) { return this.docs<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND idea_id = $2 ORDER BY pos', [site, ideaId]); }
   async detachFeedback(site: string, userId: string, accountKeys: string[]) {
@@ -231,14 +292,8 @@ export class PostgresStore implements CheckpointStore {
   }
 
   async counts(site: string): Promise<SiteCounts> {
-    const r = await this.query<Record<keyof SiteCounts, string>>(`SELECT
-      (SELECT count(*) FROM users WHERE site = $1) AS users,
-      (SELECT count(*) FROM pending WHERE site = $1) AS pending_identities,
-      (SELECT count(*) FROM external_users WHERE site = $1) AS external_users,
-      (SELECT count(*) FROM accounts WHERE site = $1) AS external_accounts,
-      (SELECT count(*) FROM feedback WHERE site = $1) AS feedback`, [site]);
-    const row = r.rows[0];
-    return { users: +row.users, pending_identities: +row.pending_identities, external_users: +row.external_users, external_accounts: +row.external_accounts, feedback: +row.feedback };
+    const c = await this.rowCounts(site);
+    return { users: c.users ?? 0, pending_identities: c.pending ?? 0, external_users: c.external_users ?? 0, external_accounts: c.accounts ?? 0, feedback: c.feedback ?? 0 };
   }
 
   async prunePending(receivedBefore: number, maxPerSite: number): Promise<number> {
