@@ -5,14 +5,14 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { safeParseIdentity } from '../../shared/identity-fast.ts';
-import { ADMIN_BODY_MAX_BYTES, PER_PAGE_DEFAULT, PER_PAGE_MAX } from '../../shared/limits.ts';
+import { ADMIN_BODY_MAX_BYTES } from '../../shared/limits.ts';
 import { bulkIdentifyBody, issueDetails, messageId } from '../../shared/wire.ts';
 import type { IdentifyItem } from '../core/identify.ts';
 import { ideaStats } from '../core/ideas.ts';
 import { RANK } from '../core/merge.ts';
 import type { Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
-import { accountListing, userListing } from '../http/listing.ts';
+import { accountListing, listed, pagination, paging, userListing } from '../http/listing.ts';
 import { importRoutes } from './imports.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentFeedback, presentIdea, presentUser } from '../http/present.ts';
@@ -21,21 +21,6 @@ import type { PageQuery } from '../store/types.ts';
 import type { Deps } from '../app.ts';
 
 const body = jsonBody({ maxBytes: ADMIN_BODY_MAX_BYTES, types: ['application/json'] });
-
-const pageQuery = z.object({
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-  per_page: z.coerce.number().int().min(1).max(PER_PAGE_MAX).default(PER_PAGE_DEFAULT),
-});
-
-function paging(query: unknown): PageQuery {
-  const q = pageQuery.safeParse(query);
-  if (!q.success) throw invalid('invalid paging parameters', issueDetails(q.error.issues));
-  return { page: q.data.page, perPage: q.data.per_page };
-}
-
-function pagination(q: PageQuery, total: number) {
-  return { page: q.page, per_page: q.perPage, total_pages: Math.ceil(total / q.perPage), total_records: total };
-}
 
 /** Built once: making a zod schema costs more than using it (~1 µs per identity here). */
 const optionalMessageId = messageId.optional();
@@ -89,9 +74,10 @@ export function adminRoutes(deps: Deps): Router {
 
   r.get('/users', async (req, res) => {
     const site = siteOf(res);
-    const q = paging(req.query);
+    const filters = userListing(req.query);
+    const q = paging(req.query, filters.sort);
     const includes = new Set(String(req.query.includes ?? '').split(',').filter(Boolean));
-    const page = await store.listUsers(site, { ...q, ...userListing(req.query) });
+    const page = await listed(store.listUsers(site, { ...q, ...filters }));
     const externalUsers = [];
     const accounts = new Map<string, ReturnType<typeof presentAccount>>();
     const users = [];
@@ -109,34 +95,37 @@ export function adminRoutes(deps: Deps): Router {
       users,
       ...(includes.has('external_users') ? { external_users: externalUsers } : {}),
       ...(includes.has('external_accounts') ? { external_accounts: [...accounts.values()] } : {}),
-      pagination: pagination(q, page.total),
+      pagination: pagination(q, page, filters.sort),
     });
   });
 
   r.get('/external_accounts', async (req, res) => {
     const site = siteOf(res);
-    const q = paging(req.query);
-    const page = await store.listAccounts(site, { ...q, ...accountListing(req.query) });
+    const order = accountListing(req.query);
+    const q = paging(req.query, order.sort);
+    const page = await listed(store.listAccounts(site, { ...q, ...order }));
     const rows = await Promise.all(page.items.map(async (a) => presentAccount(a, await store.accountCounts(site, a.key))));
-    res.json({ external_accounts: rows, pagination: pagination(q, page.total) });
+    res.json({ external_accounts: rows, pagination: pagination(q, page, order.sort) });
   });
 
   r.get('/feedback', async (req, res) => {
     const site = siteOf(res);
     const q = paging(req.query);
-    const page = await store.listFeedback(site, q);
+    const page = await listed(store.listFeedback(site, q));
     const rows = await Promise.all(page.items.map(async (f) => presentFeedback(
       f,
       f.user_id ? await store.getUser(site, f.user_id) : undefined,
       f.external_user_id ? await store.getExternalUser(site, f.external_user_id) : undefined,
       f.account_key ? await store.getAccount(site, f.account_key) : undefined,
     )));
-    res.json({ feedback: rows, pagination: pagination(q, page.total) });
+    res.json({ feedback: rows, pagination: pagination(q, page) });
   });
 
   r.get('/ideas', async (req, res) => {
     const site = siteOf(res);
     const q = paging(req.query);
+    // Ranked on the fly, so there is no index to resume in: ideas page by number only.
+    if (q.after) throw invalid('invalid paging parameters', [{ field: 'after', message: 'ideas are paged with page' }]);
     const ideas = await store.listIdeas(site);
     const rows = await Promise.all(ideas.map(async (i) => presentIdea(i, await ideaStats(store, site, i))));
     // `sort=mrr` ranks by the revenue behind an idea (the console's "MRR behind it" ranking).
@@ -146,7 +135,8 @@ export function adminRoutes(deps: Deps): Router {
       ? (a, b) => b.mrr_cents - a.mrr_cents || b.supporters_count - a.supporters_count
       : (a, b) => b.supporters_count - a.supporters_count || b.mrr_cents - a.mrr_cents);
     const start = (q.page - 1) * q.perPage;
-    res.json({ ideas: rows.slice(start, start + q.perPage), pagination: pagination(q, rows.length) });
+    const items = rows.slice(start, start + q.perPage);
+    res.json({ ideas: items, pagination: pagination(q, { items, total: rows.length, next: null }) });
   });
 
   r.get('/stats', async (_req, res) => {

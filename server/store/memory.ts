@@ -6,24 +6,12 @@
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
-import { compareAccounts, compareUsers, hasUserFilter, matchesUser } from './user-query.ts';
+import { accountOrder, comparator, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
 
 /** Collections, as the lowdb store partitions them into files. */
 export type Collection = 'sites' | 'users' | 'external_users' | 'accounts' | 'feedback' | 'pending';
 
 const k = (site: string, id: string) => `${site}\u0000${id}`;
-
-function page<T>(all: Iterable<T>, total: number, q: PageQuery): Page<T> {
-  const start = (q.page - 1) * q.perPage;
-  const items: T[] = [];
-  let i = 0;
-  for (const item of all) {
-    if (i++ < start) continue;
-    items.push(item);
-    if (items.length === q.perPage) break;
-  }
-  return { items, total };
-}
 
 function* ofSite<T extends { site: string }>(map: Map<string, T>, site: string) {
   for (const v of map.values()) if (v.site === site) yield v;
@@ -87,12 +75,12 @@ export class MemoryStore implements CheckpointStore {
     this.usersByEmail.set(k(user.site, user.email), user.id);
     this.touched('users', key);
   }
-  async listUsers(site: string, q: UserQuery) {
+  async listUsers(site: string, q: UserQuery): Promise<Page<User>> {
     const ids = this.userIds(site);
-    const start = (q.page - 1) * q.perPage;
     if (!hasUserFilter(q) && !q.sort) {
-      // The common case costs one slice, however many users the site has.
-      return { items: ids.slice(start, start + q.perPage).map((id) => this.users.get(k(site, id))!), total: ids.length };
+      // The common case costs one slice (and a search for a cursor), however many users.
+      const p = pageOf(ids, q, { id: (id) => id });
+      return { ...p, items: p.items.map((id) => this.users.get(k(site, id))!) };
     }
     let users: User[];
     if (hasUserFilter(q)) {
@@ -103,8 +91,9 @@ export class MemoryStore implements CheckpointStore {
     } else {
       users = ids.map((id) => this.users.get(k(site, id))!);
     }
-    if (q.sort) users.sort(compareUsers(q.sort));
-    return { items: users.slice(start, start + q.perPage), total: users.length };
+    if (!q.sort) return pageOf(users, q, { id: (u) => u.id });
+    const order = userOrder(q.sort);
+    return pageOf(users.sort(comparator(order)), q, order);
   }
   private userIds(site: string): string[] {
     let ids = this.userOrder.get(site);
@@ -178,9 +167,10 @@ export class MemoryStore implements CheckpointStore {
     this.touched('accounts', account.key);
   }
   async listAccounts(site: string, q: AccountQuery) {
-    if (!q.sort) return page(ofSite(this.accounts, site), countOf(this.accounts, site), q);
-    const all = [...ofSite(this.accounts, site)].sort(compareAccounts(q.sort));
-    return page(all, all.length, q);
+    const all = [...ofSite(this.accounts, site)];
+    if (!q.sort) return pageOf(all, q, { id: (a) => a.key });
+    const order = accountOrder(q.sort);
+    return pageOf(all.sort(comparator(order)), q, order);
   }
   async deleteAccount(site: string, key: string) {
     if (this.accounts.delete(k(site, key))) this.touched('accounts', key);
@@ -234,8 +224,7 @@ export class MemoryStore implements CheckpointStore {
     this.touched('feedback', f.id);
   }
   async listFeedback(site: string, q: PageQuery) {
-    const all = [...ofSite(this.feedback, site)].reverse();
-    return page(all, all.length, q);
+    return pageOf([...ofSite(this.feedback, site)].reverse(), q, { id: (f) => f.message_id });
   }
   async feedbackForIdea(site: string, ideaId: string) {
     return [...ofSite(this.feedback, site)].filter((f) => f.idea_id === ideaId);

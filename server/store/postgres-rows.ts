@@ -5,6 +5,7 @@
  * sort keys are compared with COLLATE "C" (code points), as JavaScript compares strings.
  */
 import type { Account, ExternalUser, Feedback, Pending, User } from '../core/records.ts';
+import type { CursorType } from './user-query.ts';
 
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -25,20 +26,44 @@ export const pendingRow = (p: Pending) => [p.site, p.external_id, str(p.profile.
 
 export const feedbackRow = (f: Feedback) => [f.site, f.message_id, f.id, f.user_id, f.account_key, f.idea_id ?? null, JSON.stringify(f)];
 
-/** `ORDER BY` for a user sort (types.ts USER_SORTS); every order ends with the id. */
-export function userOrder(sort: string | undefined): string {
-  if (!sort) return 'u.pos';
-  const dir = sort.startsWith('-') ? 'DESC' : 'ASC';
-  const col = { created_at: 'u.created_at', updated_at: 'u.updated_at', name: 'u.name_key COLLATE "C"', email: 'u.email COLLATE "C"' }[sort.replace('-', '')];
-  if (!col) throw new Error(`unknown user sort ${sort}`);
-  return `${col} ${dir}, u.id COLLATE "C" ${dir}`;
+/**
+ * An order in SQL, with what keyset paging needs: the columns whose values make a row's cursor
+ * (the same values the memory store's orders key on, see user-query.ts) and the condition
+ * "comes after this cursor", which a row comparison turns into a range scan of the order's
+ * index. Creation orders key on `pos` alone, which is unique.
+ */
+export interface SqlOrder {
+  orderBy: string;
+  cursor: string[];
+  types: CursorType[];
+  /** The condition for rows after the cursor whose values are bound as `params`. */
+  after(params: string[]): string;
 }
 
-/** `ORDER BY` for an account sort (types.ts ACCOUNT_SORTS); every order ends with the key. */
-export function accountOrder(sort: string | undefined): string {
-  if (!sort) return 'pos';
-  const dir = sort.startsWith('-') ? 'DESC' : 'ASC';
-  const col = { created_at: 'created_at', name: 'name_key COLLATE "C"', mrr_cents: 'mrr_cents', ltv_cents: 'ltv_cents' }[sort.replace('-', '')];
-  if (!col) throw new Error(`unknown account sort ${sort}`);
-  return `${col} ${dir}, key COLLATE "C" ${dir}`;
+function sqlOrder(pos: string, id: string, col: string | undefined, type: CursorType, desc: boolean): SqlOrder {
+  const dir = desc ? 'DESC' : 'ASC';
+  const op = desc ? '<' : '>';
+  if (!col) return { orderBy: `${pos} ${dir}`, cursor: [pos], types: ['integer'], after: ([x]) => `${pos} ${op} ${x}` };
+  return { orderBy: `${col} ${dir}, ${id} ${dir}`, cursor: [col, id], types: [type, 'string'], after: ([a, b]) => `(${col}, ${id}) ${op} (${a}, ${b})` };
 }
+
+/** A user sort (types.ts USER_SORTS); every order ends with the id. Text columns are COLLATE "C". */
+export function userOrder(sort: string | undefined): SqlOrder {
+  if (!sort) return sqlOrder('u.pos', 'u.id', undefined, 'integer', false);
+  const name = sort.replace('-', '');
+  const col = { created_at: 'u.created_at', updated_at: 'u.updated_at', name: 'u.name_key', email: 'u.email' }[name];
+  if (!col) throw new Error(`unknown user sort ${sort}`);
+  return sqlOrder('u.pos', 'u.id', col, name === 'name' || name === 'email' ? 'string' : 'number', sort.startsWith('-'));
+}
+
+/** An account sort (types.ts ACCOUNT_SORTS); every order ends with the key. */
+export function accountOrder(sort: string | undefined): SqlOrder {
+  if (!sort) return sqlOrder('pos', 'key', undefined, 'integer', false);
+  const name = sort.replace('-', '');
+  const col = { created_at: 'created_at', name: 'name_key', mrr_cents: 'mrr_cents', ltv_cents: 'ltv_cents' }[name];
+  if (!col) throw new Error(`unknown account sort ${sort}`);
+  return sqlOrder('pos', 'key', col, name === 'name' ? 'string' : 'number', sort.startsWith('-'));
+}
+
+/** Feedback, newest first. */
+export const feedbackOrder = sqlOrder('pos', 'message_id', undefined, 'integer', true);

@@ -7,8 +7,20 @@
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 
-export interface PageQuery { page: number; perPage: number }
-export interface Page<T> { items: T[]; total: number }
+/**
+ * Where a keyset page starts: the sort key of the last record of the page before, as the store
+ * returned it in `Page.next`. Its shape belongs to the store and the order; the HTTP layer
+ * carries it opaquely, so a malformed one is answered with BadCursor.
+ */
+export type Cursor = readonly (string | number)[];
+
+/** Offset paging (`page`), or keyset paging (`after`, which wins when both are set). */
+export interface PageQuery { page: number; perPage: number; after?: Cursor }
+/** `next` resumes after the last item, or is null when nothing follows it. */
+export interface Page<T> { items: T[]; total: number; next: Cursor | null }
+
+/** A cursor this store cannot have made (or whose record is gone, where the order needs it). */
+export class BadCursor extends Error {}
 
 /** User listing orders; `-` means descending. The default is creation order. */
 export const USER_SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at', 'name', '-name', 'email', '-email'] as const;

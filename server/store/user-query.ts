@@ -5,7 +5,7 @@
  * data stands still.
  */
 import type { Account, ExternalUser, User } from '../core/records.ts';
-import type { AccountSort, UserQuery, UserSort } from './types.ts';
+import { BadCursor, type AccountSort, type Cursor, type Page, type PageQuery, type UserQuery, type UserSort } from './types.ts';
 
 export function hasUserFilter(q: UserQuery): boolean {
   return Boolean(q.q || q.account || q.type || q.tag || q.updatedAfter !== undefined);
@@ -36,30 +36,71 @@ function compareKeys(a: Key, b: Key): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function sorter<T>(field: (t: T) => Key, id: (t: T) => string, desc: boolean) {
-  return (a: T, b: T) => {
-    const c = compareKeys(field(a), field(b)) || compareKeys(id(a), id(b));
-    return desc ? -c : c;
-  };
+/** An order as the key of a record (its sort value, then its id) and a direction. */
+export interface Order<T> { key: (t: T) => [Key, string]; desc: boolean; types: [CursorType, CursorType] }
+
+function compareTuples(a: Cursor, b: Cursor, desc: boolean): number {
+  const c = compareKeys(a[0], b[0]) || compareKeys(a[1], b[1]);
+  return desc ? -c : c;
 }
 
-/** A comparator for a user order; missing names sort first ascending. */
-export function compareUsers(sort: UserSort): (a: User, b: User) => number {
-  const desc = sort.startsWith('-');
+export function comparator<T>(o: Order<T>): (a: T, b: T) => number {
+  return (a, b) => compareTuples(o.key(a), o.key(b), o.desc);
+}
+
+/** A user order; missing names sort first ascending. */
+export function userOrder(sort: UserSort): Order<User> {
   const name = sort.replace('-', '') as 'created_at' | 'updated_at' | 'name' | 'email';
-  const field = name === 'name' ? (u: User) => (u.name ?? '').toLowerCase() : (u: User) => u[name];
-  return sorter(field, (u) => u.id, desc);
+  const desc = sort.startsWith('-');
+  if (name === 'name') return { key: (u) => [(u.name ?? '').toLowerCase(), u.id], desc, types: ['string', 'string'] };
+  return { key: (u) => [u[name], u.id], desc, types: [name === 'email' ? 'string' : 'number', 'string'] };
 }
 
-/** A comparator for an account order; accounts without MRR or LTV count as 0. */
-export function compareAccounts(sort: AccountSort): (a: Account, b: Account) => number {
-  const desc = sort.startsWith('-');
+/** An account order; accounts without MRR or LTV count as 0. */
+export function accountOrder(sort: AccountSort): Order<Account> {
   const name = sort.replace('-', '') as 'created_at' | 'name' | 'mrr_cents' | 'ltv_cents';
-  const field = (a: Account): Key => {
-    if (name === 'created_at') return a.created_at;
-    const v = a.profile.f[name];
-    if (name === 'name') return typeof v === 'string' ? v.toLowerCase() : '';
-    return typeof v === 'number' ? v : 0;
-  };
-  return sorter(field, (a) => a.key, desc);
+  const desc = sort.startsWith('-');
+  if (name === 'created_at') return { key: (a) => [a.created_at, a.key], desc, types: ['number', 'string'] };
+  if (name === 'name') return { key: (a) => [typeof a.profile.f.name === 'string' ? a.profile.f.name.toLowerCase() : '', a.key], desc, types: ['string', 'string'] };
+  return { key: (a) => [typeof a.profile.f[name] === 'number' ? (a.profile.f[name] as number) : 0, a.key], desc, types: ['number', 'string'] };
+}
+
+export type CursorType = 'string' | 'number' | 'integer';
+
+const fits: Record<CursorType, (v: unknown) => boolean> = {
+  // No NUL: PostgreSQL text cannot hold it, and no key here contains one.
+  string: (v) => typeof v === 'string' && v.length <= 1024 && !v.includes('\u0000'),
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  integer: (v) => Number.isSafeInteger(v),
+};
+
+/** `after` when its elements have exactly the types `types`, else BadCursor. */
+export function cursorOf(after: Cursor, types: readonly CursorType[]): Cursor {
+  if (after.length !== types.length || after.some((v, i) => !fits[types[i]](v))) throw new BadCursor('this cursor does not belong to this listing');
+  return after;
+}
+
+/**
+ * One page of `items` (all of them, in order). With `q.after`, the page starts after that key:
+ * by comparison when the order has one, else (creation orders, keyed by id) after the item
+ * with that id, which must still be there. Otherwise it starts at the offset of `q.page`.
+ */
+export function pageOf<T>(items: T[], q: PageQuery, by: Order<T> | { id: (t: T) => string }): Page<T> {
+  let start = (q.page - 1) * q.perPage;
+  if (q.after) {
+    if ('key' in by) {
+      const after = cursorOf(q.after, by.types);
+      start = items.findIndex((t) => compareTuples(by.key(t), after, by.desc) > 0);
+    } else {
+      const [id] = cursorOf(q.after, ['string']);
+      const at = items.findIndex((t) => by.id(t) === id);
+      if (at < 0) throw new BadCursor('the record this cursor points at is gone; start again from the first page');
+      start = at + 1;
+    }
+    if (start < 0) start = items.length;
+  }
+  const page = items.slice(start, start + q.perPage);
+  const last = page[page.length - 1];
+  const next = last !== undefined && start + page.length < items.length ? ('key' in by ? by.key(last) : [by.id(last)]) : null;
+  return { items: page, total: items.length, next };
 }

@@ -45,7 +45,7 @@ describe('GET /users', () => {
     let pages = 0;
     for (let page = 1; ; page++) {
       const res = await users(`per_page=100&page=${page}`);
-      expect(res.pagination).toEqual({ page, per_page: 100, total_pages: 3, total_records: 250 });
+      expect(res.pagination).toEqual({ page, per_page: 100, total_pages: 3, total_records: 250, next: page < 3 ? expect.any(String) : null });
       if (res.users.length === 0) break;
       seen.push(...res.users.map((u: any) => u.id));
       pages++;
@@ -53,6 +53,44 @@ describe('GET /users', () => {
     expect(pages).toBe(3);
     expect(new Set(seen).size).toBe(250);
     expect((await users('per_page=100&page=2')).users.map((u: any) => u.id)).toEqual(seen.slice(100, 200));
+  });
+
+  it('walks every page by cursor (after = pagination.next) in the same order as by page number', async () => {
+    const byPage: string[] = [];
+    for (let page = 1; page <= 3; page++) byPage.push(...(await users(`per_page=100&page=${page}`)).users.map((u: any) => u.id));
+    for (const sort of ['', 'sort=-name&', 'sort=updated_at&', 'q=person1&sort=email&']) {
+      const seen: string[] = [];
+      let res = await users(`${sort}per_page=40`);
+      const total = res.pagination.total_records;
+      for (;;) {
+        seen.push(...res.users.map((u: any) => u.id));
+        if (res.pagination.next === null) break;
+        expect(res.users).toHaveLength(40);
+        res = await users(`${sort}per_page=40&after=${res.pagination.next}`);
+        expect(res.pagination).toMatchObject({ page: null, per_page: 40, total_records: total });
+      }
+      expect(seen).toHaveLength(total);
+      expect(new Set(seen).size).toBe(total);
+      const offsets = [];
+      for (let page = 1; page <= Math.ceil(total / 40); page++) offsets.push(...(await users(`${sort}per_page=40&page=${page}`)).users.map((u: any) => u.id));
+      expect(seen).toEqual(offsets);
+      if (!sort) expect(seen).toEqual(byPage);
+    }
+  });
+
+  it('refuses a cursor that is not one, belongs to another order, or comes with page', async () => {
+    const next = (await users('per_page=5')).pagination.next as string;
+    const status = async (query: string) => {
+      const res = await fetch(`${c.url}/api/v2/admin/users?${query}`, { headers: { authorization: `Bearer ${c.adminKey}` } });
+      const body = (await res.json()) as any;
+      return [res.status, body.errors?.details?.[0]?.field];
+    };
+    expect(await status(`after=${next}&sort=name`)).toEqual([400, 'after']);
+    expect(await status('after=not-a-cursor')).toEqual([400, 'after']);
+    expect(await status(`after=${Buffer.from('{"o":"","k":[{"x":1}]}').toString('base64url')}`)).toEqual([400, 'after']);
+    expect(await status(`after=${Buffer.from('{"o":"","k":[1,2,3]}').toString('base64url')}`)).toEqual([400, 'after']);
+    expect(await status(`after=${next}&page=2`)).toEqual([400, 'page']);
+    expect(await status(`after=${next}`)).toEqual([200, undefined]);
   });
 
   it('refuses per_page above 100', async () => {
@@ -102,5 +140,19 @@ describe('GET /external_accounts', () => {
     ]);
     expect(res.pagination.total_records).toBe(4);
     expect((await c.admin('/external_accounts?sort=mrr_cents&per_page=1')).external_accounts[0].external_id).toBe('acct-0');
+    const first = await c.admin('/external_accounts?sort=-mrr_cents&per_page=3');
+    const rest = await c.admin(`/external_accounts?sort=-mrr_cents&per_page=3&after=${first.pagination.next}`);
+    expect(rest.external_accounts.map((a: any) => a.external_id)).toEqual(['acct-0']);
+    expect(rest.pagination.next).toBeNull();
+  });
+});
+
+describe('GET /feedback', () => {
+  it('pages newest first, by number or by cursor', async () => {
+    const first = await c.admin('/feedback?per_page=2');
+    expect(first.feedback.map((f: any) => f.title)).toEqual(['Idea of l-2', 'Idea of l-5']);
+    const rest = await c.admin(`/feedback?per_page=2&after=${first.pagination.next}`);
+    expect(rest.feedback.map((f: any) => f.title)).toEqual(['Idea of l-1']);
+    expect(rest.pagination).toMatchObject({ page: null, total_records: 3, next: null });
   });
 });

@@ -11,7 +11,7 @@ import { recordFeedback, type FeedbackItem } from '../../server/core/feedback.ts
 import { eraseUser } from '../../server/core/erase.ts';
 import { RANK } from '../../server/core/merge.ts';
 import type { Account, ExternalUser, Feedback, Pending, Site, User } from '../../server/core/records.ts';
-import type { Store } from '../../server/store/types.ts';
+import { BadCursor, USER_SORTS, type Cursor, type Page, type Store } from '../../server/store/types.ts';
 
 export interface StoreHandle { store: Store; close(): Promise<void> }
 
@@ -111,6 +111,52 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       expect(await order('email')).toEqual(['a', 'b', 'c']);
       expect(await order('-email')).toEqual(['c', 'b', 'a']);
       expect(ids((await store.listUsers(S, { page: 2, perPage: 1, sort: 'email' })).items)).toEqual(['b']);
+    });
+
+    it('pages users by cursor in every order: the offset order, each once, and later additions at the end', async () => {
+      for (let i = 0; i < 9; i++) {
+        await store.putUser(user(`u${i}`, `p${(i * 5) % 9}@x.test`, { name: i % 3 ? `N${i % 4}` : undefined, created_at: 10 + (i % 3), updated_at: 20 - (i % 4) }));
+      }
+      for (const sort of [undefined, ...USER_SORTS]) {
+        const all = ids((await store.listUsers(S, { page: 1, perPage: 100, sort })).items);
+        const walked: string[] = [];
+        let page = await store.listUsers(S, { page: 1, perPage: 2, sort });
+        for (;;) {
+          walked.push(...ids(page.items));
+          expect(page.total).toBe(9);
+          if (!page.next) break;
+          page = await store.listUsers(S, { page: 1, perPage: 2, sort, after: page.next });
+        }
+        expect([sort, walked]).toEqual([sort, all]);
+      }
+      const first = await store.listUsers(S, { page: 1, perPage: 8 });
+      await store.putUser(user('u9', 'late@x.test'));
+      const rest = await store.listUsers(S, { page: 1, perPage: 8, after: first.next! });
+      expect([ids(rest.items), rest.next]).toEqual([['u8', 'u9'], null]);
+      await expect(store.listUsers(S, { page: 1, perPage: 2, after: ['x', 'y', 'z'] })).rejects.toBeInstanceOf(BadCursor);
+      await expect(store.listUsers(S, { page: 1, perPage: 2, sort: 'created_at', after: ['x', 'y'] })).rejects.toBeInstanceOf(BadCursor);
+    });
+
+    it('pages filtered users by cursor, and accounts and feedback too', async () => {
+      for (let i = 0; i < 6; i++) {
+        await store.putUser(user(`u${i}`, `p${i}@${i % 2 ? 'odd' : 'even'}.test`));
+        await store.putAccount(account(`k${i}`, { mrr_cents: (i % 3) * 100 }, { created_at: i }));
+        await store.putFeedback(feedbackRow(i), null);
+      }
+      const walk = async <T>(list: (after?: Cursor) => Promise<Page<T>>, id: (t: T) => string) => {
+        const out: string[] = [];
+        let page = await list();
+        for (;;) {
+          out.push(...page.items.map(id));
+          if (!page.next) return out;
+          page = await list(page.next);
+        }
+      };
+      expect(await walk((after) => store.listUsers(S, { page: 1, perPage: 2, q: 'odd', after }), (u) => u.id)).toEqual(['u1', 'u3', 'u5']);
+      expect(await walk((after) => store.listAccounts(S, { page: 1, perPage: 2, sort: '-mrr_cents', after }), (a) => a.key)).toEqual(['k5', 'k2', 'k4', 'k1', 'k3', 'k0']);
+      expect(await walk((after) => store.listAccounts(S, { page: 1, perPage: 4, after }), (a) => a.key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5']);
+      expect(await walk((after) => store.listFeedback(S, { page: 1, perPage: 4, after }), (f) => f.id)).toEqual(['f5', 'f4', 'f3', 'f2', 'f1', 'f0']);
+      expect((await store.listFeedback(S, { page: 2, perPage: 3 })).next).toBeNull();
     });
 
     it('filters users by text, account, type, tag and change time, combined with AND', async () => {
