@@ -71,9 +71,14 @@ export class Intake {
     }
   }
 
-  /** Identities acknowledged but not applied yet. */
+  /** Identities acknowledged but not applied yet, by this process. */
   depth(): number {
     return this.queuedIdentities;
+  }
+
+  /** Identities acknowledged but not applied yet, by every process sharing the log (PostgreSQL). */
+  async sharedDepth(): Promise<number> {
+    return this.o.log.sharedDepth ? this.o.log.sharedDepth() : this.queuedIdentities;
   }
 
   /** Logs a batch durably and queues it; resolves once it is safe to answer 202. */

@@ -35,6 +35,8 @@ export interface IntakeLog {
   applyEntry?<T>(entry: LogEntry, apply: (store: Store) => Promise<T>): Promise<T | undefined>;
   /** Entries acknowledged by processes that have died since, now for this one to apply. */
   adopt?(): Promise<LogEntry[]>;
+  /** Identities acknowledged and not applied yet by every process sharing the log. */
+  sharedDepth?(): Promise<number>;
 }
 
 /** A queued line, or (line null) a request to rotate to a new segment at that point. */

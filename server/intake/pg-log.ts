@@ -150,9 +150,10 @@ export class PgIntakeLog implements IntakeLog {
     return r.rows.map((row) => ({ ...row.entry, seq: Number(row.id) }) as LogEntry).sort((a, b) => a.seq - b.seq);
   }
 
-  /** Rows not applied yet, by every process (the shared queue's depth). */
-  async depth(): Promise<number> {
-    return Number((await this.store.query<{ n: string }>('SELECT count(*) AS n FROM intake')).rows[0].n);
+  /** Identities in rows not applied yet, by every process (the shared queue's depth). Rows are few: they go as they are applied. */
+  async sharedDepth(): Promise<number> {
+    return Number((await this.store.query<{ n: string }>(
+      `SELECT coalesce(sum(jsonb_array_length(entry->'items')), 0) AS n FROM intake WHERE entry->>'op' = 'identify'`)).rows[0].n);
   }
 
   async close(): Promise<void> {

@@ -140,7 +140,8 @@ export function adminRoutes(deps: Deps): Router {
   });
 
   r.get('/stats', async (_req, res) => {
-    res.json({ ...(await store.counts(siteOf(res))), queue: { depth: intake.depth() } });
+    // All collectors' queue on PostgreSQL, not only this one's.
+    res.json({ ...(await store.counts(siteOf(res))), queue: { depth: await intake.sharedDepth() } });
   });
 
   return r;

@@ -57,6 +57,10 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
       return (n % 2 ? logA : logB).append({ op: 'identify', site: SITE, items: [item(person, `name-${at}`, at, `race-${n}`)] });
     }));
     expect(new Set(appended.map((e) => e.seq)).size).toBe(60);
+    // The queue both processes share: either one counts every identity not applied yet.
+    await logA.append({ op: 'erase_user', site: SITE, user_id: 'nobody' });
+    expect([await logA.sharedDepth(), await logB.sharedDepth()]).toEqual([60, 60]);
+    await one.query(`DELETE FROM intake WHERE entry->>'op' = 'erase_user'`);
     // Both processes try to apply every entry, in opposite orders: each is applied by one.
     const applied: string[] = [];
     await Promise.all([
@@ -66,6 +70,7 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     expect(applied.filter((r) => r === 'applied')).toHaveLength(60);
     expect(applied.filter((r) => r === 'undefined')).toHaveLength(60);
     expect(Number((await one.query('SELECT count(*) AS n FROM intake')).rows[0].n)).toBe(0);
+    expect(await logB.sharedDepth()).toBe(0);
     expect(Number((await one.query(`SELECT count(*) AS n FROM messages WHERE message_id LIKE 'race-%'`)).rows[0].n)).toBe(60);
     for (let p = 0; p < 5; p++) {
       const pending = await one.getPending(SITE, `r${p}`);
