@@ -9,7 +9,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { errorHandler, HttpError, notFound } from './http/errors.ts';
-import { adminRateLimit, DEFAULT_RATE_LIMITS, publicRateLimit, type RateLimits } from './http/rate-limit.ts';
+import { adminRateLimit, DEFAULT_RATE_LIMITS, publicRateLimit, type RateLimits, type SharedLimits } from './http/rate-limit.ts';
 import { securityHeaders } from './http/security.ts';
 import { QueueFullError, type Intake } from './intake/intake.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -26,6 +26,8 @@ export interface Deps {
   distDir?: string;
   /** Rate limits (http/rate-limit.ts). @default DEFAULT_RATE_LIMITS */
   rateLimits?: RateLimits;
+  /** Counts the rate limits together with other collectors (PostgreSQL); else per process. */
+  sharedLimits?: SharedLimits;
   /** Express `trust proxy`: which proxies may set X-Forwarded-For. @default false */
   trustProxy?: boolean | number | string;
 }
@@ -54,8 +56,8 @@ export function createApp(deps: Deps) {
 
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok', queue: { depth: deps.intake.depth() } }); });
 
-  app.use(WIDGET_API_PREFIX.slice(0, -1), widgetRoutes(deps, publicRateLimit(limits, deps.clock)));
-  app.use('/api/v2/admin', adminRateLimit(limits, deps.clock), adminRoutes(deps));
+  app.use(WIDGET_API_PREFIX.slice(0, -1), widgetRoutes(deps, publicRateLimit(limits, deps.clock, deps.sharedLimits)));
+  app.use('/api/v2/admin', adminRateLimit(limits, deps.clock, deps.sharedLimits), adminRoutes(deps));
 
   const file = (name: string) => (_req: express.Request, res: express.Response) => {
     const path = join(dist, name);

@@ -7,13 +7,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app.ts';
-import type { RateLimits } from './http/rate-limit.ts';
+import { DEFAULT_RATE_LIMITS, SharedLimits, type RateLimits } from './http/rate-limit.ts';
 import { Intake } from './intake/intake.ts';
 import { FileLog } from './intake/log.ts';
 import { acquireLock } from './lock.ts';
 import { createSite } from './sites.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import { openPostgres } from './store/postgres-engine.ts';
+import { PostgresStore } from './store/postgres.ts';
+import { postgresAddHits } from './store/postgres-rate-limit.ts';
 
 export interface CollectorOptions {
   dataDir: string;
@@ -25,6 +27,8 @@ export interface CollectorOptions {
   demoAdminKey?: string;
   /** Rate limits; see createApp. */
   rateLimits?: RateLimits;
+  /** With PostgreSQL: how often the rate limits are synced with the other collectors. @default 1000 */
+  rateLimitSyncMs?: number;
   /** Express `trust proxy`. @default false */
   trustProxy?: boolean | number | string;
   /** Pending identities not received for this long are deleted. @default 30 days */
@@ -63,7 +67,16 @@ export async function openCollector(o: CollectorOptions) {
       onWarning: (w) => logger.warn(w, 'custom field values dropped'),
     });
     await intake.open();
-    const app = createApp({ store, intake, clock, logger, rateLimits: o.rateLimits, trustProxy: o.trustProxy });
+    // On PostgreSQL several collectors may share the traffic, so they share the limits' counts.
+    const sharedLimits = store instanceof PostgresStore && (o.rateLimits ?? DEFAULT_RATE_LIMITS).enabled
+      ? new SharedLimits(postgresAddHits(store.pool), {
+        clock, intervalMs: o.rateLimitSyncMs,
+        onFailure: (err) => logger.error({ err }, 'rate limit sync failed; counting in this collector only until the database answers'),
+        onRecovery: () => logger.info('rate limit sync works again'),
+      })
+      : undefined;
+    sharedLimits?.start();
+    const app = createApp({ store, intake, clock, logger, rateLimits: o.rateLimits, sharedLimits, trustProxy: o.trustProxy });
 
     const ttl = o.pendingTtlMs ?? 30 * 24 * 60 * 60 * 1000;
     const prune = () => intake.write(() => store.prunePending(clock() - ttl, o.pendingMax ?? 1_000_000))
@@ -89,11 +102,12 @@ export async function openCollector(o: CollectorOptions) {
     const close = async (server?: Server) => {
       clearInterval(pruneTimer);
       if (server) await new Promise<void>((r) => server.close(() => r()));
+      await sharedLimits?.close();
       await intake.close();
       await closeStore();
       release();
     };
-    return { store, intake, app, logger, ensureDemoSite, close, prune };
+    return { store, intake, app, logger, ensureDemoSite, close, prune, sharedLimits };
   } catch (err) {
     release();
     throw err;

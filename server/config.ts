@@ -37,6 +37,12 @@ const schema = z.object({
   /** Admin requests per minute per admin key, and per client address. @default 600 */
   PARLEY_RATE_LIMIT_ADMIN: z.coerce.number().int().min(1).default(600),
   /**
+   * With PARLEY_STORE=postgres: milliseconds between two syncs of a collector's rate limit
+   * counts with the others' (docs/POSTGRES.md). The limits hold across collectors to within
+   * the traffic of one interval. @default 1000
+   */
+  PARLEY_RATE_LIMIT_SYNC_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /**
    * Express `trust proxy`: `off`, `true` (any proxy: only behind one that overwrites
    * X-Forwarded-For), a hop count, or comma-separated proxy addresses/subnets. Rate limits key
    * on the address this yields. @default off

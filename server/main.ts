@@ -33,6 +33,7 @@ try {
       sitePerMinute: config.PARLEY_RATE_LIMIT_SITE,
       adminPerMinute: config.PARLEY_RATE_LIMIT_ADMIN,
     },
+    rateLimitSyncMs: config.PARLEY_RATE_LIMIT_SYNC_MS,
     trustProxy: config.PARLEY_TRUST_PROXY,
     pendingTtlMs: config.PARLEY_PENDING_TTL_DAYS * 24 * 60 * 60 * 1000,
     pendingMax: config.PARLEY_PENDING_MAX,
