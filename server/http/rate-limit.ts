@@ -177,8 +177,10 @@ export class SharedLimits {
 
   /** A counter for one limit; `name` is the same in every collector ('public.address', ...). */
   counter(name: string, limit: number): { take(key: string): number } {
+    // Two counters of one name would send one row twice in a batch, which the database refuses.
+    if (this.counters.some((c) => c.name === name)) throw new Error(`rate limit counter ${name} exists already`);
     // While the database is failing only the timer retries, not every hit on a busy key.
-    const early = this.o.syncEarly ?? true ? () => { if (!this.failing) this.soon(); } : () => {};
+    const early = (this.o.syncEarly ?? true) ? () => { if (!this.failing) this.soon(); } : () => {};
     const c = new SharedCounter(name, limit, this.o.clock, early);
     this.counters.push(c);
     return c;
@@ -221,6 +223,7 @@ export class SharedLimits {
     if (batch.length === 0) return;
     try {
       const totals = await this.add(batch.map((d) => ({ name: d.counter.name, key: d.key, windowStart: d.entry.start, hits: d.hits })), this.o.clock());
+      if (totals.length !== batch.length) throw new Error(`rate limit sync: ${totals.length} totals for ${batch.length} keys`);
       batch.forEach((d, i) => SharedCounter.merge(d, totals[i]));
       if (this.failing) { this.failing = false; this.o.onRecovery?.(); }
     } catch (err) {

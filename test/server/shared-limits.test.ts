@@ -15,6 +15,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { openCollector } from '../../server/collector.ts';
+import { loadConfig } from '../../server/config.ts';
 import { DEFAULT_RATE_LIMITS, SharedLimits, type AddHits, type WindowHits } from '../../server/http/rate-limit.ts';
 import { Intake } from '../../server/intake/intake.ts';
 import { MemoryLog } from '../../server/intake/log.ts';
@@ -156,6 +157,18 @@ describe('SharedLimits, the merge arithmetic', () => {
     c.take('k');
     await vi.waitFor(() => expect(shared.total('n', 'k')).toBe(10));
     await limits.close();
+  });
+
+  it('refuses two counters of one name, which would send one row twice in a batch', () => {
+    const limits = new SharedLimits(fakeShared().add, { clock: () => T0 });
+    limits.counter('n', 1);
+    expect(() => limits.counter('n', 2)).toThrow(/n exists already/);
+  });
+
+  it('is configured by PARLEY_RATE_LIMIT_SYNC_MS, 1000 ms by default', () => {
+    expect(loadConfig({}).PARLEY_RATE_LIMIT_SYNC_MS).toBe(1000);
+    expect(loadConfig({ PARLEY_RATE_LIMIT_SYNC_MS: '100' }).PARLEY_RATE_LIMIT_SYNC_MS).toBe(100);
+    expect(() => loadConfig({ PARLEY_RATE_LIMIT_SYNC_MS: 'often' })).toThrow(/PARLEY_RATE_LIMIT_SYNC_MS/);
   });
 
   it('syncs on its timer, which neither keeps the process alive nor outlives close()', async () => {
