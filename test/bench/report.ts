@@ -54,5 +54,20 @@ if (r.widget) {
     'requests for 10 changes of one person in 1 s': w.requests_10_updates_one_user,
   }]) + '\n');
 }
+if (r.pg) {
+  const p = r.pg;
+  console.log(`### PostgreSQL\n\nRun of ${p.date} (PostgreSQL ${p.postgres}); load average ${p.load_average.start.join(' / ')} at start, ${p.load_average.end.join(' / ')} at end; ${p.duration_s} s.\n`);
+  console.log(table(p.ack.map((a: any) => ({
+    collectors: a.collectors, connections: a.connections, 'identities/s': a.identities_per_s, 'p50 ms': a.p50_ms, 'p99 ms': a.p99_ms, 'non-2xx': a.non_2xx,
+    'applied after last 202, s': a.drain_measured ? a.applied_after_last_202_s : `≈${a.applied_after_last_202_s} (projected)`, 'applied identities/s': a.apply_ids_per_s,
+    committed: a.committed, stored: a.stored, lost: a.lost, 'collector CPU µs/identity': a.collector_cpu_us_per_id, 'PostgreSQL CPU µs/identity': a.postgres_cpu_us_per_id,
+  }))) + '\n');
+  const s = p.seed;
+  console.log(`${s.users.toLocaleString('en-US')} users, ${s.external_users.toLocaleString('en-US')} external users, ${s.accounts.toLocaleString('en-US')} accounts seeded in ${s.total_s} s (${s.size_mb} MB).\n`);
+  console.log(table(p.listings.map((l: any) => ({
+    call: l.call, calls: l.calls, 'p50 ms': l.p50_ms, 'p95 ms': l.p95_ms, records: l.records ?? '', 'collector CPU ms/call': l.collector_cpu_ms, 'PostgreSQL CPU ms/call': l.postgres_cpu_ms,
+  }))) + '\n');
+  if (p.cursor_note) console.log(`${p.cursor_note}\n`);
+}
 console.log('### Targets\n');
 console.log(table(r.targets.map((t: any) => ({ target: t.target, measured: t.value, met: t.met ? 'yes' : '**no**' }))));

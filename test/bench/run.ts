@@ -3,7 +3,9 @@
  * in test/bench/results.json. Loopback only; every process it starts is stopped at the end.
  * Figures drift between runs on a shared machine (FIELD-NOTES: ±25 %), so each ratio is of two
  * figures measured back to back, and CPU per identity is reported beside throughput.
- * `BENCH_ONLY=ack,apply,backpressure,growth,widget` runs a subset.
+ * `BENCH_ONLY=ack,apply,backpressure,growth,widget,pg` runs a subset. `pg` (PostgreSQL, pg.ts)
+ * needs DATABASE_URL and is skipped, loudly, without it:
+ * `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts`.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -13,9 +15,10 @@ import { ackBench, type AckResult } from './ack.ts';
 import { applyBench, type ApplyResult } from './apply.ts';
 import { backpressureBench, type BackpressureResult } from './backpressure.ts';
 import { growthBench, type GrowthResult } from './growth.ts';
+import type { PgResult } from './pg.ts';
 import { widgetBench, type WidgetResult } from './widget-cost.ts';
 
-const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,backpressure,growth,widget').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,backpressure,growth,widget,pg').split(','));
 const started = Date.now();
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30),
@@ -24,6 +27,7 @@ const machine = {
 const results: {
   date: string; machine: typeof machine; duration_s?: number;
   ack?: (AckResult & { ratio_of_bare: number })[]; apply?: ApplyResult[]; backpressure?: BackpressureResult; growth?: GrowthResult[]; widget?: WidgetResult;
+  pg?: PgResult; pg_error?: string;
   targets?: { target: string; value: string; met: boolean }[];
 } = { date: new Date(started).toISOString(), machine };
 
@@ -52,6 +56,21 @@ if (only.has('widget') && !existsSync(chromium)) {
   only.delete('widget');
 }
 results.widget = await step('widget', widgetBench);
+if (only.has('pg') && !process.env.DATABASE_URL) {
+  process.stderr.write('\n*** bench: DATABASE_URL is not set: the PostgreSQL figures (pg) are SKIPPED. ' +
+    'DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts ***\n\n');
+  only.delete('pg');
+}
+// A broken database must not lose the other steps' figures: reported, and the run exits 1.
+results.pg = await step('pg', async () => {
+  const { pgBench, pgOptions } = await import('./pg.ts');
+  return pgBench(pgOptions(process.env));
+}).catch((err) => {
+  process.stderr.write(`\n*** bench: pg FAILED: ${err?.stack ?? err} ***\n\n`);
+  results.pg_error = String(err?.message ?? err);
+  process.exitCode = 1;
+  return undefined;
+});
 
 // The targets of issue 7.
 const targets: { target: string; value: string; met: boolean }[] = [];
@@ -89,6 +108,18 @@ if (results.widget) {
   console.table(results.widget.libs.map(({ main_thread_ms_runs: _r, ...l }) => l));
   const { sizes: _s, libs: _l, ...rest } = results.widget;
   console.table([rest]);
+}
+if (results.pg) {
+  const p = results.pg;
+  console.log(`\nPostgreSQL ${p.postgres}: bulk_identify ×100, 10 connections in all, new people; apply lag = last 202 until the intake table is empty`);
+  console.table(p.ack.map((a) => ({
+    collectors: a.collectors, connections: a.connections, 'ids/s': a.identities_per_s, p50_ms: a.p50_ms, p99_ms: a.p99_ms, non_2xx: a.non_2xx,
+    committed: a.committed, stored: a.stored, lost: a.lost, 'applied after last 202, s': a.drain_measured ? a.applied_after_last_202_s : `≈${a.applied_after_last_202_s} (projected)`,
+    'applied ids/s': a.apply_ids_per_s, 'collector cpu µs/id': a.collector_cpu_us_per_id, 'postgres cpu µs/id': a.postgres_cpu_us_per_id,
+  })));
+  console.log(`PostgreSQL listings at ${p.seed.users.toLocaleString('en-US')} users (seeded in ${p.seed.total_s} s, ${p.seed.size_mb} MB), one collector, GET over HTTP`);
+  console.table(p.listings);
+  if (p.cursor_note) console.log(p.cursor_note);
 }
 console.log('\nTargets');
 console.table(targets);

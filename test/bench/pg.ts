@@ -1,0 +1,442 @@
+/**
+ * PostgreSQL figures (issue 8): real collector processes (`server/main.ts`, PARLEY_STORE=postgres,
+ * rate limits off) on a fresh schema of the database at DATABASE_URL, dropped at the end.
+ *
+ * 1. Acknowledgement with one and with two collectors on one database: admin `bulk_identify`
+ *    ×100 (never-seen people, so each becomes a pending identity), 10 connections in all
+ *    (5 + 5, two autocannon runs at once, summed, for two collectors), 1 s warm-up then
+ *    PG_SECONDS (3: applying is ~40× slower than acknowledging, and everything acknowledged
+ *    is waited for). Then the shared intake table is polled until it is empty: the apply lag
+ *    after the last 202, at most PG_DRAIN_TIMEOUT_S (90; beyond, projected from the rate
+ *    applied meanwhile). Users + pending identities are then checked against what was
+ *    committed to the intake: any difference is acknowledged identities never applied.
+ * 2. Listings at 1M users (PG_USERS): visible users with their external users, seeded in SQL
+ *    (pg-seed.ts), one collector, `GET /api/v2/admin/users` and `/stats` timed over HTTP
+ *    (20 calls each after 2 unmeasured), and, where the first page carries a string
+ *    `pagination.next`, 50 pages walked by `after` from page 25,000. Seeding and timing take
+ *    about 2 minutes.
+ *
+ * CPU is read from /proc: the collectors' own processes, and the PostgreSQL backends serving
+ * this bench (found by the `application_name` set on the collectors' URL); WAL writer,
+ * checkpointer and other clients of the server are not in that figure.
+ *
+ * Run alone: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts`
+ */
+import autocannon from 'autocannon';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createSchema, type TestSchema } from '../store/pg-schema.ts';
+import { seedPostgres, type PgSeedResult } from './pg-seed.ts';
+import { bulkBodies } from './payloads.ts';
+import { ADMIN_KEY, startCollector, type Proc } from './proc.ts';
+
+export interface PgAckResult {
+  collectors: number;
+  connections: string;
+  /** Acknowledged (202) identities per second in the measured window, summed over collectors. */
+  identities_per_s: number;
+  /** Latency of every response of the window, all collectors together. */
+  p50_ms: number;
+  p99_ms: number;
+  non_2xx: number;
+  errors: number;
+  /** Identities the client saw acknowledged, warm-up included. */
+  acknowledged: number;
+  /** Identities committed to the intake (its id sequence × 100): also those in flight when the client stopped. */
+  committed: number;
+  /** Users + pending identities at the end: each identity sent is a new person. */
+  stored: number;
+  /**
+   * Acknowledged identities that are not applied and never will be: committed − stored −
+   * distinct new message ids still queued (a queued item whose message id was applied already
+   * is skipped as a duplicate).
+   */
+  lost: number;
+  /**
+   * From the last 202 until the intake table was empty; when that did not happen within
+   * PG_DRAIN_TIMEOUT_S (`drain_measured` false), projected from the rate applied meanwhile.
+   */
+  applied_after_last_202_s: number;
+  drain_measured: boolean;
+  /** Identities applied per second after the last 202 (the appliers alone). */
+  apply_ids_per_s: number;
+  /** CPU per stored identity, from the first request to the end: the collectors, the PostgreSQL backends. */
+  collector_cpu_us_per_id: number;
+  postgres_cpu_us_per_id: number;
+  /** From the first request until drained (or the timeout). */
+  elapsed_s: number;
+}
+
+export interface PgListingResult {
+  call: string;
+  calls: number;
+  p50_ms: number;
+  p95_ms: number;
+  /** `pagination.total_records` (or `users` for /stats) of the last answer. */
+  records: number | null;
+  /** CPU per call: the collector process, the PostgreSQL backends. */
+  collector_cpu_ms: number;
+  postgres_cpu_ms: number;
+}
+
+export interface PgResult {
+  /** When this step ran, and the machine's load then (it may be merged into another run's results.json). */
+  date: string;
+  load_average: { start: number[]; end: number[] };
+  duration_s: number;
+  ack: PgAckResult[];
+  seed: PgSeedResult;
+  listings: PgListingResult[];
+  /** Why there is no cursor row, when there is none. */
+  cursor_note: string | null;
+  postgres: string;
+}
+
+const BATCH = 100;
+const CONNECTIONS = 10;
+const CLOCK_TICKS = 100;
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (xs: number[], p: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const ms = (x: number) => +x.toFixed(1);
+
+/** A fresh schema whose URL also names this bench's connections, so their backends can be found. */
+async function freshSchema(): Promise<TestSchema & { app: string }> {
+  const s = await createSchema();
+  const url = new URL(s.url);
+  const app = `parley-bench-${s.name.slice(-12)}`;
+  url.searchParams.set('application_name', app);
+  return { ...s, url: url.toString(), app };
+}
+
+/** CPU seconds of a process from /proc (utime + stime), NaN once it is gone. */
+function cpuOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch { return NaN; }
+}
+
+/**
+ * CPU used by the PostgreSQL backends of the connections named `app`, sampled every 250 ms
+ * (a backend that ends between two samples loses its last 250 ms).
+ */
+function backendCpu(monitor: pg.Client, app: string) {
+  const seen = new Map<number, { first: number; last: number }>();
+  const sample = async () => {
+    const r = await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app]);
+    for (const { pid } of r.rows) {
+      const c = cpuOf(pid);
+      if (Number.isNaN(c)) continue;
+      const s = seen.get(pid);
+      if (s) s.last = c; else seen.set(pid, { first: c, last: c });
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let pending: Promise<void> = Promise.resolve();
+  return {
+    async start() { seen.clear(); await sample(); timer = setInterval(() => { pending = sample().catch(() => undefined); }, 250); },
+    async stop(): Promise<number> {
+      clearInterval(timer);
+      await pending;
+      await sample();
+      return [...seen.values()].reduce((a, s) => a + s.last - s.first, 0);
+    },
+  };
+}
+
+async function stats(url: string) {
+  const res = await fetch(`${url}/api/v2/admin/stats`, { headers });
+  if (res.status !== 200) throw new Error(`/stats answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { users: number; pending_identities: number; queue: { depth: number } };
+}
+
+/** autocannon on one collector; every response's latency and the time of the last 2xx are kept. */
+function cannon(p: Proc, connections: number, seconds: number, next: () => string) {
+  return new Promise<{ ok: number; non2xx: number; errors: number; duration: number; latencies: number[]; last2xx: number }>((resolve, reject) => {
+    const latencies: number[] = [];
+    let last2xx = performance.now();
+    const instance = autocannon({
+      url: p.url, connections, duration: seconds,
+      requests: [{ method: 'POST', path: '/api/v2/admin/bulk_identify', headers, setupRequest: (req: any) => ({ ...req, body: next() }) }],
+    }, (err: unknown, r: any) => {
+      if (err) return reject(err);
+      resolve({ ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, duration: r.duration, latencies, last2xx });
+    });
+    instance.on('response', (_client: unknown, status: number, _bytes: number, time: number) => {
+      latencies.push(time);
+      if (status >= 200 && status < 300) last2xx = performance.now();
+    });
+  });
+}
+
+/** The schema's URL for the bench's own queries: another application_name, so its backend is not counted. */
+function monitorUrl(schemaUrl: string): string {
+  const u = new URL(schemaUrl);
+  u.searchParams.set('application_name', 'parley-bench-monitor');
+  return u.toString();
+}
+
+/** Acknowledgement and apply lag with `n` collectors on one fresh schema. */
+async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup: Cleanup): Promise<PgAckResult> {
+  const schema = await freshSchema();
+  cleanup.schemas.add(schema);
+  const procs: Proc[] = [];
+  let drained: number | null = null;
+  const db = new pg.Client({ connectionString: monitorUrl(schema.url) });
+  try {
+    // One after the other: the first migrates the schema and creates the site.
+    for (let i = 0; i < n; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-bench-pg-'));
+      cleanup.dirs.add(dir);
+      const p = await startCollector(dir, { PARLEY_STORE: 'postgres', DATABASE_URL: schema.url });
+      procs.push(p);
+      cleanup.procs.add(p);
+    }
+    await db.connect();
+    cleanup.clients.add(db);
+    const count = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0].n);
+    /** Identities stored (applied): every one is new, so each is a user or a pending identity. */
+    const stored = () => count('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS n');
+    const per = procs.map((_, i) => Math.floor(CONNECTIONS / n) + (i < CONNECTIONS % n ? 1 : 0));
+    const bodies = procs.map((_, i) => bulkBodies(BATCH, `pg${n}c${i}-`));
+    const cpu0 = procs.map((p) => p.cpuSeconds());
+    const pgCpu = backendCpu(db, schema.app);
+    await pgCpu.start();
+    const t0 = performance.now();
+    const warm = await Promise.all(procs.map((p, i) => cannon(p, per[i], 1, bodies[i])));
+    const runs = await Promise.all(procs.map((p, i) => cannon(p, per[i], seconds, bodies[i])));
+    const lastAck = Math.max(...runs.map((r) => r.last2xx));
+    const acknowledged = [...warm, ...runs].reduce((a, r) => a + r.ok * BATCH, 0);
+    const atAck = await stored();
+    // Polled on the intake table itself, every 250 ms: /stats' queue depth reads every queued
+    // entry's JSON, which would compete with the appliers for the database.
+    const deadline = lastAck + drainTimeoutS * 1000;
+    let left = await count('SELECT count(*) AS n FROM intake');
+    while (left > 0 && performance.now() < deadline) {
+      await sleep(250);
+      left = await count('SELECT count(*) AS n FROM intake');
+    }
+    const end = performance.now();
+    if (left === 0) drained = end;
+    const postgresCpu = await pgCpu.stop();
+    const collectorCpu = procs.reduce((a, p, i) => a + p.cpuSeconds() - cpu0[i], 0);
+    // In one snapshot: what is stored, and how many distinct message ids still queued are new.
+    // An item whose message id was applied already (or is queued twice) is skipped as a
+    // duplicate when its turn comes, so whatever is neither stored nor fresh is lost.
+    const end2 = (await db.query<{ stored: string; fresh: string }>(`WITH items AS (
+        SELECT i->>'message_id' AS m FROM intake, jsonb_array_elements(entry->'items') AS i WHERE entry->>'op' = 'identify')
+      SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS stored,
+        (SELECT count(DISTINCT m) FROM items WHERE NOT EXISTS (SELECT 1 FROM messages WHERE message_id = items.m)) AS fresh`)).rows[0];
+    const atEnd = Number(end2.stored);
+    if (drained) {
+      const st = await stats(procs[0].url);
+      if (st.users + st.pending_identities !== atEnd) throw new Error(`/stats counts ${st.users} + ${st.pending_identities}, the tables ${atEnd}`);
+    }
+    // Every intake row is one acknowledged batch (committed before its 202), including requests
+    // still in flight when autocannon stopped, which it does not count.
+    const seq = (await db.query<{ v: string; c: boolean }>(`SELECT last_value AS v, is_called AS c FROM ${schema.name}.intake_id_seq`)).rows[0];
+    const committed = (seq.c ? Number(seq.v) : 0) * BATCH;
+    const applyRate = (atEnd - atAck) / ((end - lastAck) / 1000);
+    if (!drained) process.stderr.write(`bench: pg: ${n} collector(s): ${left} batches still in the intake ${drainTimeoutS} s after the last 202 (PG_DRAIN_TIMEOUT_S)\n`);
+    const latencies = runs.flatMap((r) => r.latencies);
+    return {
+      collectors: n, connections: per.join(' + '),
+      identities_per_s: Math.round(runs.reduce((a, r) => a + (r.ok * BATCH) / r.duration, 0)),
+      p50_ms: ms(percentile(latencies, 50)), p99_ms: ms(percentile(latencies, 99)),
+      non_2xx: runs.reduce((a, r) => a + r.non2xx, 0), errors: runs.reduce((a, r) => a + r.errors, 0),
+      acknowledged, committed, stored: atEnd,
+      lost: committed - atEnd - Number(end2.fresh),
+      applied_after_last_202_s: +((drained ? drained - lastAck : (end - lastAck) + (left * BATCH * 1000) / applyRate) / 1000).toFixed(1),
+      drain_measured: drained !== null,
+      apply_ids_per_s: Math.round(applyRate),
+      collector_cpu_us_per_id: Math.round((collectorCpu * 1e6) / atEnd),
+      postgres_cpu_us_per_id: Math.round((postgresCpu * 1e6) / atEnd),
+      elapsed_s: +((end - t0) / 1000).toFixed(1),
+    };
+  } finally {
+    // A collector with a backlog would spend its 10 s shutdown grace applying it: not needed here.
+    await Promise.all(procs.map(async (p) => {
+      if (!drained) p.child.kill('SIGKILL');
+      await p.stop();
+      cleanup.procs.delete(p);
+    }));
+    await db.end().catch(() => undefined);
+    cleanup.clients.delete(db);
+    await schema.drop();
+    cleanup.schemas.delete(schema);
+  }
+}
+
+/** GET `path` `n` times (after 2 unmeasured); wall time per call and CPU per call. */
+async function timeCalls(p: Proc, db: ReturnType<typeof backendCpu>, call: string, path: string | (() => string), n = 20): Promise<PgListingResult & { last: any }> {
+  const get = async () => {
+    const url = `${p.url}/api/v2/admin/${typeof path === 'string' ? path : path()}`;
+    const res = await fetch(url, { headers });
+    const body = await res.json();
+    if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${JSON.stringify(body)}`);
+    return body;
+  };
+  for (let i = 0; i < 2; i++) await get();
+  await db.start();
+  const cpu0 = p.cpuSeconds();
+  const times: number[] = [];
+  let last: any;
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    last = await get();
+    times.push(performance.now() - t);
+  }
+  const collector = p.cpuSeconds() - cpu0;
+  const postgres = await db.stop();
+  return {
+    call, calls: n, p50_ms: ms(percentile(times, 50)), p95_ms: ms(percentile(times, 95)),
+    records: last?.pagination?.total_records ?? last?.users ?? null,
+    collector_cpu_ms: ms((collector * 1000) / n), postgres_cpu_ms: ms((postgres * 1000) / n), last,
+  };
+}
+
+/**
+ * Walks `pages` pages by `after`, starting from the `pagination.next` of `start` (an offset
+ * page): ms per page. Null when the listing does not hand out cursors.
+ */
+async function cursorWalk(p: Proc, db: ReturnType<typeof backendCpu>, call: string, query: string, start: number, pages: number): Promise<PgListingResult | null> {
+  const first = await (await fetch(`${p.url}/api/v2/admin/users?${query}&per_page=20&page=${start}`, { headers })).json() as any;
+  let next: unknown = first?.pagination?.next;
+  if (typeof next !== 'string') return null;
+  const page = (after: string) => fetch(`${p.url}/api/v2/admin/users?${query}&per_page=20&after=${encodeURIComponent(after)}`, { headers });
+  for (let i = 0; i < 2; i++) await (await page(next)).arrayBuffer(); // unmeasured, as for the other calls
+  // Walk: each call resumes after the previous page, so the calls are made one by one here.
+  await db.start();
+  const cpu0 = p.cpuSeconds();
+  const times: number[] = [];
+  let records: number | null = null;
+  for (let i = 0; i < pages && typeof next === 'string'; i++) {
+    const t = performance.now();
+    const res = await page(next);
+    const body = await res.json() as any;
+    times.push(performance.now() - t);
+    if (res.status !== 200) throw new Error(`cursor page answered ${res.status}: ${JSON.stringify(body)}`);
+    if (!Array.isArray(body.users) || body.users.length === 0) throw new Error('cursor page without users');
+    next = body.pagination?.next;
+    records = body.pagination?.total_records ?? null;
+  }
+  const collector = p.cpuSeconds() - cpu0;
+  const postgres = await db.stop();
+  return {
+    call, calls: times.length, p50_ms: ms(percentile(times, 50)), p95_ms: ms(percentile(times, 95)), records,
+    collector_cpu_ms: ms((collector * 1000) / times.length), postgres_cpu_ms: ms((postgres * 1000) / times.length),
+  };
+}
+
+/** Listing latency over HTTP at `users` seeded users. */
+async function listingRun(users: number, cleanup: Cleanup): Promise<{ seed: PgSeedResult; listings: PgListingResult[]; cursor_note: string | null }> {
+  const schema = await freshSchema();
+  cleanup.schemas.add(schema);
+  const monitor = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await monitor.connect();
+  cleanup.clients.add(monitor);
+  let p: Proc | undefined;
+  try {
+    process.stderr.write(`bench: pg: seeding ${users.toLocaleString('en-US')} users…\n`);
+    const seed = await seedPostgres(schema.url, { users, accounts: 1000 });
+    const dir = mkdtempSync(join(tmpdir(), 'parley-bench-pg-'));
+    cleanup.dirs.add(dir);
+    p = await startCollector(dir, { PARLEY_STORE: 'postgres', DATABASE_URL: schema.url });
+    cleanup.procs.add(p);
+    const db = backendCpu(monitor, schema.app);
+    const deep = Math.max(1, Math.floor(users / 20) - 1); // 49,999 at 1M: offset 999,960
+    const rows: (PgListingResult & { last?: unknown })[] = [];
+    rows.push(await timeCalls(p, db, 'users page 1', 'users?per_page=20'));
+    const firstPage = rows[0].last as { pagination?: { next?: unknown } };
+    rows.push(await timeCalls(p, db, `users page ${deep.toLocaleString('en-US')}`, `users?per_page=20&page=${deep}`));
+    rows.push(await timeCalls(p, db, 'sort=-updated_at page 1', 'users?sort=-updated_at&per_page=20'));
+    rows.push(await timeCalls(p, db, `sort=-updated_at page ${deep.toLocaleString('en-US')}`, `users?sort=-updated_at&per_page=20&page=${deep}`));
+    rows.push(await timeCalls(p, db, 'q=seed.4242 page 1', 'users?q=seed.4242&per_page=20'));
+    rows.push(await timeCalls(p, db, '/stats', 'stats'));
+    let cursor_note: string | null = null;
+    if (typeof firstPage?.pagination?.next === 'string') {
+      const start = Math.max(1, Math.floor(deep / 2));
+      for (const [label, query] of [['users', ''], ['sort=-updated_at', 'sort=-updated_at']] as const) {
+        const r = await cursorWalk(p, db, `${label}: 50 pages by after from page ${start.toLocaleString('en-US')}`, query, start, 50);
+        if (r) rows.push(r);
+        else cursor_note = `${label}: page ${start} has no pagination.next`;
+      }
+    } else {
+      cursor_note = 'cursor paging is not available: the first page has no string pagination.next';
+      process.stderr.write(`bench: pg: ${cursor_note}\n`);
+    }
+    return { seed, listings: rows.map(({ last: _l, ...r }) => r), cursor_note };
+  } finally {
+    if (p) { await p.stop(); cleanup.procs.delete(p); }
+    await monitor.end().catch(() => undefined);
+    cleanup.clients.delete(monitor);
+    await schema.drop();
+    cleanup.schemas.delete(schema);
+  }
+}
+
+/** The bench's knobs from the environment (run.ts and running this file directly). */
+export function pgOptions(env: NodeJS.ProcessEnv) {
+  const num = (v: string | undefined) => (v ? Number(v) : undefined);
+  return { seconds: num(env.PG_SECONDS), users: num(env.PG_USERS), drainTimeoutS: num(env.PG_DRAIN_TIMEOUT_S) };
+}
+
+/** What is still running or existing; released on failure and on SIGINT/SIGTERM. */
+interface Cleanup { procs: Set<Proc>; schemas: Set<TestSchema>; clients: Set<pg.Client>; dirs: Set<string> }
+
+export async function pgBench(opts: { seconds?: number; users?: number; drainTimeoutS?: number } = {}): Promise<PgResult> {
+  if (!process.env.DATABASE_URL) throw new Error('pgBench needs DATABASE_URL');
+  const started = Date.now();
+  const load0 = loadavg().map((l) => +l.toFixed(2));
+  const cleanup: Cleanup = { procs: new Set(), schemas: new Set(), clients: new Set(), dirs: new Set() };
+  const release = async () => {
+    await Promise.all([...cleanup.procs].map((p) => p.stop()));
+    await Promise.all([...cleanup.clients].map((c) => c.end().catch(() => undefined)));
+    for (const s of cleanup.schemas) await s.drop().catch((e) => process.stderr.write(`bench: pg: could not drop schema ${s.name}: ${e}\n`));
+    for (const d of cleanup.dirs) rmSync(d, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`bench: pg: ${signal}, stopping collectors and dropping schemas…\n`);
+    void release().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await c.connect();
+    const version = (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v;
+    await c.end();
+    const seconds = opts.seconds ?? 3;
+    const drain = opts.drainTimeoutS ?? 90;
+    const ack: PgAckResult[] = [];
+    for (const n of [1, 2]) {
+      process.stderr.write(`bench: pg: ${n} collector(s), bulk_identify ×${BATCH}, ${CONNECTIONS} connections, ${seconds} s…\n`);
+      ack.push(await ackRun(n, seconds, drain, cleanup));
+    }
+    const listing = await listingRun(opts.users ?? 1_000_000, cleanup);
+    return {
+      date: new Date(started).toISOString(), load_average: { start: load0, end: loadavg().map((l) => +l.toFixed(2)) },
+      duration_s: Math.round((Date.now() - started) / 1000), ack, ...listing, postgres: version,
+    };
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await release();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await pgBench(pgOptions(process.env));
+  console.table(r.ack);
+  console.table([r.seed]);
+  console.table(r.listings);
+  if (r.cursor_note) console.log(r.cursor_note);
+}
