@@ -17,29 +17,53 @@ function* ofSite<T extends { site: string }>(map: Map<string, T>, site: string) 
   for (const v of map.values()) if (v.site === site) yield v;
 }
 
-function countOf(map: Map<string, { site: string }>, site: string): number {
-  let n = 0;
-  for (const v of map.values()) if (v.site === site) n++;
-  return n;
+/**
+ * A Map of one kind of per-site record that keeps how many each site has, so `counts` (every
+ * /stats call, every listing's total) is a lookup instead of a walk over every record. Keys
+ * contain the site, so a key's site never changes.
+ */
+class SiteMap<V extends { site: string }> extends Map<string, V> {
+  private readonly perSite = new Map<string, number>();
+
+  override set(key: string, v: V): this {
+    if (!super.has(key)) this.perSite.set(v.site, this.countOf(v.site) + 1);
+    return super.set(key, v);
+  }
+
+  override delete(key: string): boolean {
+    const v = super.get(key);
+    if (v === undefined) return false;
+    this.perSite.set(v.site, this.countOf(v.site) - 1);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.perSite.clear();
+    super.clear();
+  }
+
+  countOf(site: string): number {
+    return this.perSite.get(site) ?? 0;
+  }
 }
 
 export class MemoryStore implements CheckpointStore {
   protected seq = 0;
   protected sites = new Map<string, Site>();
-  protected users = new Map<string, User>();
+  protected users = new SiteMap<User>();
   /** Site → its user ids in creation order, built on first listing, then kept up to date. */
   private userOrder = new Map<string, string[]>();
   protected usersByEmail = new Map<string, string>();
-  protected externalUsers = new Map<string, ExternalUser>();
+  protected externalUsers = new SiteMap<ExternalUser>();
   protected externalByUser = new Map<string, Set<string>>();
   /** External user → the account it was last stored with; account → its external users. */
   private euAccount = new Map<string, string>();
   private accountUsers = new Map<string, Set<string>>();
-  protected accounts = new Map<string, Account>();
-  protected pending = new Map<string, Pending>();
+  protected accounts = new SiteMap<Account>();
+  protected pending = new SiteMap<Pending>();
   protected pendingAccounts = new Map<string, PendingAccount>();
   protected messages = new Map<string, number>();
-  protected feedback = new Map<string, Feedback>();
+  protected feedback = new SiteMap<Feedback>();
   protected ideas = new Map<string, Idea>();
 
   appliedSeq() { return this.seq; }
@@ -290,11 +314,11 @@ export class MemoryStore implements CheckpointStore {
 
   async counts(site: string): Promise<SiteCounts> {
     return {
-      users: countOf(this.users, site),
-      pending_identities: countOf(this.pending, site),
-      external_users: countOf(this.externalUsers, site),
-      external_accounts: countOf(this.accounts, site),
-      feedback: countOf(this.feedback, site),
+      users: this.users.countOf(site),
+      pending_identities: this.pending.countOf(site),
+      external_users: this.externalUsers.countOf(site),
+      external_accounts: this.accounts.countOf(site),
+      feedback: this.feedback.countOf(site),
     };
   }
 }

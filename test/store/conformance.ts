@@ -256,6 +256,59 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       expect(await store.getPending(T, 't1')).toBeUndefined();
     });
 
+    it('counts each site\'s records through any mix of inserts, updates and deletes', async () => {
+      // A model of what each site holds, beside a fixed pseudo-random walk of writes.
+      const model = new Map<string, Set<string>>();
+      const mark = (kind: string, site: string, id: string, present: boolean) => {
+        const key = `${kind}/${site}`;
+        if (!model.has(key)) model.set(key, new Set());
+        if (present) model.get(key)!.add(id);
+        else model.get(key)!.delete(id);
+      };
+      let seed = 7;
+      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+      for (let step = 0; step < 160; step++) {
+        const site = rand(2) ? S : T;
+        const id = `r${rand(6)}`;
+        const write = rand(3) > 0;
+        switch (rand(4)) {
+          case 0:
+            if (write) await store.putUser({ ...user(id, `${id}@x.test`, { name: `n${step}` }), site });
+            else await store.deleteUser(site, id);
+            mark('users', site, id, write);
+            break;
+          case 1:
+            if (write) await store.putPending({ ...pending(id, `${id}@x.test`, step), site });
+            else await store.deletePending(site, id);
+            mark('pending_identities', site, id, write);
+            break;
+          case 2:
+            if (write) await store.putAccount({ ...account(id, { mrr_cents: step }), site });
+            else await store.deleteAccount(site, id);
+            mark('external_accounts', site, id, write);
+            break;
+          default:
+            if (write) {
+              await store.putExternalUser({ ...eu(id, 'u', { name: `n${step}` }), site });
+              mark('external_users', site, id, true);
+            } else {
+              await store.putFeedback({ ...feedbackRow(step % 5), site }, null);
+              mark('feedback', site, `fm${step % 5}`, true);
+            }
+        }
+      }
+      for (const site of [S, T]) {
+        const size = (kind: string) => model.get(`${kind}/${site}`)?.size ?? 0;
+        expect(await store.counts(site)).toEqual({
+          users: size('users'), pending_identities: size('pending_identities'), external_users: size('external_users'),
+          external_accounts: size('external_accounts'), feedback: size('feedback'),
+        });
+        expect((await store.listUsers(site, { page: 1, perPage: 1 })).total).toBe(size('users'));
+        expect((await store.listAccounts(site, { page: 1, perPage: 1 })).total).toBe(size('external_accounts'));
+        expect((await store.listFeedback(site, { page: 1, perPage: 1 })).total).toBe(size('feedback'));
+      }
+    });
+
     it('remembers applied message ids per site', async () => {
       expect(await store.hasMessage(S, 'm1')).toBe(false);
       await store.addMessage(S, 'm1', 5);
