@@ -63,7 +63,7 @@ if (r.pg) {
     committed: a.committed, stored: a.stored, lost: a.lost, 'collector CPU µs/identity': a.collector_cpu_us_per_id, 'PostgreSQL CPU µs/identity': a.postgres_cpu_us_per_id,
   }))) + '\n');
   const s = p.seed;
-  console.log(`${s.users.toLocaleString('en-US')} users, ${s.external_users.toLocaleString('en-US')} external users, ${s.accounts.toLocaleString('en-US')} accounts seeded in ${s.total_s} s (${s.size_mb} MB).\n`);
+  console.log(`${s.users.toLocaleString('en-US')} users, ${s.external_users.toLocaleString('en-US')} external users, ${s.accounts.toLocaleString('en-US')} accounts seeded in ${s.total_s} s (${s.size_mb} MB; ${Math.round(s.all_visible * 100)}% of the users table's pages all-visible after VACUUM).\n`);
   console.log(table(p.listings.map((l: any) => ({
     call: l.call, calls: l.calls, 'p50 ms': l.p50_ms, 'p95 ms': l.p95_ms, records: l.records ?? '', 'collector CPU ms/call': l.collector_cpu_ms, 'PostgreSQL CPU ms/call': l.postgres_cpu_ms,
   }))) + '\n');

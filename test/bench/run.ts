@@ -117,7 +117,7 @@ if (results.pg) {
     committed: a.committed, stored: a.stored, lost: a.lost, 'applied after last 202, s': a.drain_measured ? a.applied_after_last_202_s : `≈${a.applied_after_last_202_s} (projected)`,
     'applied ids/s': a.apply_ids_per_s, 'collector cpu µs/id': a.collector_cpu_us_per_id, 'postgres cpu µs/id': a.postgres_cpu_us_per_id,
   })));
-  console.log(`PostgreSQL listings at ${p.seed.users.toLocaleString('en-US')} users (seeded in ${p.seed.total_s} s, ${p.seed.size_mb} MB), one collector, GET over HTTP`);
+  console.log(`PostgreSQL listings at ${p.seed.users.toLocaleString('en-US')} users (seeded in ${p.seed.total_s} s, ${p.seed.size_mb} MB, ${Math.round(p.seed.all_visible * 100)}% of users' pages all-visible), one collector, GET over HTTP`);
   console.table(p.listings);
   if (p.cursor_note) console.log(p.cursor_note);
 }
