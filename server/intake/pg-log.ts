@@ -52,6 +52,8 @@ export class PgIntakeLog implements IntakeLog {
   private flushing = false;
   private writing: Promise<void> = Promise.resolve();
   private entries: LogEntry[] = [];
+  /** Entries whose transaction could not commit (the database unreachable, conflicts that outlasted their retries): handed back by the next `adopt`. */
+  private handBack: LogEntry[] = [];
 
   private constructor(private readonly store: PostgresStore, readonly owner: number, private readonly holder: pg.PoolClient) {}
 
@@ -67,7 +69,7 @@ export class PgIntakeLog implements IntakeLog {
         const r = await holder.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [OWNER_LOCK, owner]);
         if (!r.rows[0].ok) continue;
         const log = new PgIntakeLog(store, owner, holder);
-        log.entries = await log.adopt();
+        log.entries = await log.adoptRows();
         return log;
       }
     } catch (err) {
@@ -133,13 +135,24 @@ export class PgIntakeLog implements IntakeLog {
       if (!isRetryable(err) && !isConnectionError(err)) {
         await this.store.query(`WITH d AS (DELETE FROM intake WHERE id = $1 RETURNING id, entry)
           INSERT INTO intake_failed (id, entry, error) SELECT id, entry, $2 FROM d ON CONFLICT (id) DO NOTHING`, [entry.seq, String((err as Error)?.message ?? err)]).catch(() => undefined);
+      } else {
+        // Its row is still ours, so no other process adopts it: try again at the next adopt.
+        this.handBack.push(entry);
       }
       throw err;
     }
   }
 
-  /** Takes over rows whose owner is gone; returns them oldest first, for this process to apply. */
+  /**
+   * Takes over rows whose owner is gone; returns them oldest first, for this process to apply,
+   * after the entries of its own that failed to commit.
+   */
   async adopt(): Promise<LogEntry[]> {
+    const again = this.handBack.splice(0);
+    return [...again, ...(await this.adoptRows())];
+  }
+
+  private async adoptRows(): Promise<LogEntry[]> {
     const r = await this.store.query<{ id: string; entry: Omit<LogEntry, 'seq'> }>(`UPDATE intake SET owner = $1 WHERE id IN (
         SELECT id FROM intake i WHERE i.owner <> $1 AND NOT EXISTS (
           SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2

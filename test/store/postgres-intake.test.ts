@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identitySchema } from '../../shared/identity.ts';
 import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
+import { Intake, SHARED_ENTRY_ITEMS } from '../../server/intake/intake.ts';
 import { PgIntakeLog, locksOf } from '../../server/intake/pg-log.ts';
 import type { LogEntry } from '../../server/intake/log.ts';
 import { PostgresStore } from '../../server/store/postgres.ts';
@@ -114,5 +115,37 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     expect(Number((await one.query('SELECT count(*) AS n FROM intake')).rows[0].n)).toBe(0);
     expect(await one.getPending(SITE, 'g1')).toBeDefined();
     await log.close();
+  });
+
+  it('keeps an entry whose transaction could not commit, and hands it back at the next adopt', async () => {
+    const log = await PgIntakeLog.open(one);
+    const entry = await log.append({ op: 'identify', site: SITE, items: [item('h1', 'H', 1, 'handback-1')] });
+    // The database cannot take it right now (as when it is unreachable): nothing is set aside.
+    const down = Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+    await expect(log.applyEntry(entry, async () => { throw down; })).rejects.toThrow('terminated');
+    expect((await one.query('SELECT 1 FROM intake_failed WHERE id = $1', [entry.seq])).rowCount).toBe(0);
+    const again = await log.adopt();
+    expect(again.map((e) => e.seq)).toEqual([entry.seq]);
+    expect(await log.adopt()).toEqual([]);
+    expect(await log.applyEntry(again[0], applying(again[0]))).toBe('applied');
+    expect(await one.getPending(SITE, 'h1')).toBeDefined();
+    await log.close();
+  });
+
+  it('splits a large identify batch into entries that lock people, not the site, and applies them all', async () => {
+    const log = await PgIntakeLog.open(one);
+    const intake = new Intake({ store: one, log });
+    await intake.open();
+    const seq = async () => Number((await one.query<{ v: string }>('SELECT last_value AS v FROM intake_id_seq')).rows[0].v);
+    const before = await seq();
+    const items = Array.from({ length: 2 * SHARED_ENTRY_ITEMS + 5 }, (_, i) => item(`big${i}`, 'B', 1, `big-${i}`));
+    await intake.identify(SITE, items);
+    expect(await seq()).toBe(before + 3);
+    await intake.drained();
+    for (let i = 0; i < items.length; i++) expect(await one.getPending(SITE, `big${i}`), `big${i}`).toBeDefined();
+    expect(await log.sharedDepth()).toBe(0);
+    // Each entry names at most 3 keys per person (id, email, account): under the site-wide limit.
+    expect(locksOf({ seq: 1, op: 'identify', site: SITE, items: items.slice(0, SHARED_ENTRY_ITEMS) }).shared).toEqual([`site\0${SITE}`]);
+    await intake.close();
   });
 });
