@@ -27,6 +27,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { SHARED_ENTRY_ITEMS } from '../../server/intake/intake.ts';
 import { createSchema, type TestSchema } from '../store/pg-schema.ts';
 import { seedPostgres, type PgSeedResult } from './pg-seed.ts';
 import { bulkBodies } from './payloads.ts';
@@ -240,10 +241,13 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
       const st = await stats(procs[0].url);
       if (st.users + st.pending_identities !== atEnd) throw new Error(`/stats counts ${st.users} + ${st.pending_identities}, the tables ${atEnd}`);
     }
-    // Every intake row is one acknowledged batch (committed before its 202), including requests
-    // still in flight when autocannon stopped, which it does not count.
+    // Every intake row is one part of an acknowledged batch (committed before its 202; the
+    // intake splits a batch into entries of SHARED_ENTRY_ITEMS people), including requests still
+    // in flight when autocannon stopped, which it does not count.
     const seq = (await db.query<{ v: string; c: boolean }>(`SELECT last_value AS v, is_called AS c FROM ${schema.name}.intake_id_seq`)).rows[0];
-    const committed = (seq.c ? Number(seq.v) : 0) * BATCH;
+    const perRow = Math.min(BATCH, SHARED_ENTRY_ITEMS);
+    if (BATCH % perRow) throw new Error(`a batch of ${BATCH} does not split evenly into intake rows of ${perRow}`);
+    const committed = (seq.c ? Number(seq.v) : 0) * perRow;
     const applyRate = (atEnd - atAck) / ((end - lastAck) / 1000);
     if (!drained) process.stderr.write(`bench: pg: ${n} collector(s): ${left} batches still in the intake ${drainTimeoutS} s after the last 202 (PG_DRAIN_TIMEOUT_S)\n`);
     const latencies = runs.flatMap((r) => r.latencies);
