@@ -81,7 +81,7 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     expect((await one.getPendingAccount(SITE, 'shared'))!.profile.f.mrr_cents).toBe(1059);
     await logA.close();
     await logB.close();
-  });
+  }, 60_000); // 120 racing transactions on five people: conflicts retry with backoff, slow on a loaded machine
 
   it('hands the rows of an owner that is gone to another, and only then', async () => {
     const dead = await PgIntakeLog.open(one);
