@@ -23,14 +23,15 @@
  * Run alone: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts`
  */
 import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { SHARED_ENTRY_ITEMS } from '../../server/intake/intake.ts';
 import { createSchema, type TestSchema } from '../store/pg-schema.ts';
 import { seedPostgres, type PgSeedResult } from './pg-seed.ts';
 import { bulkBodies } from './payloads.ts';
+import { ROOT } from '../../server/paths.ts';
 import { ADMIN_KEY, startCollector, type Proc } from './proc.ts';
 
 export interface PgAckResult {
@@ -45,7 +46,7 @@ export interface PgAckResult {
   errors: number;
   /** Identities the client saw acknowledged, warm-up included. */
   acknowledged: number;
-  /** Identities committed to the intake (its id sequence × 100): also those in flight when the client stopped. */
+  /** Identities committed to the intake (counted by a trigger): also those in flight when the client stopped. */
   committed: number;
   /** Users + pending identities at the end: each identity sent is a new person. */
   stored: number;
@@ -85,6 +86,8 @@ export interface PgListingResult {
 export interface PgResult {
   /** When this step ran, and the machine's load then (it may be merged into another run's results.json). */
   date: string;
+  /** The checkout measured: HEAD, and whether server/ or shared/ had uncommitted changes. */
+  commit: string;
   load_average: { start: number[]; end: number[] };
   duration_s: number;
   ack: PgAckResult[];
@@ -203,6 +206,15 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
     }
     await db.connect();
     cleanup.clients.add(db);
+    // Identities committed to the intake, counted as they are inserted (this bench's own table
+    // and trigger, in its own schema): exact where the client misses requests still in flight
+    // when autocannon stops, and whatever number of rows the server splits a batch into.
+    await db.query(`CREATE TABLE bench_committed (n bigint NOT NULL);
+      CREATE FUNCTION bench_count_intake() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        INSERT INTO bench_committed SELECT coalesce(sum(jsonb_array_length(entry->'items')), 0) FROM new_rows WHERE entry->>'op' = 'identify';
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER bench_count_intake AFTER INSERT ON intake REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bench_count_intake();`);
     const count = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0].n);
     /** Identities stored (applied): every one is new, so each is a user or a pending identity. */
     const stored = () => count('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS n');
@@ -232,24 +244,18 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
     // In one snapshot: what is stored, and how many distinct message ids still queued are new.
     // An item whose message id was applied already (or is queued twice) is skipped as a
     // duplicate when its turn comes, so whatever is neither stored nor fresh is lost.
-    const end2 = (await db.query<{ stored: string; fresh: string }>(`WITH items AS (
+    const end2 = (await db.query<{ stored: string; fresh: string; queued: string }>(`WITH items AS (
         SELECT i->>'message_id' AS m FROM intake, jsonb_array_elements(entry->'items') AS i WHERE entry->>'op' = 'identify')
-      SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS stored,
+      SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS stored, (SELECT count(*) FROM items) AS queued,
         (SELECT count(DISTINCT m) FROM items WHERE NOT EXISTS (SELECT 1 FROM messages WHERE message_id = items.m)) AS fresh`)).rows[0];
     const atEnd = Number(end2.stored);
     if (drained) {
       const st = await stats(procs[0].url);
       if (st.users + st.pending_identities !== atEnd) throw new Error(`/stats counts ${st.users} + ${st.pending_identities}, the tables ${atEnd}`);
     }
-    // Every intake row is one part of an acknowledged batch (committed before its 202; the
-    // intake splits a batch into entries of SHARED_ENTRY_ITEMS people), including requests still
-    // in flight when autocannon stopped, which it does not count.
-    const seq = (await db.query<{ v: string; c: boolean }>(`SELECT last_value AS v, is_called AS c FROM ${schema.name}.intake_id_seq`)).rows[0];
-    const perRow = Math.min(BATCH, SHARED_ENTRY_ITEMS);
-    if (BATCH % perRow) throw new Error(`a batch of ${BATCH} does not split evenly into intake rows of ${perRow}`);
-    const committed = (seq.c ? Number(seq.v) : 0) * perRow;
+    const committed = await count('SELECT coalesce(sum(n), 0) AS n FROM bench_committed');
     const applyRate = (atEnd - atAck) / ((end - lastAck) / 1000);
-    if (!drained) process.stderr.write(`bench: pg: ${n} collector(s): ${left} batches still in the intake ${drainTimeoutS} s after the last 202 (PG_DRAIN_TIMEOUT_S)\n`);
+    if (!drained) process.stderr.write(`bench: pg: ${n} collector(s): ${end2.queued} identities still in the intake ${drainTimeoutS} s after the last 202 (PG_DRAIN_TIMEOUT_S)\n`);
     const latencies = runs.flatMap((r) => r.latencies);
     return {
       collectors: n, connections: per.join(' + '),
@@ -258,7 +264,7 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
       non_2xx: runs.reduce((a, r) => a + r.non2xx, 0), errors: runs.reduce((a, r) => a + r.errors, 0),
       acknowledged, committed, stored: atEnd,
       lost: committed - atEnd - Number(end2.fresh),
-      applied_after_last_202_s: +((drained ? drained - lastAck : (end - lastAck) + (left * BATCH * 1000) / applyRate) / 1000).toFixed(1),
+      applied_after_last_202_s: +((drained ? drained - lastAck : (end - lastAck) + (Number(end2.queued) * 1000) / applyRate) / 1000).toFixed(1),
       drain_measured: drained !== null,
       apply_ids_per_s: Math.round(applyRate),
       collector_cpu_us_per_id: Math.round((collectorCpu * 1e6) / atEnd),
@@ -387,6 +393,14 @@ async function listingRun(users: number, cleanup: Cleanup): Promise<{ seed: PgSe
   }
 }
 
+/** `git` HEAD of the checkout measured, `+dirty` when server/ or shared/ differ from it. */
+function checkout(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--', 'server', 'shared') ? '+dirty' : '');
+  } catch { return 'unknown'; }
+}
+
 /** The bench's knobs from the environment (run.ts and running this file directly). */
 export function pgOptions(env: NodeJS.ProcessEnv) {
   const num = (v: string | undefined) => (v ? Number(v) : undefined);
@@ -400,6 +414,7 @@ export async function pgBench(opts: { seconds?: number; users?: number; drainTim
   if (!process.env.DATABASE_URL) throw new Error('pgBench needs DATABASE_URL');
   const started = Date.now();
   const load0 = loadavg().map((l) => +l.toFixed(2));
+  const commit = checkout();
   const cleanup: Cleanup = { procs: new Set(), schemas: new Set(), clients: new Set(), dirs: new Set() };
   const release = async () => {
     await Promise.all([...cleanup.procs].map((p) => p.stop()));
@@ -427,7 +442,7 @@ export async function pgBench(opts: { seconds?: number; users?: number; drainTim
     }
     const listing = await listingRun(opts.users ?? 1_000_000, cleanup);
     return {
-      date: new Date(started).toISOString(), load_average: { start: load0, end: loadavg().map((l) => +l.toFixed(2)) },
+      date: new Date(started).toISOString(), commit, load_average: { start: load0, end: loadavg().map((l) => +l.toFixed(2)) },
       duration_s: Math.round((Date.now() - started) / 1000), ack, ...listing, postgres: version,
     };
   } finally {

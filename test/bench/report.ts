@@ -56,7 +56,7 @@ if (r.widget) {
 }
 if (r.pg) {
   const p = r.pg;
-  console.log(`### PostgreSQL\n\nRun of ${p.date} (PostgreSQL ${p.postgres}); load average ${p.load_average.start.join(' / ')} at start, ${p.load_average.end.join(' / ')} at end; ${p.duration_s} s.\n`);
+  console.log(`### PostgreSQL\n\nRun of ${p.date} (checkout ${p.commit}, PostgreSQL ${p.postgres}); load average ${p.load_average.start.join(' / ')} at start, ${p.load_average.end.join(' / ')} at end; ${p.duration_s} s.\n`);
   console.log(table(p.ack.map((a: any) => ({
     collectors: a.collectors, connections: a.connections, 'identities/s': a.identities_per_s, 'p50 ms': a.p50_ms, 'p99 ms': a.p99_ms, 'non-2xx': a.non_2xx,
     'applied after last 202, s': a.drain_measured ? a.applied_after_last_202_s : `≈${a.applied_after_last_202_s} (projected)`, 'applied identities/s': a.apply_ids_per_s,

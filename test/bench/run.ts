@@ -111,7 +111,7 @@ if (results.widget) {
 }
 if (results.pg) {
   const p = results.pg;
-  console.log(`\nPostgreSQL ${p.postgres}: bulk_identify ×100, 10 connections in all, new people; apply lag = last 202 until the intake table is empty`);
+  console.log(`\nPostgreSQL ${p.postgres}, checkout ${p.commit}: bulk_identify ×100, 10 connections in all, new people; apply lag = last 202 until the intake table is empty`);
   console.table(p.ack.map((a) => ({
     collectors: a.collectors, connections: a.connections, 'ids/s': a.identities_per_s, p50_ms: a.p50_ms, p99_ms: a.p99_ms, non_2xx: a.non_2xx,
     committed: a.committed, stored: a.stored, lost: a.lost, 'applied after last 202, s': a.drain_measured ? a.applied_after_last_202_s : `≈${a.applied_after_last_202_s} (projected)`,
