@@ -13,7 +13,7 @@
  * 2. Listings at 1M users (PG_USERS): visible users with their external users, seeded in SQL
  *    (pg-seed.ts), one collector, `GET /api/v2/admin/users` and `/stats` timed over HTTP
  *    (20 calls each after 2 unmeasured), and, where the first page carries a string
- *    `pagination.next`, 50 pages walked by `after` from page 25,000. Seeding and timing take
+ *    `pagination.next`, 50 pages walked by `after` from page 24,999's cursor. Seeding and timing take
  *    about 2 minutes.
  *
  * CPU is read from /proc: the collectors' own processes, and the PostgreSQL backends serving
