@@ -2,6 +2,7 @@
  * Admin routes (CONTRACT §4): `Authorization: Bearer <admin key>`, the key selects the site.
  * No CORS headers: these are called from integrators' backends and the same-origin console.
  */
+import { randomBytes } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { safeParseIdentity } from '../../shared/identity-fast.ts';
@@ -35,6 +36,9 @@ export function adminRoutes(deps: Deps): Router {
   const { store, intake, clock } = deps;
   const r = Router();
   const adminNow = monotonic(clock);
+  // This process, in ids it makes: another collector's clock can read the same millisecond, and
+  // two generated message ids alike would make the second identity a "duplicate", never applied.
+  const instance = randomBytes(6).toString('base64url');
 
   const auth: RequestHandler = async (req, res, next) => {
     const header = req.headers.authorization ?? '';
@@ -63,8 +67,9 @@ export function adminRoutes(deps: Deps): Router {
         return;
       }
       const { identity_token: _t, user_hash: _h, ...clean } = identity.data;
-      // Arrival order decides between admin updates; within a batch, the later item wins.
-      const tb = String(index).padStart(4, '0');
+      // Arrival order decides between admin updates; within a batch, the later item wins, and
+      // between two collectors at the same millisecond, a fixed (if arbitrary) one.
+      const tb = `${String(index).padStart(4, '0')}:${instance}`;
       items.push({ message_id: mid.data ?? `adm:${at}:${tb}`, version: [RANK.admin, at, tb], identity: clean });
     });
     if (items.length === 0) throw invalid('no valid identity in the batch', rejected.flatMap((r) => r.errors.map((e) => ({ index: r.index, ...e }))));

@@ -3,6 +3,9 @@
  * of requests and the status and envelope each must get, then the flows that span requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createApp } from '../../server/app.ts';
 import { ADMIN_KEY, memoryApp, ORIGIN } from '../helpers/app.ts';
 
 let app: Awaited<ReturnType<typeof memoryApp>>;
@@ -159,5 +162,28 @@ describe('identify over HTTP', () => {
     const stats = (await app.admin('GET', '/stats')).json;
     expect(Object.keys(stats).sort()).toEqual(['external_accounts', 'external_users', 'feedback', 'pending_identities', 'queue', 'users']);
     expect(stats.queue.depth).toBe(0);
+  });
+});
+
+describe('bulk_identify on several collectors', () => {
+  it('gives identities without a message_id ids no other collector makes, even in the same millisecond', async () => {
+    // Two collectors on one store and intake (as on one database), their clocks on the same ms.
+    const one = await memoryApp(() => 1_000);
+    const two = createApp({ store: one.store, intake: one.intake, clock: () => 1_000, logger: pino({ level: 'silent' }) });
+    const server = two.listen(0, '127.0.0.1');
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    try {
+      const send = (url: string, who: string[]) => fetch(`${url}/api/v2/admin/bulk_identify`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+        body: JSON.stringify({ identities: who.map((id) => ({ id, email: `${id}@acme.test` })) }),
+      });
+      expect((await send(one.url, ['a1', 'a2'])).status).toBe(202);
+      expect((await send(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, ['b1', 'b2'])).status).toBe(202);
+      await one.intake.drained();
+      for (const id of ['a1', 'a2', 'b1', 'b2']) expect(await one.store.getPending('acme', id), id).toBeDefined();
+    } finally {
+      server.close();
+      await one.stop();
+    }
   });
 });
