@@ -11,7 +11,7 @@ import { bulkIdentifyBody, issueDetails, messageId } from '../../shared/wire.ts'
 import type { IdentifyItem } from '../core/identify.ts';
 import { ideaStats } from '../core/ideas.ts';
 import { RANK } from '../core/merge.ts';
-import type { Site } from '../core/records.ts';
+import type { ExternalUser, Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { accountListing, listed, pagination, paging, userListing } from '../http/listing.ts';
 import { importRoutes } from './imports.ts';
@@ -83,23 +83,17 @@ export function adminRoutes(deps: Deps): Router {
     const q = paging(req.query, filters.sort);
     const includes = new Set(String(req.query.includes ?? '').split(',').filter(Boolean));
     const page = await listed(store.listUsers(site, { ...q, ...filters }));
-    const externalUsers = [];
-    const accounts = new Map<string, ReturnType<typeof presentAccount>>();
-    const users = [];
-    for (const u of page.items) {
-      const eus = await store.externalUsersOf(site, u.id);
-      users.push(presentUser(u, eus.map((e) => e.external_id)));
-      for (const eu of eus) {
-        const key = eu.profile.f.account;
-        const account = typeof key === 'string' ? await store.getAccount(site, key) : undefined;
-        externalUsers.push(presentExternalUser(eu, account));
-        if (account) accounts.set(account.key, presentAccount(account));
-      }
-    }
+    // One round of lookups for the page, not one per user; accounts only when asked for.
+    const eusOf = await Promise.all(page.items.map((u) => store.externalUsersOf(site, u.id)));
+    const users = page.items.map((u, i) => presentUser(u, eusOf[i].map((e) => e.external_id)));
+    const keyOf = (eu: ExternalUser) => (typeof eu.profile.f.account === 'string' ? eu.profile.f.account : undefined);
+    const keys = includes.has('external_users') || includes.has('external_accounts') ? [...new Set(eusOf.flat().map(keyOf).filter((k) => k !== undefined))] : [];
+    const accounts = new Map((await Promise.all(keys.map((k) => store.getAccount(site, k)))).filter((a) => a !== undefined).map((a) => [a.key, a]));
+    const externalUsers = includes.has('external_users') ? eusOf.flat().map((eu) => presentExternalUser(eu, accounts.get(keyOf(eu) ?? ''))) : [];
     res.json({
       users,
       ...(includes.has('external_users') ? { external_users: externalUsers } : {}),
-      ...(includes.has('external_accounts') ? { external_accounts: [...accounts.values()] } : {}),
+      ...(includes.has('external_accounts') ? { external_accounts: [...accounts.values()].map((a) => presentAccount(a)) } : {}),
       pagination: pagination(q, page, filters.sort),
     });
   });
