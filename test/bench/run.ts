@@ -7,7 +7,7 @@
  * needs DATABASE_URL and is skipped, loudly, without it:
  * `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts`.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../server/paths.ts';
@@ -123,5 +123,8 @@ if (results.pg) {
 }
 console.log('\nTargets');
 console.table(targets);
-writeFileSync(join(ROOT, 'test/bench/results.json'), JSON.stringify(results, null, 2) + '\n');
+// A subset run replaces only the steps it ran: the others' last figures stay in the file.
+const file = join(ROOT, 'test/bench/results.json');
+const kept = existsSync(file) && only.size < 6 ? JSON.parse(readFileSync(file, 'utf8')) : {};
+writeFileSync(file, JSON.stringify({ ...kept, ...Object.fromEntries(Object.entries(results).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) }, null, 2) + '\n');
 console.log(`\nwrote test/bench/results.json (${results.duration_s} s)`);
