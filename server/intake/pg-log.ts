@@ -15,6 +15,7 @@ import type pg from 'pg';
 import { accountKeyOf } from '../core/identify.ts';
 import type { Identity } from '../../shared/identity.ts';
 import type { PostgresStore } from '../store/postgres.ts';
+import type { Keys } from '../store/postgres-read-ahead.ts';
 import { isRetryable, type Locks } from '../store/postgres-tx.ts';
 import type { Store } from '../store/types.ts';
 import type { IntakeLog, LogEntry } from './log.ts';
@@ -45,6 +46,17 @@ export function locksOf(entry: LogEntry): Locks {
   else return { shared: [], exclusive: [siteKey] }; // admin writes (imports, erasure): the whole site
   if (keys.size > MAX_KEYS) return { shared: [], exclusive: [siteKey] };
   return { shared: [siteKey], exclusive: [...keys] };
+}
+
+interface IdentifyItemLike { message_id: string; identity: Identity }
+
+/** What applying these identities will look up (see postgres-read-ahead.ts). */
+export function keysOf(items: IdentifyItemLike[]): Keys {
+  const accountKeys = items.flatMap((i) => (i.identity.account ? [accountKeyOf(i.identity)] : []));
+  return {
+    messageIds: items.map((i) => i.message_id), externalIds: items.map((i) => i.identity.id),
+    emails: items.map((i) => i.identity.email), accountKeys: [...new Set(accountKeys)],
+  };
 }
 
 export class PgIntakeLog implements IntakeLog {
@@ -129,7 +141,9 @@ export class PgIntakeLog implements IntakeLog {
     try {
       return await this.store.transaction(locksOf(entry), async (tx) => {
         const r = await tx.query('DELETE FROM intake WHERE id = $1', [entry.seq]);
-        return r.rowCount === 0 ? undefined : apply(tx);
+        if (r.rowCount === 0) return undefined;
+        if (entry.op === 'identify') await tx.readAhead(String(entry.site), keysOf(entry.items as IdentifyItemLike[]));
+        return apply(tx);
       });
     } catch (err) {
       if (!isRetryable(err) && !isConnectionError(err)) {

@@ -9,6 +9,7 @@ import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 import { migrate } from './postgres-migrate.ts';
 import { accountOrder, accountRow, externalUserRow, feedbackOrder, feedbackRow, pendingRow, userOrder, userRow, type SqlOrder } from './postgres-rows.ts';
+import { ReadAhead, type Keys } from './postgres-read-ahead.ts';
 import { inTransaction, type Locks } from './postgres-tx.ts';
 import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
 import { cursorOf } from './user-query.ts';
@@ -36,6 +37,8 @@ export interface PostgresOptions {
 
 export class PostgresStore implements CheckpointStore {
   private compactor?: { timer: NodeJS.Timeout; running: Promise<void> };
+  /** Rows read ahead in this transaction (postgres-read-ahead.ts). */
+  private ahead?: ReadAhead;
 
   private constructor(readonly pool: pg.Pool, private readonly db: Db) {}
 
@@ -74,6 +77,28 @@ export class PostgresStore implements CheckpointStore {
   transaction<T>(locks: Locks, fn: (store: PostgresStore) => Promise<T>): Promise<T> {
     if (this.db !== this.pool) return fn(this);
     return inTransaction(this.pool, locks, (client) => fn(new PostgresStore(this.pool, client)));
+  }
+
+  /**
+   * Reads ahead, in one statement per table, the rows that applying identities with these keys
+   * will ask for; later lookups of those keys in this transaction answer without a round trip.
+   */
+  async readAhead(site: string, k: Keys): Promise<void> {
+    if (this.db === this.pool) throw new Error('readAhead belongs to a transaction');
+    const ahead = new ReadAhead(site);
+    const rows = async <T>(sql: string, keys: string[]) => (keys.length ? (await this.query<{ k: string; doc: T }>(sql, [site, keys])).rows.map((r) => [r.k, r.doc] as [string, T]) : []);
+    ahead.fill('message', k.messageIds, await rows<true>('SELECT message_id AS k, true AS doc FROM messages WHERE site = $1 AND message_id = ANY($2::text[])', k.messageIds));
+    ahead.fill('externalUser', k.externalIds, await rows<ExternalUser>('SELECT external_id AS k, doc FROM external_users WHERE site = $1 AND external_id = ANY($2::text[])', k.externalIds));
+    ahead.fill('pending', k.externalIds, await rows<Pending>('SELECT external_id AS k, doc FROM pending WHERE site = $1 AND external_id = ANY($2::text[])', k.externalIds));
+    ahead.fill('userByEmail', k.emails, await rows<User>('SELECT email AS k, doc FROM users WHERE site = $1 AND email = ANY($2::text[])', k.emails));
+    ahead.fill('account', k.accountKeys, await rows<Account>('SELECT key AS k, doc FROM accounts WHERE site = $1 AND key = ANY($2::text[])', k.accountKeys));
+    ahead.fill('pendingAccount', k.accountKeys, await rows<PendingAccount>('SELECT key AS k, doc FROM pending_accounts WHERE site = $1 AND key = ANY($2::text[])', k.accountKeys));
+    this.ahead = ahead;
+  }
+
+  /** The row read ahead for this key (null: none), or undefined when it was not read ahead. */
+  private known<K extends Parameters<ReadAhead['lookup']>[0]>(kind: K, site: string, key: string) {
+    return this.ahead?.lookup(kind, site, key);
   }
 
   /** A query on this store's connection (the pool, or its transaction). */
@@ -161,11 +186,16 @@ export class PostgresStore implements CheckpointStore {
   }
 
   getUser(site: string, id: string) { return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND id = $2', [site, id]); }
-  getUserByEmail(site: string, email: string) { return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND email = $2', [site, email]); }
+  async getUserByEmail(site: string, email: string) {
+    const known = this.known('userByEmail', site, email);
+    if (known !== undefined) return known ?? undefined;
+    return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND email = $2', [site, email]);
+  }
   async putUser(user: User) {
     await this.query(`INSERT INTO users (site, id, email, email_lc, name_key, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (site, id) DO UPDATE SET email = EXCLUDED.email, email_lc = EXCLUDED.email_lc, name_key = EXCLUDED.name_key,
         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`, userRow(user));
+    this.ahead?.user(user.site, user.id, user);
   }
   async listUsers(site: string, q: UserQuery): Promise<Page<User>> {
     const params: unknown[] = [site];
@@ -189,55 +219,93 @@ export class PostgresStore implements CheckpointStore {
     ]);
     return { ...page, total };
   }
-  async deleteUser(site: string, id: string) { await this.query('DELETE FROM users WHERE site = $1 AND id = $2', [site, id]); }
+  async deleteUser(site: string, id: string) {
+    await this.query('DELETE FROM users WHERE site = $1 AND id = $2', [site, id]);
+    this.ahead?.user(site, id, null);
+  }
 
-  getExternalUser(site: string, externalId: string) { return this.doc<ExternalUser>('SELECT doc FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]); }
+  async getExternalUser(site: string, externalId: string) {
+    const known = this.known('externalUser', site, externalId);
+    if (known !== undefined) return known ?? undefined;
+    return this.doc<ExternalUser>('SELECT doc FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]);
+  }
   async putExternalUser(eu: ExternalUser) {
     await this.query(`INSERT INTO external_users (site, external_id, user_id, account_key, type, name_lc, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (site, external_id) DO UPDATE SET user_id = EXCLUDED.user_id, account_key = EXCLUDED.account_key, type = EXCLUDED.type,
         name_lc = EXCLUDED.name_lc, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`, externalUserRow(eu));
+    this.ahead?.set('externalUser', eu.site, eu.external_id, eu);
   }
   externalUsersOf(site: string, userId: string) { return this.docs<ExternalUser>('SELECT doc FROM external_users WHERE site = $1 AND user_id = $2 ORDER BY pos', [site, userId]); }
-  async deleteExternalUser(site: string, externalId: string) { await this.query('DELETE FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]); }
+  async deleteExternalUser(site: string, externalId: string) {
+    await this.query('DELETE FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]);
+    this.ahead?.set('externalUser', site, externalId, null);
+  }
 
-  getAccount(site: string, key: string) { return this.doc<Account>('SELECT doc FROM accounts WHERE site = $1 AND key = $2', [site, key]); }
+  async getAccount(site: string, key: string) {
+    const known = this.known('account', site, key);
+    if (known !== undefined) return known ?? undefined;
+    return this.doc<Account>('SELECT doc FROM accounts WHERE site = $1 AND key = $2', [site, key]);
+  }
   async putAccount(a: Account) {
     await this.query(`INSERT INTO accounts (site, key, name_key, mrr_cents, ltv_cents, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (site, key) DO UPDATE SET name_key = EXCLUDED.name_key, mrr_cents = EXCLUDED.mrr_cents, ltv_cents = EXCLUDED.ltv_cents,
         created_at = EXCLUDED.created_at, doc = EXCLUDED.doc`, accountRow(a));
+    this.ahead?.set('account', a.site, a.key, a);
   }
   async listAccounts(site: string, q: AccountQuery): Promise<Page<Account>> {
     const [counts, page] = await Promise.all([this.rowCounts(site), this.pageOf<Account>(ACCOUNTS, ['site = $1'], [site], accountOrder(q.sort), q)]);
     return { ...page, total: counts.accounts ?? 0 };
   }
-  async deleteAccount(site: string, key: string) { await this.query('DELETE FROM accounts WHERE site = $1 AND key = $2', [site, key]); }
+  async deleteAccount(site: string, key: string) {
+    await this.query('DELETE FROM accounts WHERE site = $1 AND key = $2', [site, key]);
+    this.ahead?.set('account', site, key, null);
+  }
   async accountCounts(site: string, key: string) {
     const r = await this.query<{ u: string; f: string }>(`SELECT (SELECT count(*) FROM external_users WHERE site = $1 AND account_key = $2) AS u,
       (SELECT count(*) FROM feedback WHERE site = $1 AND account_key = $2) AS f`, [site, key]);
     return { users_count: Number(r.rows[0].u), feedback_count: Number(r.rows[0].f) };
   }
 
-  getPending(site: string, externalId: string) { return this.doc<Pending>('SELECT doc FROM pending WHERE site = $1 AND external_id = $2', [site, externalId]); }
+  async getPending(site: string, externalId: string) {
+    const known = this.known('pending', site, externalId);
+    if (known !== undefined) return known ?? undefined;
+    return this.doc<Pending>('SELECT doc FROM pending WHERE site = $1 AND external_id = $2', [site, externalId]);
+  }
   async putPending(p: Pending) {
     await this.query(`INSERT INTO pending (site, external_id, email, received_at, doc) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (site, external_id) DO UPDATE SET email = EXCLUDED.email, received_at = EXCLUDED.received_at, doc = EXCLUDED.doc`, pendingRow(p));
+    this.ahead?.set('pending', p.site, p.external_id, p);
   }
-  async deletePending(site: string, externalId: string) { await this.query('DELETE FROM pending WHERE site = $1 AND external_id = $2', [site, externalId]); }
+  async deletePending(site: string, externalId: string) {
+    await this.query('DELETE FROM pending WHERE site = $1 AND external_id = $2', [site, externalId]);
+    this.ahead?.set('pending', site, externalId, null);
+  }
   async pendingIdsByEmail(site: string, email: string) {
     return (await this.query<{ id: string }>('SELECT external_id AS id FROM pending WHERE site = $1 AND email = $2 ORDER BY pos', [site, email])).rows.map((r) => r.id);
   }
 
-  getPendingAccount(site: string, key: string) { return this.doc<PendingAccount>('SELECT doc FROM pending_accounts WHERE site = $1 AND key = $2', [site, key]); }
+  async getPendingAccount(site: string, key: string) {
+    const known = this.known('pendingAccount', site, key);
+    if (known !== undefined) return known ?? undefined;
+    return this.doc<PendingAccount>('SELECT doc FROM pending_accounts WHERE site = $1 AND key = $2', [site, key]);
+  }
   async putPendingAccount(a: PendingAccount) {
     await this.query('INSERT INTO pending_accounts (site, key, doc) VALUES ($1, $2, $3) ON CONFLICT (site, key) DO UPDATE SET doc = EXCLUDED.doc', [a.site, a.key, JSON.stringify(a)]);
+    this.ahead?.set('pendingAccount', a.site, a.key, a);
   }
-  async deletePendingAccount(site: string, key: string) { await this.query('DELETE FROM pending_accounts WHERE site = $1 AND key = $2', [site, key]); }
+  async deletePendingAccount(site: string, key: string) {
+    await this.query('DELETE FROM pending_accounts WHERE site = $1 AND key = $2', [site, key]);
+    this.ahead?.set('pendingAccount', site, key, null);
+  }
 
   async hasMessage(site: string, messageId: string) {
+    const known = this.known('message', site, messageId);
+    if (known !== undefined) return known === true;
     return (await this.query('SELECT 1 FROM messages WHERE site = $1 AND message_id = $2', [site, messageId])).rowCount! > 0;
   }
   async addMessage(site: string, messageId: string, at: number) {
     await this.query('INSERT INTO messages (site, message_id, at) VALUES ($1, $2, $3) ON CONFLICT (site, message_id) DO UPDATE SET at = EXCLUDED.at', [site, messageId, at]);
+    this.ahead?.set('message', site, messageId, true);
   }
 
   getFeedbackByMessage(site: string, messageId: string) { return this.doc<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND message_id = $2', [site, messageId]); }
