@@ -125,6 +125,8 @@ console.log('\nTargets');
 console.table(targets);
 // A subset run replaces only the steps it ran: the others' last figures stay in the file.
 const file = join(ROOT, 'test/bench/results.json');
+// (Each step's figures carry what they need; the date and machine at the top stay the full run's.)
 const kept = existsSync(file) && only.size < 6 ? JSON.parse(readFileSync(file, 'utf8')) : {};
-writeFileSync(file, JSON.stringify({ ...kept, ...Object.fromEntries(Object.entries(results).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) }, null, 2) + '\n');
+const ran = Object.entries(results).filter(([k, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0) && !(kept.date && ['date', 'machine', 'duration_s'].includes(k)));
+writeFileSync(file, JSON.stringify({ ...kept, ...Object.fromEntries(ran) }, null, 2) + '\n');
 console.log(`\nwrote test/bench/results.json (${results.duration_s} s)`);
