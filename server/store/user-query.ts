@@ -1,8 +1,10 @@
 /**
- * Filtering and ordering of user and account listings for the memory store: the part of a
- * SQL `WHERE ... ORDER BY` that Maps cannot express. Pure. Every order ends with the record's
- * id, so pages are stable: the same query never shows a record twice or skips one while the
- * data stands still.
+ * Filtering, ordering and paging of listings for the memory store: the part of a SQL
+ * `WHERE ... ORDER BY ... LIMIT` that Maps cannot express. Pure. Every order ends with the
+ * record's id, so pages are stable: the same query never shows a record twice or skips one
+ * while the data stands still. The orders' keys are the cursors of keyset pages, the same
+ * values the PostgreSQL store's orders key on (postgres-rows.ts), which also checks a cursor's
+ * shape with `cursorOf`.
  */
 import type { Account, ExternalUser, User } from '../core/records.ts';
 import { BadCursor, type AccountSort, type Cursor, type Page, type PageQuery, type UserQuery, type UserSort } from './types.ts';
