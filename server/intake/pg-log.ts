@@ -163,7 +163,12 @@ export class PgIntakeLog implements IntakeLog {
    */
   async adopt(): Promise<LogEntry[]> {
     const again = this.handBack.splice(0);
-    return [...again, ...(await this.adoptRows())];
+    try {
+      return [...again, ...(await this.adoptRows())];
+    } catch (err) {
+      this.handBack.unshift(...again);
+      throw err;
+    }
   }
 
   private async adoptRows(): Promise<LogEntry[]> {

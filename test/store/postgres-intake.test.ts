@@ -124,6 +124,11 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     const down = Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
     await expect(log.applyEntry(entry, async () => { throw down; })).rejects.toThrow('terminated');
     expect((await one.query('SELECT 1 FROM intake_failed WHERE id = $1', [entry.seq])).rowCount).toBe(0);
+    // Still down when the timer adopts: the entry waits for the next time, not lost.
+    const query = one.query;
+    one.query = (() => Promise.reject(down)) as typeof one.query;
+    await expect(log.adopt()).rejects.toThrow('terminated');
+    one.query = query;
     const again = await log.adopt();
     expect(again.map((e) => e.seq)).toEqual([entry.seq]);
     expect(await log.adopt()).toEqual([]);
