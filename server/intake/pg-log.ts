@@ -122,8 +122,8 @@ export class PgIntakeLog implements IntakeLog {
 
   private async insert(batch: Waiter[]): Promise<void> {
     const r = await this.store.pool.query<{ id: string }>(
-      'INSERT INTO intake (owner, entry) SELECT $1, e FROM unnest($2::jsonb[]) WITH ORDINALITY AS t(e, n) ORDER BY n RETURNING id',
-      [this.owner, batch.map((w) => JSON.stringify(w.entry))]);
+      'INSERT INTO intake (owner, entry, identities) SELECT $1, e, i FROM unnest($2::jsonb[], $3::int[]) WITH ORDINALITY AS t(e, i, n) ORDER BY n RETURNING id',
+      [this.owner, batch.map((w) => JSON.stringify(w.entry)), batch.map((w) => (w.entry.op === 'identify' ? (w.entry.items as unknown[]).length : 0))]);
     const ids = r.rows.map((row) => Number(row.id)).sort((a, b) => a - b);
     batch.forEach((w, i) => w.resolve(ids[i]));
   }
@@ -182,10 +182,9 @@ export class PgIntakeLog implements IntakeLog {
     return r.rows.map((row) => ({ ...row.entry, seq: Number(row.id) }) as LogEntry).sort((a, b) => a.seq - b.seq);
   }
 
-  /** Identities in rows not applied yet, by every process (the shared queue's depth). Rows are few: they go as they are applied. */
+  /** Identities in rows not applied yet, by every process (the shared queue's depth). */
   async sharedDepth(): Promise<number> {
-    return Number((await this.store.query<{ n: string }>(
-      `SELECT coalesce(sum(jsonb_array_length(entry->'items')), 0) AS n FROM intake WHERE entry->>'op' = 'identify'`)).rows[0].n);
+    return Number((await this.store.query<{ n: string }>('SELECT coalesce(sum(identities), 0) AS n FROM intake')).rows[0].n);
   }
 
   async close(): Promise<void> {
