@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnCollector } from '../helpers/process.ts';
-import { createSchema, DATABASE_URL, type TestSchema } from '../store/pg-schema.ts';
+import { DATABASE_URL, suiteSchema } from '../store/pg-schema.ts';
 
 const ADMIN = 'multiprocess-admin-key-01';
 const procs: ChildProcess[] = [];
@@ -50,26 +50,18 @@ function shuffle<T>(xs: T[], seed: number): T[] {
 }
 
 describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () => {
-  let schema: TestSchema;
-  let db: pg.Client;
-  beforeAll(async () => {
-    schema = await createSchema();
-    db = new pg.Client({ connectionString: schema.url });
-    await db.connect();
-  });
+  const pgs = suiteSchema();
   afterAll(async () => {
     const running = procs.filter((p) => p.exitCode === null && p.signalCode === null);
     for (const p of running) p.kill('SIGKILL');
     await Promise.all(running.map((p) => new Promise((r) => p.once('exit', r))));
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    await db?.end();
-    await schema?.drop();
   });
 
   it('applies every acknowledged identity exactly once when one is killed mid-load and restarted', async () => {
-    const a = start(schema.url);
+    const a = start(pgs.schema.url);
     const urlA = await a.ready;
-    const b = start(schema.url);
+    const b = start(pgs.schema.url);
     const urlB = await b.ready;
     let targets = [urlA, urlB];
 
@@ -152,39 +144,39 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
     expect(await a.exited).toBeNull();
     await inFlight;
     targets = [urlB];
-    restarted = start(schema.url);
+    restarted = start(pgs.schema.url);
     const urlA2 = await restarted.ready;
     targets = [urlA2, urlB];
     await pool(tasks.slice(half), 6);
 
     // Drained: nothing left in the shared intake, by either process.
     for (let i = 0; ; i++) {
-      const left = Number((await db.query('SELECT count(*) AS n FROM intake')).rows[0].n);
+      const left = Number((await pgs.db.query('SELECT count(*) AS n FROM intake')).rows[0].n);
       if (left === 0) break;
       if (i > 300) throw new Error(`${left} intake rows never applied`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(Number((await db.query('SELECT count(*) AS n FROM intake_failed')).rows[0].n)).toBe(0);
+    expect(Number((await pgs.db.query('SELECT count(*) AS n FROM intake_failed')).rows[0].n)).toBe(0);
 
     expect(ackedIdentify.size).toBeGreaterThan(updates.length / 2);
     expect(bulkIds.length).toBe(300);
 
     // Every acknowledged identity applied (its message id remembered)...
-    const messages = new Set((await db.query<{ message_id: string }>('SELECT message_id FROM messages')).rows.map((r) => r.message_id));
+    const messages = new Set((await pgs.db.query<{ message_id: string }>('SELECT message_id FROM messages')).rows.map((r) => r.message_id));
     for (const m of ackedIdentify) expect(messages.has(m), m).toBe(true);
-    const pendingBulk = Number((await db.query(`SELECT count(*) AS n FROM pending WHERE external_id LIKE 'bulk-%'`)).rows[0].n);
+    const pendingBulk = Number((await pgs.db.query(`SELECT count(*) AS n FROM pending WHERE external_id LIKE 'bulk-%'`)).rows[0].n);
     expect(pendingBulk).toBe(300);
 
     // ...each person once: visible or pending, never both; one user per email.
-    const eus = (await db.query<{ external_id: string; doc: any }>(`SELECT external_id, doc FROM external_users WHERE external_id LIKE 'mp-%'`)).rows;
-    const pend = (await db.query<{ external_id: string; doc: any }>(`SELECT external_id, doc FROM pending WHERE external_id LIKE 'mp-%'`)).rows;
+    const eus = (await pgs.db.query<{ external_id: string; doc: any }>(`SELECT external_id, doc FROM external_users WHERE external_id LIKE 'mp-%'`)).rows;
+    const pend = (await pgs.db.query<{ external_id: string; doc: any }>(`SELECT external_id, doc FROM pending WHERE external_id LIKE 'mp-%'`)).rows;
     const visible = new Set(eus.map((r) => r.external_id));
     for (const p of pend) expect(visible.has(p.external_id), p.external_id).toBe(false);
-    const dupEmails = await db.query('SELECT email FROM users GROUP BY email HAVING count(*) > 1');
+    const dupEmails = await pgs.db.query('SELECT email FROM users GROUP BY email HAVING count(*) > 1');
     expect(dupEmails.rowCount).toBe(0);
 
     // Feedback: each acknowledged message once, linked to its promoted author.
-    const fb = (await db.query<{ message_id: string; user_id: string; doc: any }>(`SELECT message_id, user_id, doc FROM feedback`)).rows;
+    const fb = (await pgs.db.query<{ message_id: string; user_id: string; doc: any }>(`SELECT message_id, user_id, doc FROM feedback`)).rows;
     expect(new Set(fb.map((f) => f.message_id)).size).toBe(fb.length);
     for (const [m, i] of ackedFeedback) {
       const row = fb.find((f) => f.message_id === m);
@@ -193,7 +185,7 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
       expect(visible.has(`mp-${i}`)).toBe(true);
     }
     for (const f of fb) expect(sentFeedback.has(f.message_id)).toBe(true);
-    expect(Number((await db.query('SELECT count(*) AS n FROM users')).rows[0].n)).toBe(visible.size);
+    expect(Number((await pgs.db.query('SELECT count(*) AS n FROM users')).rows[0].n)).toBe(visible.size);
 
     // No field regressed: each person's name is from their newest acknowledged update or a newer one.
     const profiles = new Map([...eus, ...pend].map((r) => [r.external_id, r.doc.profile]));
@@ -203,8 +195,8 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
       expect(Number(String(profile.f.name).slice(1)), `mp-${i}`).toBeGreaterThanOrEqual(k);
     }
     const accounts = new Map([
-      ...(await db.query<{ key: string; doc: any }>('SELECT key, doc FROM accounts')).rows,
-      ...(await db.query<{ key: string; doc: any }>('SELECT key, doc FROM pending_accounts')).rows,
+      ...(await pgs.db.query<{ key: string; doc: any }>('SELECT key, doc FROM accounts')).rows,
+      ...(await pgs.db.query<{ key: string; doc: any }>('SELECT key, doc FROM pending_accounts')).rows,
     ].map((r) => [r.key, r.doc.profile.f.mrr_cents as number]));
     for (const [i, k] of maxAcked) expect(accounts.get(accountOf(i))!, accountOf(i)).toBeGreaterThanOrEqual(k);
 

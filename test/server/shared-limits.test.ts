@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { openCollector } from '../../server/collector.ts';
 import { loadConfig } from '../../server/config.ts';
@@ -24,7 +24,7 @@ import { MemoryStore } from '../../server/store/memory.ts';
 import { postgresAddHits } from '../../server/store/postgres-rate-limit.ts';
 import { post } from '../helpers/hostile.ts';
 import { spawnCollector } from '../helpers/process.ts';
-import { createSchema, DATABASE_URL, type TestSchema } from '../store/pg-schema.ts';
+import { DATABASE_URL, suiteSchema } from '../store/pg-schema.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const stops: (() => Promise<void>)[] = [];
@@ -194,17 +194,7 @@ async function awayFromMinuteEdge(margin = 15_000) {
 const ADMIN = 'shared-limits-admin-key-01';
 
 describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', () => {
-  let schema: TestSchema;
-  let db: pg.Client;
-  beforeAll(async () => {
-    schema = await createSchema();
-    db = new pg.Client({ connectionString: schema.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db?.end();
-    await schema?.drop();
-  });
+  const pgs = suiteSchema();
 
   it('limits a client whose requests two collectors share, with 429 and Retry-After', async () => {
     // The demo site is created once per schema, by the first collector of the first test.
@@ -212,7 +202,7 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     const open = async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'parley-sl-'));
       const collector = await openCollector({
-        dataDir, databaseUrl: schema.url, demoAdminKey: ADMIN, clock: () => now.t,
+        dataDir, databaseUrl: pgs.schema.url, demoAdminKey: ADMIN, clock: () => now.t,
         // The timer stays out of the way: the test syncs by hand after each request.
         rateLimitSyncMs: 60_000, rateLimits: { ...DEFAULT_RATE_LIMITS, addressPerMinute: 10 },
       });
@@ -241,7 +231,7 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     expect(refused!.json.errors.type).toBe('rate_limited');
     expect(refused!.headers.get('access-control-allow-origin')).toBe('https://app.acme.test');
     // One row per limit and key, every hit counted once; keys stored as 32-byte digests only.
-    const rows = (await db.query('SELECT window_start, name, key, hits FROM rate_limits ORDER BY name')).rows;
+    const rows = (await pgs.db.query('SELECT window_start, name, key, hits FROM rate_limits ORDER BY name')).rows;
     expect(rows.map((r) => [Number(r.window_start), r.name, Number(r.hits)])).toEqual([
       [T0, 'public.address', 30], [T0, 'public.site', 11],
     ]);
@@ -250,13 +240,13 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
   });
 
   it('deletes windows older than two minutes as it syncs', async () => {
-    const pool = new pg.Pool({ connectionString: schema.url, max: 2 });
+    const pool = new pg.Pool({ connectionString: pgs.schema.url, max: 2 });
     stops.push(() => pool.end());
     const add = postgresAddHits(pool);
     const H = T0 + 3_600_000;
     await add([{ name: 'n', key: 'old', windowStart: H, hits: 1 }, { name: 'n', key: 'recent', windowStart: H + 60_000, hits: 1 }], H + 60_000);
     expect(await add([{ name: 'n', key: 'k', windowStart: H + 180_000, hits: 2 }, { name: 'n', key: 'recent', windowStart: H + 60_000, hits: 3 }], H + 180_500)).toEqual([2, 4]);
-    const left = (await db.query(`SELECT window_start FROM rate_limits WHERE name = 'n' ORDER BY window_start`)).rows.map((r) => Number(r.window_start));
+    const left = (await pgs.db.query(`SELECT window_start FROM rate_limits WHERE name = 'n' ORDER BY window_start`)).rows.map((r) => Number(r.window_start));
     expect(left).toEqual([H + 60_000, H + 180_000]);
   });
 
@@ -266,7 +256,7 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     const start = () => {
       const dir = mkdtempSync(join(tmpdir(), 'parley-slp-'));
       const p = spawnCollector({
-        PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_STORE: 'postgres', DATABASE_URL: schema.url,
+        PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_STORE: 'postgres', DATABASE_URL: pgs.schema.url,
         PARLEY_RATE_LIMIT_ADMIN: '20', PARLEY_RATE_LIMIT_SYNC_MS: '100',
       });
       procs.push(p.child);
@@ -315,7 +305,7 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     });
     const cut = () => new Promise<void>((r) => { relay.close(() => r()); for (const s of sockets) s.destroy(); sockets.clear(); });
     const port = await listen();
-    const url = new URL(schema.url);
+    const url = new URL(pgs.schema.url);
     url.host = `127.0.0.1:${port}`;
     const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
     pool.on('error', () => undefined);
@@ -350,7 +340,7 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     await listen(port);
     await limits.sync();
     expect(recoveries).toBe(1);
-    const hits = (await db.query(`SELECT hits FROM rate_limits WHERE name = 'public.address' AND window_start = $1`, [W])).rows.map((r) => Number(r.hits));
+    const hits = (await pgs.db.query(`SELECT hits FROM rate_limits WHERE name = 'public.address' AND window_start = $1`, [W])).rows.map((r) => Number(r.hits));
     expect(hits).toEqual([8]);
   });
 });

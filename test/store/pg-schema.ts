@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 
 export const DATABASE_URL = process.env.DATABASE_URL;
 
@@ -32,4 +33,22 @@ export async function createSchema(): Promise<TestSchema> {
       await c.end();
     },
   };
+}
+
+/**
+ * For the enclosing describe: a fresh schema and a client connected to it, made before its
+ * tests and dropped after them (after the describe's own afterAll hooks, which run first).
+ */
+export function suiteSchema(): { readonly schema: TestSchema; readonly db: pg.Client } {
+  const ctx = {} as { schema: TestSchema; db: pg.Client };
+  beforeAll(async () => {
+    ctx.schema = await createSchema();
+    ctx.db = new pg.Client({ connectionString: ctx.schema.url });
+    await ctx.db.connect();
+  });
+  afterAll(async () => {
+    await ctx.db?.end();
+    await ctx.schema?.drop();
+  });
+  return ctx;
 }
