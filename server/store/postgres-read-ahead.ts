@@ -9,7 +9,7 @@
  */
 import type { Account, ExternalUser, Pending, PendingAccount, User } from '../core/records.ts';
 
-interface Kinds {
+export interface Kinds {
   message: true;
   externalUser: ExternalUser;
   userByEmail: User;
@@ -17,7 +17,7 @@ interface Kinds {
   account: Account;
   pendingAccount: PendingAccount;
 }
-type Kind = keyof Kinds;
+export type Kind = keyof Kinds;
 
 /** What to read ahead, for one site. */
 export interface Keys { messageIds: string[]; externalIds: string[]; emails: string[]; accountKeys: string[] }

@@ -9,7 +9,7 @@ import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 import { migrate } from './postgres-migrate.ts';
 import { accountOrder, accountRow, externalUserRow, feedbackOrder, feedbackRow, pendingRow, userOrder, userRow, type SqlOrder } from './postgres-rows.ts';
-import { ReadAhead, type Keys } from './postgres-read-ahead.ts';
+import { ReadAhead, type Keys, type Kind, type Kinds } from './postgres-read-ahead.ts';
 import { inTransaction, type Locks } from './postgres-tx.ts';
 import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
 import { cursorOf } from './user-query.ts';
@@ -96,9 +96,10 @@ export class PostgresStore implements CheckpointStore {
     this.ahead = ahead;
   }
 
-  /** The row read ahead for this key (null: none), or undefined when it was not read ahead. */
-  private known<K extends Parameters<ReadAhead['lookup']>[0]>(kind: K, site: string, key: string) {
-    return this.ahead?.lookup(kind, site, key);
+  /** One row by (site, key): as read ahead in this transaction, else from `sql` with those two. */
+  private async row<K extends Exclude<Kind, 'message'>>(kind: K, site: string, key: string, sql: string) {
+    const known = this.ahead?.lookup(kind, site, key);
+    return known !== undefined ? known ?? undefined : this.doc<Kinds[K]>(sql, [site, key]);
   }
 
   /** A query on this store's connection (the pool, or its transaction). */
@@ -186,11 +187,7 @@ export class PostgresStore implements CheckpointStore {
   }
 
   getUser(site: string, id: string) { return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND id = $2', [site, id]); }
-  async getUserByEmail(site: string, email: string) {
-    const known = this.known('userByEmail', site, email);
-    if (known !== undefined) return known ?? undefined;
-    return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND email = $2', [site, email]);
-  }
+  getUserByEmail(site: string, email: string) { return this.row('userByEmail', site, email, 'SELECT doc FROM users WHERE site = $1 AND email = $2'); }
   async putUser(user: User) {
     await this.query(`INSERT INTO users (site, id, email, email_lc, name_key, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (site, id) DO UPDATE SET email = EXCLUDED.email, email_lc = EXCLUDED.email_lc, name_key = EXCLUDED.name_key,
@@ -224,11 +221,7 @@ export class PostgresStore implements CheckpointStore {
     this.ahead?.user(site, id, null);
   }
 
-  async getExternalUser(site: string, externalId: string) {
-    const known = this.known('externalUser', site, externalId);
-    if (known !== undefined) return known ?? undefined;
-    return this.doc<ExternalUser>('SELECT doc FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]);
-  }
+  getExternalUser(site: string, externalId: string) { return this.row('externalUser', site, externalId, 'SELECT doc FROM external_users WHERE site = $1 AND external_id = $2'); }
   async putExternalUser(eu: ExternalUser) {
     await this.query(`INSERT INTO external_users (site, external_id, user_id, account_key, type, name_lc, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (site, external_id) DO UPDATE SET user_id = EXCLUDED.user_id, account_key = EXCLUDED.account_key, type = EXCLUDED.type,
@@ -241,11 +234,7 @@ export class PostgresStore implements CheckpointStore {
     this.ahead?.set('externalUser', site, externalId, null);
   }
 
-  async getAccount(site: string, key: string) {
-    const known = this.known('account', site, key);
-    if (known !== undefined) return known ?? undefined;
-    return this.doc<Account>('SELECT doc FROM accounts WHERE site = $1 AND key = $2', [site, key]);
-  }
+  getAccount(site: string, key: string) { return this.row('account', site, key, 'SELECT doc FROM accounts WHERE site = $1 AND key = $2'); }
   async putAccount(a: Account) {
     await this.query(`INSERT INTO accounts (site, key, name_key, mrr_cents, ltv_cents, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (site, key) DO UPDATE SET name_key = EXCLUDED.name_key, mrr_cents = EXCLUDED.mrr_cents, ltv_cents = EXCLUDED.ltv_cents,
@@ -266,11 +255,7 @@ export class PostgresStore implements CheckpointStore {
     return { users_count: Number(r.rows[0].u), feedback_count: Number(r.rows[0].f) };
   }
 
-  async getPending(site: string, externalId: string) {
-    const known = this.known('pending', site, externalId);
-    if (known !== undefined) return known ?? undefined;
-    return this.doc<Pending>('SELECT doc FROM pending WHERE site = $1 AND external_id = $2', [site, externalId]);
-  }
+  getPending(site: string, externalId: string) { return this.row('pending', site, externalId, 'SELECT doc FROM pending WHERE site = $1 AND external_id = $2'); }
   async putPending(p: Pending) {
     await this.query(`INSERT INTO pending (site, external_id, email, received_at, doc) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (site, external_id) DO UPDATE SET email = EXCLUDED.email, received_at = EXCLUDED.received_at, doc = EXCLUDED.doc`, pendingRow(p));
@@ -284,11 +269,7 @@ export class PostgresStore implements CheckpointStore {
     return (await this.query<{ id: string }>('SELECT external_id AS id FROM pending WHERE site = $1 AND email = $2 ORDER BY pos', [site, email])).rows.map((r) => r.id);
   }
 
-  async getPendingAccount(site: string, key: string) {
-    const known = this.known('pendingAccount', site, key);
-    if (known !== undefined) return known ?? undefined;
-    return this.doc<PendingAccount>('SELECT doc FROM pending_accounts WHERE site = $1 AND key = $2', [site, key]);
-  }
+  getPendingAccount(site: string, key: string) { return this.row('pendingAccount', site, key, 'SELECT doc FROM pending_accounts WHERE site = $1 AND key = $2'); }
   async putPendingAccount(a: PendingAccount) {
     await this.query('INSERT INTO pending_accounts (site, key, doc) VALUES ($1, $2, $3) ON CONFLICT (site, key) DO UPDATE SET doc = EXCLUDED.doc', [a.site, a.key, JSON.stringify(a)]);
     this.ahead?.set('pendingAccount', a.site, a.key, a);
@@ -299,7 +280,7 @@ export class PostgresStore implements CheckpointStore {
   }
 
   async hasMessage(site: string, messageId: string) {
-    const known = this.known('message', site, messageId);
+    const known = this.ahead?.lookup('message', site, messageId);
     if (known !== undefined) return known === true;
     return (await this.query('SELECT 1 FROM messages WHERE site = $1 AND message_id = $2', [site, messageId])).rowCount! > 0;
   }
