@@ -6,7 +6,7 @@
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
-import { accountOrder, comparator, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
+import { accountOrder, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
 
 /** Collections, as the lowdb store partitions them into files. */
 export type Collection = 'sites' | 'users' | 'external_users' | 'accounts' | 'feedback' | 'pending';
@@ -115,9 +115,7 @@ export class MemoryStore implements CheckpointStore {
     } else {
       users = ids.map((id) => this.users.get(k(site, id))!);
     }
-    if (!q.sort) return pageOf(users, q, { id: (u) => u.id });
-    const order = userOrder(q.sort);
-    return pageOf(users.sort(comparator(order)), q, order);
+    return pageOf(users, q, q.sort ? userOrder(q.sort) : { id: (u) => u.id });
   }
   private userIds(site: string): string[] {
     let ids = this.userOrder.get(site);
@@ -191,10 +189,7 @@ export class MemoryStore implements CheckpointStore {
     this.touched('accounts', account.key);
   }
   async listAccounts(site: string, q: AccountQuery) {
-    const all = [...ofSite(this.accounts, site)];
-    if (!q.sort) return pageOf(all, q, { id: (a) => a.key });
-    const order = accountOrder(q.sort);
-    return pageOf(all.sort(comparator(order)), q, order);
+    return pageOf([...ofSite(this.accounts, site)], q, q.sort ? accountOrder(q.sort) : { id: (a) => a.key });
   }
   async deleteAccount(site: string, key: string) {
     if (this.accounts.delete(k(site, key))) this.touched('accounts', key);

@@ -46,7 +46,7 @@ function compareTuples(a: Cursor, b: Cursor, desc: boolean): number {
   return desc ? -c : c;
 }
 
-export function comparator<T>(o: Order<T>): (a: T, b: T) => number {
+function comparator<T>(o: Order<T>): (a: T, b: T) => number {
   return (a, b) => compareTuples(o.key(a), o.key(b), o.desc);
 }
 
@@ -83,11 +83,13 @@ export function cursorOf(after: Cursor, types: readonly CursorType[]): Cursor {
 }
 
 /**
- * One page of `items` (all of them, in order). With `q.after`, the page starts after that key:
- * by comparison when the order has one, else (creation orders, keyed by id) after the item
- * with that id, which must still be there. Otherwise it starts at the offset of `q.page`.
+ * One page of `items` (all of them: sorted here by `by` when it is an order, else already in
+ * creation order). With `q.after`, the page starts after that key: by comparison for an order,
+ * else after the item with that id, which must still be there. Otherwise it starts at the
+ * offset of `q.page`.
  */
 export function pageOf<T>(items: T[], q: PageQuery, by: Order<T> | { id: (t: T) => string }): Page<T> {
+  if ('key' in by) items.sort(comparator(by));
   let start = (q.page - 1) * q.perPage;
   if (q.after) {
     if ('key' in by) {
