@@ -1,6 +1,6 @@
 /**
  * One process per data directory: lowdb's lock is in-process only, and two writers corrupt the
- * store (FIELD-NOTES). The lock file holds the owner's pid; a lock left by a dead process
+ * store (docs/DESIGN.md#measured-facts). The lock file holds the owner's pid; a lock left by a dead process
  * (kill -9) is taken over.
  */
 import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';

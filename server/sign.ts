@@ -1,5 +1,5 @@
 /**
- * Signing identities on the integrator's backend (CONTRACT §6): the counterpart of UserVoice's
+ * Signing identities on the integrator's backend (docs/API.md#trust): the counterpart of UserVoice's
  * `generate_sso_token`. A Node backend imports this (or does the same with any JWT library:
  * HS256, the site's identity secret, `sub`, `email`, `iat` and `exp` claims) and puts the
  * token into the page's identify call as `identity_token`.

@@ -83,7 +83,7 @@ export async function removeOldIdentitySecret(store: Store, key: string): Promis
   return { site_key: key, identity_secrets: 1 };
 }
 
-/** Changes a site's identity-verification mode (CONTRACT §6). */
+/** Changes a site's identity-verification mode (docs/API.md#trust). */
 export async function setVerification(store: Store, key: string, verification: Verification): Promise<void> {
   const site = await siteOrThrow(store, key);
   await store.putSite({ ...site, verification });

@@ -1,5 +1,5 @@
 /**
- * The identity object (CONTRACT §2), as sent by the widget's `identify`, by `bulk_identify`
+ * The identity object (docs/API.md#the-identity-object), as sent by the widget's `identify`, by `bulk_identify`
  * and inside feedback. Parsing normalizes it: ids become strings, emails lower case, money
  * integer cents, timestamps Unix seconds, `cf_*` keys gathered into `traits`. Unknown fields
  * are ignored; anything that breaks a rule is an issue whose path names the field.
@@ -115,7 +115,7 @@ export const identitySchema = z
   .transform((i, ctx) => {
     const traits = gatherTraits(i, ctx);
     return compact({
-      // CONTRACT §2: when absent, the normalized email is the id.
+      // docs/API.md#the-identity-object: when absent, the normalized email is the id.
       id: i.id ?? i.email,
       email: i.email,
       name: i.name ?? undefined,

@@ -1,5 +1,5 @@
 /**
- * Records of the transactional imports (CONTRACT §4: `external_users/import`,
+ * Records of the transactional imports (docs/API.md#http-api: `external_users/import`,
  * `external_accounts/import`) and of custom field definitions. The collector validates each
  * record with these schemas, and so does the import CLI before it sends anything, so a file's
  * bad rows are named without a round trip.

@@ -4,15 +4,15 @@
  * This module has no dependencies so the widget bundle can import it without pulling in zod.
  */
 
-/** Items in one widget identify request (CONTRACT §4). */
+/** Items in one widget identify request (docs/API.md#http-api). */
 export const WIDGET_BATCH_MAX_ITEMS = 20;
-/** Identities in one admin bulk_identify request (CONTRACT §4). */
+/** Identities in one admin bulk_identify request (docs/API.md#http-api). */
 export const BULK_BATCH_MAX_ITEMS = 1000;
-/** Records in one transactional import (CONTRACT §4). */
+/** Records in one transactional import (docs/API.md#http-api). */
 export const IMPORT_MAX_RECORDS = 1000;
 /**
  * Bytes in one public (widget) request body. Also the keepalive/sendBeacon budget of a page
- * (FIELD-NOTES: all in-flight keepalive requests share ~64 KiB).
+ * (docs/DESIGN.md#measured-facts: all in-flight keepalive requests share ~64 KiB).
  */
 export const PUBLIC_BODY_MAX_BYTES = 64 * 1024;
 /** Bytes in one admin request body: 1000 identities of ~1 KB each, with headroom. */
@@ -36,10 +36,10 @@ export const FEEDBACK_TITLE_MAX_CHARS = 200;
 export const FEEDBACK_BODY_MAX_CHARS = 10_000;
 export const PAGE_URL_MAX_CHARS = 2048;
 
-/** An identity the collector acknowledged is not re-sent for this long (CONTRACT §3). */
+/** An identity the collector acknowledged is not re-sent for this long (docs/API.md#how-the-widget-delivers). */
 export const IDENTIFY_THROTTLE_MS = 24 * 60 * 60 * 1000;
 
-/** Listing pages (CONTRACT §4). */
+/** Listing pages (docs/API.md#http-api). */
 export const PER_PAGE_DEFAULT = 20;
 export const PER_PAGE_MAX = 100;
 

@@ -67,7 +67,7 @@ export const moneyDecimal = z
 /** A money amount already in integer cents. */
 export const moneyCents = z.number().int('must be whole cents').nonnegative().max(MONEY_MAX_CENTS);
 
-/** Normalizes an email: trimmed, lower-cased (CONTRACT §2: matched case-insensitively). */
+/** Normalizes an email: trimmed, lower-cased (docs/API.md#the-identity-object: matched case-insensitively). */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }

@@ -1,5 +1,5 @@
 /**
- * Request bodies of the HTTP API (CONTRACT §4). Envelopes are validated whole; the items in a
+ * Request bodies of the HTTP API (docs/API.md#http-api). Envelopes are validated whole; the items in a
  * batch are validated one by one so that one bad identity never costs the others.
  */
 import { z } from 'zod';
@@ -53,7 +53,7 @@ export const feedbackBody = z
 
 export type FeedbackInput = z.output<typeof feedbackBody>;
 
-/** Turns zod issues into the error envelope's `details` rows (CONTRACT §4). */
+/** Turns zod issues into the error envelope's `details` rows (docs/API.md#http-api). */
 export function issueDetails(issues: readonly z.core.$ZodIssue[], index?: number) {
   return issues.map((i) => ({
     ...(index === undefined ? {} : { index }),

@@ -1,5 +1,5 @@
 /**
- * The identify throttle (CONTRACT §3): remembers, per user id, the fingerprint of the last
+ * The identify throttle (docs/API.md#how-the-widget-delivers): remembers, per user id, the fingerprint of the last
  * identity the collector acknowledged with a 2xx, across page loads. An identity with the same
  * fingerprint is not sent again for 24 h. Recording only after a 2xx means a lost request can
  * never suppress a later one.

@@ -1,5 +1,5 @@
 /**
- * Cuts the outbox into requests (CONTRACT §3): feedback goes one item per request; identities
+ * Cuts the outbox into requests (docs/API.md#how-the-widget-delivers): feedback goes one item per request; identities
  * go oldest first, at most 20 per request and never more than 64 KB of body — the collector's
  * limit and a page's whole keepalive/sendBeacon budget. Pure: items in, one request out.
  */

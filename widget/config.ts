@@ -1,5 +1,5 @@
 /**
- * Reads the embed (CONTRACT §1): the widget's own `<script>` tag gives the collector origin
+ * Reads the embed (docs/API.md#embedding): the widget's own `<script>` tag gives the collector origin
  * (from `src`), the site key (`data-site`), the global name (`data-global`) and debug
  * (`data-debug`); `<script type="application/json" data-parley>` blocks give the same
  * declaratively, for pages whose CSP forbids inline script. Pure: takes the document, returns data.

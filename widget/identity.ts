@@ -1,5 +1,5 @@
 /**
- * Client-side shaping of an identity (CONTRACT §2) before it is queued: copies only the fields
+ * Client-side shaping of an identity (docs/API.md#the-identity-object) before it is queued: copies only the fields
  * the collector knows, turns a numeric id into a string, lower-cases the email and adds the
  * browser's time zone and locale. It checks just enough to tell a user apart (an email); the
  * collector does the full validation and names the field it rejects.

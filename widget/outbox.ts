@@ -3,7 +3,7 @@
  * storage under a versioned per-site key so that a reload, a crash or a closed tab re-sends
  * it on the next page load. Bounded three ways — items, bytes and age — because a page that
  * can never reach the collector must not fill the user's storage (peers that did not bound
- * theirs hit QuotaExceeded; see FIELD-NOTES). When over a bound, the oldest items go first.
+ * theirs hit QuotaExceeded; see docs/DESIGN.md#measured-facts). When over a bound, the oldest items go first.
  */
 import { parse, stringify } from './json.ts';
 import type { KV } from './storage.ts';

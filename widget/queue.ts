@@ -1,5 +1,5 @@
 /**
- * The command queue (CONTRACT §1): `window.Parley = window.Parley || []; Parley.push([...])`
+ * The command queue (docs/API.md#embedding): `window.Parley = window.Parley || []; Parley.push([...])`
  * works before and after the bundle loads. On install, queued commands replay in order and
  * `push` is replaced so later commands run at once. The array itself is kept, so host code
  * holding a reference to it keeps working.

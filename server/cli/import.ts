@@ -1,5 +1,5 @@
 /**
- * `parley import users|accounts FILE --url URL --key ADMIN_KEY [--delimiter ;]` (CONTRACT §7):
+ * `parley import users|accounts FILE --url URL --key ADMIN_KEY [--delimiter ;]` (README.md#operator-cli):
  * an HTTP client of a running collector. It streams the file, validates each record with the
  * same schema the collector uses, sends the valid ones in chunks of 1000 to the transactional
  * import, and when a chunk comes back 422 drops the records it names and resends the rest — so

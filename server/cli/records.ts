@@ -1,5 +1,5 @@
 /**
- * Reading an import file as a stream of records (CONTRACT §7): `.csv` with a header row whose
+ * Reading an import file as a stream of records (README.md#operator-cli): `.csv` with a header row whose
  * names are the JSON field names, nested ones dotted (`account.external_id`, `account.cf_region`),
  * or `.jsonl` with one JSON object per line. Records are numbered from 1, counting data records
  * only (not the header, not blank lines). Nothing is validated here beyond the file's own syntax;

@@ -7,7 +7,7 @@
 export class ApiError extends Error {
   /** HTTP status, or 0 when the collector could not be reached at all. */
   readonly status: number;
-  /** The error envelope's `type` (CONTRACT §4), or 'network'. */
+  /** The error envelope's `type` (docs/API.md#http-api), or 'network'. */
   readonly type: string;
 
   constructor(status: number, type: string, message: string) {

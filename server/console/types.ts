@@ -1,5 +1,5 @@
 /**
- * The admin API's response shapes as the console reads them (CONTRACT §4). Only the fields the
+ * The admin API's response shapes as the console reads them (docs/API.md#http-api). Only the fields the
  * console shows are listed; the API may send more.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Custom field definitions at work (CONTRACT §4). Until a site defines a key, its values are
+ * Custom field definitions at work (docs/API.md#http-api). Until a site defines a key, its values are
  * stored as given. Once it does, every value is checked against the definition and coerced
  * where the meaning is unambiguous ("12" → 12 for a number, "true" → true, an ISO date →
  * Unix seconds); a value that does not fit is dropped and reported as a warning — a wrong
@@ -100,7 +100,7 @@ export function coerceTraits(defs: FieldDefs, object: FieldObject, traits: Trait
 }
 
 /**
- * Checks an identity's user and account traits (CONTRACT §2 `cf_*` keys) against the site's
+ * Checks an identity's user and account traits (docs/API.md#the-identity-object `cf_*` keys) against the site's
  * definitions, the way imports are checked; the applier logs the warnings.
  */
 export function coerceIdentity(defs: FieldDefs, identity: Identity): { identity: Identity; warnings: FieldWarning[] } {

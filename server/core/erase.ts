@@ -1,5 +1,5 @@
 /**
- * Erasing a person for privacy (CONTRACT §4, `DELETE /users/:id`): the user, every external
+ * Erasing a person for privacy (docs/API.md#http-api, `DELETE /users/:id`): the user, every external
  * user attached to them, the accounts private to those external users, and every pending
  * identity carrying their email. Their feedback stays — it still counts for ideas and
  * accounts — but no longer points at anyone.

@@ -1,5 +1,5 @@
 /**
- * Recording feedback, and with it the promotion of a pending identity (CONTRACT §5): the
+ * Recording feedback, and with it the promotion of a pending identity (docs/API.md#identify-semantics): the
  * person becomes visible (user, external user, account) and the feedback is linked to them
  * with the account's MRR at that moment. Feedback carries its author's current identity, so
  * promotion never waits for the intake queue.

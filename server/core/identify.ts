@@ -1,5 +1,5 @@
 /**
- * Applying one identity to the store: the heart of CONTRACT §5.
+ * Applying one identity to the store: the heart of the semantics (docs/API.md#identify-semantics).
  *
  * - An identity whose external user exists, or whose email belongs to a visible user, updates
  *   the visible records at once.
@@ -139,7 +139,7 @@ async function absorbPending(store: Store, site: string, eu: ExternalUser, now: 
 
 /**
  * Keeps a never-seen identity in the pending store. Its account is updated at once when it
- * exists (CONTRACT §5), and otherwise held as a pending account until someone makes it visible.
+ * exists (docs/API.md#identify-semantics), and otherwise held as a pending account until someone makes it visible.
  */
 async function holdPending(store: Store, site: string, item: IdentifyItem, now: number): Promise<void> {
   const { identity, version } = item;

@@ -1,6 +1,6 @@
 /**
- * Applying a transactional import (CONTRACT §4): an upsert by `external_id` of every record,
- * at admin rank (CONTRACT §6), visible at once — imported people never wait in the pending
+ * Applying a transactional import (docs/API.md#http-api): an upsert by `external_id` of every record,
+ * at admin rank (docs/API.md#trust), visible at once — imported people never wait in the pending
  * store. The records arrive validated and already checked against the site's custom field
  * definitions; this module only writes.
  *
@@ -73,7 +73,7 @@ export function mergeTags(eu: ExternalUser, tags: string[] | undefined, mode: 'a
 async function externalUserFor(store: Store, site: string, r: ImportUser, at: number): Promise<{ eu: ExternalUser; user: User }> {
   const eu = await store.getExternalUser(site, r.external_id);
   if (eu) {
-    // CONTRACT §5: an external user stays with the user it was first attached to.
+    // docs/API.md#identify-semantics: an external user stays with the user it was first attached to.
     const user = (await store.getUser(site, eu.user_id)) ?? newUser(site, r.email, r.name, at);
     return { eu, user };
   }

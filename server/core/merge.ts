@@ -1,6 +1,6 @@
 /**
  * Per-field merging with versions: the rule that makes retries, duplicates and reordering
- * harmless (CONTRACT §5) and lets stronger sources win over weaker ones (CONTRACT §6).
+ * harmless (docs/API.md#identify-semantics) and lets stronger sources win over weaker ones (docs/API.md#trust).
  *
  * Every stored field carries the version of the update that set it. An update sets a field
  * only when its version is greater. Versions compare by source rank first (admin > token >
@@ -9,7 +9,7 @@
  * interleaving of the same updates ends in the same record.
  */
 
-/** Trust ranks of the sources of an update (CONTRACT §6). Higher wins. */
+/** Trust ranks of the sources of an update (docs/API.md#trust). Higher wins. */
 export const RANK = { unproven: 0, user_hash: 1, token: 2, admin: 3 } as const;
 export type Rank = (typeof RANK)[keyof typeof RANK];
 

@@ -2,7 +2,7 @@
  * The stored records. A *user* is a person, unique by email within a site; an *external user*
  * is the integrator's record of them (keyed by the integrator's id); an *account* is the
  * integrator's customer account. A *pending* identity is one never seen before: it waits,
- * invisible, until its person gives feedback (CONTRACT §5).
+ * invisible, until its person gives feedback (docs/API.md#identify-semantics).
  */
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { FeedbackKind } from '../../shared/limits.ts';
@@ -20,7 +20,7 @@ export interface Site {
   origins: string[];
   verification: Verification;
   created_at: number;
-  /** Custom field definitions (CONTRACT §4); absent until the site defines one. */
+  /** Custom field definitions (docs/API.md#http-api); absent until the site defines one. */
   custom_fields?: CustomFieldDef[];
 }
 
@@ -38,7 +38,7 @@ export interface User {
 export interface ExternalUser {
   site: string;
   external_id: string;
-  /** The user it was first attached to; an email change never moves it (CONTRACT §5). */
+  /** The user it was first attached to; an email change never moves it (docs/API.md#identify-semantics). */
   user_id: string;
   profile: Profile;
   created_at: number;
@@ -104,7 +104,7 @@ export interface Idea {
   created_at: number;
 }
 
-/** The key of an account private to one external user (CONTRACT §2: an account with no id). */
+/** The key of an account private to one external user (docs/API.md#the-identity-object: an account with no id). */
 export function privateAccountKey(externalUserId: string): string {
   return `~${externalUserId}`;
 }

@@ -1,6 +1,6 @@
 /**
  * Reads a JSON request body ourselves instead of with express.json(), which silently skips
- * text/plain (the widget's content type) and reports nothing for other types (FIELD-NOTES).
+ * text/plain (the widget's content type) and reports nothing for other types (docs/DESIGN.md#measured-facts).
  * The size limit is enforced while reading, before any parsing; compressed and unlisted
  * content types are refused with 415.
  */

@@ -1,6 +1,6 @@
 /**
  * CORS for the public widget routes: only the site's own origins, and refusal rather than
- * silence. The `cors` package only omits headers and still runs the handler (FIELD-NOTES);
+ * silence. The `cors` package only omits headers and still runs the handler (docs/DESIGN.md#measured-facts);
  * here an unlisted origin gets 403 before anything is read or written.
  */
 import type { Request, Response } from 'express';

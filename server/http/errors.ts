@@ -1,5 +1,5 @@
 /**
- * The one error path (CONTRACT §4). Routes throw HttpError (or let zod/parse errors escape);
+ * The one error path (docs/API.md#http-api). Routes throw HttpError (or let zod/parse errors escape);
  * Express 5 forwards sync and async throws to `errorHandler`, which writes the envelope.
  * Nothing else in the server writes an error response, and no response ever carries a stack.
  */

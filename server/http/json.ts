@@ -1,6 +1,6 @@
 /**
  * JSON parsing for untrusted bodies. JSON.parse alone accepts things that hurt later
- * (FIELD-NOTES): `__proto__` as an own key (prototype pollution through any merge), nesting
+ * (docs/DESIGN.md#measured-facts): `__proto__` as an own key (prototype pollution through any merge), nesting
  * deep enough to make every later JSON.stringify of the store throw, and `1e999` (Infinity,
  * written back as null). This rejects all three, naming where.
  */

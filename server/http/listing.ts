@@ -1,5 +1,5 @@
 /**
- * Query parameters of the listings (CONTRACT §4): paging, filters and sort orders, parsed once,
+ * Query parameters of the listings (docs/API.md#http-api): paging, filters and sort orders, parsed once,
  * refused with a 400 naming the parameter when they make no sense.
  *
  * Paging is by `page` (an offset: simple, but a deep page costs the rows it skips) or by

@@ -1,5 +1,5 @@
 /**
- * How stored records look in API responses (CONTRACT §4): integrator ids as `external_id`,
+ * How stored records look in API responses (docs/API.md#http-api): integrator ids as `external_id`,
  * links as `links`, money as integer cents, times as ISO-8601 strings.
  */
 import type { Account, ExternalUser, Feedback, Idea, User } from '../core/records.ts';

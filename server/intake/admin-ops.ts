@@ -1,5 +1,5 @@
 /**
- * Admin writes that go through the intake log (CONTRACT §4): transactional imports, erasures
+ * Admin writes that go through the intake log (docs/API.md#http-api): transactional imports, erasures
  * and custom field definitions. Each is logged durably before it is applied, and applied in
  * log order with the identities around it, so a 200 survives kill -9 and a replay of the log
  * after a restart ends in the same state as the live run. Every op is idempotent.

@@ -1,5 +1,5 @@
 /**
- * Intake: acknowledged fast, applied asynchronously (CONTRACT §5).
+ * Intake: acknowledged fast, applied asynchronously (docs/API.md#identify-semantics).
  *
  * `identify` makes a batch durable in the log and queues it; an applier drains the queue into
  * the store in the background. `feedback` is logged and then applied at once, because the

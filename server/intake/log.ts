@@ -2,7 +2,7 @@
  * The intake log: an append-only file of JSON lines with group commit. A 202 is sent only
  * after the entry is written and fdatasync'd; every request that arrives while one sync runs
  * shares the next one, so the cost of durability is paid per sync, not per request
- * (FIELD-NOTES: ~53k small writes/s at p50 0.8 ms on this machine).
+ * (docs/DESIGN.md#measured-facts: ~53k small writes/s at p50 0.8 ms on this machine).
  *
  * The log is split into segments named by their first sequence number. A checkpoint of the
  * store rotates to a new segment and then deletes the segments it fully covers, so the log

@@ -1,5 +1,5 @@
 /**
- * Admin routes (CONTRACT §4): `Authorization: Bearer <admin key>`, the key selects the site.
+ * Admin routes (docs/API.md#http-api): `Authorization: Bearer <admin key>`, the key selects the site.
  * No CORS headers: these are called from integrators' backends and the same-origin console.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Admin writes that answer only once they are durable and visible (CONTRACT §4): the
+ * Admin writes that answer only once they are durable and visible (docs/API.md#http-api): the
  * transactional imports, custom field definitions and erasure. Mounted by admin.ts behind its
  * bearer auth. Validation happens here, whole, before anything is logged: a batch with one bad
  * record writes nothing and gets 422 naming every bad record and field.

@@ -1,5 +1,5 @@
 /**
- * Public routes the widget calls (CONTRACT §4): the site key is in the path, bodies are
+ * Public routes the widget calls (docs/API.md#http-api): the site key is in the path, bodies are
  * text/plain or JSON, CORS only for the site's origins.
  */
 import { randomBytes } from 'node:crypto';
@@ -55,7 +55,7 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
 
   r.options('/:site/{*rest}', site, limit, (_req, res) => { res.status(204).end(); });
 
-  // Proofs (CONTRACT §6) are checked for every item before anything is logged. A wrong proof,
+  // Proofs (docs/API.md#trust) are checked for every item before anything is logged. A wrong proof,
   // or a missing one in required mode, fails the whole request with 401: a batch comes from one
   // page, so one forged proof makes the whole batch suspect, and nothing of it is stored.
   r.post('/:site/identify', site, limit, body, async (req: Request, res) => {

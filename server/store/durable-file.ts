@@ -1,7 +1,7 @@
 /**
  * A lowdb adapter that is durable: write to a temp file, fsync it, rename it over the target,
  * fsync the directory. lowdb's own JSONFile (steno) renames but never fsyncs, so a power loss
- * can leave an empty file behind (FIELD-NOTES). Reading a file that is not valid JSON throws
+ * can leave an empty file behind (docs/DESIGN.md#measured-facts). Reading a file that is not valid JSON throws
  * a clear error: a corrupt store stops start-up, it is never replaced by an empty one.
  */
 import type { Adapter } from 'lowdb';

@@ -3,7 +3,7 @@
  *
  * lowdb rewrites a whole file on every write, so the data is split into files that are
  * written only when they changed: one per visible collection, and the pending store (by far
- * the largest, FIELD-NOTES) in PENDING_SHARDS shards by key. A checkpoint writes the changed
+ * the largest, docs/DESIGN.md#measured-facts) in PENDING_SHARDS shards by key. A checkpoint writes the changed
  * files under new names, then atomically replaces `manifest.json`, which names the current
  * file of each collection and the log position they reflect. A crash at any point leaves the
  * previous manifest and its files intact; the intake log covers everything after it.

@@ -53,7 +53,7 @@ export interface SiteCounts {
   feedback: number;
 }
 
-/** Everything a promotion writes, applied all-or-nothing (CONTRACT §5). */
+/** Everything a promotion writes, applied all-or-nothing (docs/API.md#identify-semantics). */
 export interface Promotion {
   site: string;
   user: User;
@@ -103,7 +103,7 @@ export interface Store {
   putPendingAccount(account: PendingAccount): Promise<void>;
   deletePendingAccount(site: string, key: string): Promise<void>;
 
-  /** Message ids already applied (CONTRACT §5: a duplicate is applied once). */
+  /** Message ids already applied (docs/API.md#identify-semantics: a duplicate is applied once). */
   hasMessage(site: string, messageId: string): Promise<boolean>;
   addMessage(site: string, messageId: string, at: number): Promise<void>;
 
@@ -119,7 +119,7 @@ export interface Store {
    */
   detachFeedback(site: string, userId: string, accountKeys: string[]): Promise<number>;
 
-  /** The site's custom field definitions (CONTRACT §4). */
+  /** The site's custom field definitions (docs/API.md#http-api). */
   customFields(site: string): Promise<CustomFieldDef[]>;
   putCustomFields(site: string, defs: CustomFieldDef[]): Promise<void>;
 

@@ -1,5 +1,5 @@
 /**
- * Whose feedback is it? An unproven identity is only a claim (CONTRACT §6): anyone can type
+ * Whose feedback is it? An unproven identity is only a claim (docs/API.md#trust): anyone can type
  * someone else's id or email into a page. Once a person's stored fields came from a verified
  * source (user_hash, token or the admin API), feedback that merely claims to be them must not be
  * attributed to them — it is recorded anonymously instead.

@@ -1,5 +1,5 @@
 /**
- * How a checked identity is logged and merged (CONTRACT §6: admin > token > user_hash >
+ * How a checked identity is logged and merged (docs/API.md#trust: admin > token > user_hash >
  * unproven). Ranks only ever order versions (server/core/merge.ts), so a weaker source can
  * never overwrite a field a stronger one set; what this module decides is which fields travel
  * at which rank and time.

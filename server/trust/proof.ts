@@ -1,5 +1,5 @@
 /**
- * Identity proofs (CONTRACT §6). A browser identify is a claim; a proof turns part of it into a
+ * Identity proofs (docs/API.md#trust). A browser identify is a claim; a proof turns part of it into a
  * fact the integrator's backend vouches for:
  *
  * - `identity_token`: a JWT signed HS256 with the site's identity secret. Its claims (`sub`,

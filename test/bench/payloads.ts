@@ -1,5 +1,5 @@
 /**
- * Request bodies for the benchmarks: realistic identities (the CONTRACT §1 example's shape,
+ * Request bodies for the benchmarks: realistic identities (docs/API.md#embedding example's shape,
  * ~400 bytes each), distinct in every request. A body is built once per batch size as a
  * template and a per-request serial is substituted, so generating load costs the client little.
  */

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark of issue 7 in one run, a table on stdout and the figures
  * in test/bench/results.json. Loopback only; every process it starts is stopped at the end.
- * Figures drift between runs on a shared machine (FIELD-NOTES: ±25 %), so each ratio is of two
+ * Figures drift between runs on a shared machine (docs/DESIGN.md#measured-facts: ±25 %), so each ratio is of two
  * figures measured back to back, and CPU per identity is reported beside throughput.
  * `BENCH_ONLY=ack,apply,backpressure,growth,widget,pg` runs a subset. `pg` (PostgreSQL, pg.ts)
  * needs DATABASE_URL and is skipped, loudly, without it:

@@ -25,7 +25,7 @@ export async function seedStore(dataDir: string, o: { users: number; pending: nu
   await createSite(store, { name: 'Bench', origins, siteKey: SITE, adminKey: ADMIN_KEY }, now);
   for (let i = 0; i < o.users; i++) {
     const id = seedIdentity('seed', i);
-    // A known email makes the identity attach to a visible user at once (CONTRACT §5).
+    // A known email makes the identity attach to a visible user at once (docs/API.md#identify-semantics).
     await store.putUser(newUser(SITE, id.email, id.name, now));
     await applyIdentity(store, SITE, { message_id: `seed-${i}`, version: [RANK.admin, now, String(i)], identity: id }, now);
   }

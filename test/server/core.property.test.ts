@@ -1,5 +1,5 @@
 /**
- * CONTRACT §5: "Retries and reordering never regress data". Stated as a property: applying a
+ * docs/API.md#identify-semantics: "Retries and reordering never regress data". Stated as a property: applying a
  * set of identity batches in any order, with any of them delivered more than once, ends in the
  * same store as applying each once in order.
  */

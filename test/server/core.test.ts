@@ -1,5 +1,5 @@
 /**
- * The identify semantics of CONTRACT §5, driven through the pure core on a memory store:
+ * The identify semantics of docs/API.md#identify-semantics, driven through the pure core on a memory store:
  * no HTTP, no disk.
  */
 import { beforeEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Custom field definitions (CONTRACT §4): undefined keys are stored as given; defined ones
+ * Custom field definitions (docs/API.md#http-api): undefined keys are stored as given; defined ones
  * are coerced, and a value that does not fit is dropped and reported, never stored wrongly.
  */
 import { rmSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Erasure for privacy (CONTRACT §4, DELETE /users/:id): the user, their external users and
+ * Erasure for privacy (docs/API.md#http-api, DELETE /users/:id): the user, their external users and
  * private accounts, and pending identities with their email go; their feedback stays, counted
  * but anonymous; and nothing erased comes back from the intake log after a restart — even
  * after kill -9. Imports acknowledged with a 200 survive kill -9 too.

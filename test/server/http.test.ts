@@ -1,5 +1,5 @@
 /**
- * The collector's HTTP API (CONTRACT §4, §5) against the real app on a memory store: a table
+ * The collector's HTTP API (docs/API.md#http-api, docs/API.md#identify-semantics) against the real app on a memory store: a table
  * of requests and the status and envelope each must get, then the flows that span requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Transactional imports (CONTRACT §4) against a real collector: validated whole, written whole
+ * Transactional imports (docs/API.md#http-api) against a real collector: validated whole, written whole
  * before the 200, visible at once, upserted by external_id.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

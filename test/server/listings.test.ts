@@ -1,5 +1,5 @@
 /**
- * Listings worth using (CONTRACT §4): user filters and orders, accounts with their counts and
+ * Listings worth using (docs/API.md#http-api): user filters and orders, accounts with their counts and
  * money, and paging that is stable — walking every page shows each record exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Origins and CORS (CONTRACT §4, issue 5): exact origins and one-label wildcards parsed with
+ * Origins and CORS (docs/API.md#http-api, issue 5): exact origins and one-label wildcards parsed with
  * URL, `Origin: null` refused, CORS headers on every public answer (errors included), none on
  * admin routes.
  */

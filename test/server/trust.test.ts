@@ -1,5 +1,5 @@
 /**
- * Trust (CONTRACT §6) through real HTTP: identity proofs, verification modes, trust-ranked
+ * Trust (docs/API.md#trust) through real HTTP: identity proofs, verification modes, trust-ranked
  * merges, attribution of feedback, secret rotation, and admin authentication.
  */
 import { execFile } from 'node:child_process';

@@ -1,7 +1,7 @@
 /**
  * The store conformance suite: every Store implementation (memory, lowdb, PostgreSQL) must
  * pass it, so that everything above the store behaves identically on each (issue 8). It
- * drives the interface directly, row by row, and then the core semantics (CONTRACT §5)
+ * drives the interface directly, row by row, and then the core semantics (docs/API.md#identify-semantics)
  * through it.
  */
 import { beforeEach, afterEach, describe, expect, it } from 'vitest';
@@ -362,7 +362,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       expect(await store.counts(T)).toEqual({ users: 0, pending_identities: 0, external_users: 0, external_accounts: 0, feedback: 0 });
     });
 
-    describe('under the core semantics (CONTRACT §5)', () => {
+    describe('under the core semantics (docs/API.md#identify-semantics)', () => {
       let clock = 1_000_000;
       const identity = (raw: Record<string, unknown>): Identity => identitySchema.parse(raw);
       const item = (raw: Record<string, unknown>, message_id: string, at = ++clock, rank: number = RANK.unproven): IdentifyItem =>

@@ -1,7 +1,7 @@
 /**
  * A collector on PostgreSQL through its HTTP API (the production wiring, openCollector with
  * a database URL): the admin writes that go through the intake as transactions — imports,
- * custom fields, erasure — and identify, feedback and listings, as CONTRACT §4-§5 describe.
+ * custom fields, erasure — and identify, feedback and listings, as docs/API.md#http-api and docs/API.md#identify-semantics describe.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';

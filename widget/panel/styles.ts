@@ -1,5 +1,5 @@
 /**
- * The one stylesheet of the widget's shadow root. Isolation rules (FIELD-NOTES):
+ * The one stylesheet of the widget's shadow root. Isolation rules (docs/DESIGN.md#measured-facts):
  * `:host{all:initial}` stops inherited host styles, `!important` inside the shadow root beats
  * the page's `!important` on the host element, and sizes are px because host `rem` leaks in.
  * The accent colour arrives as a custom property set through the CSSOM, which CSP allows.

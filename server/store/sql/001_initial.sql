@@ -79,7 +79,7 @@ CREATE TABLE pending_accounts (
   PRIMARY KEY (site, key)
 );
 
--- Applied message ids: a duplicate is applied once (CONTRACT §5).
+-- Applied message ids: a duplicate is applied once (docs/API.md#identify-semantics).
 CREATE TABLE messages (
   site       text COLLATE "C" NOT NULL,
   message_id text COLLATE "C" NOT NULL,
