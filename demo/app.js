@@ -10,14 +10,22 @@
   /** The signed-in user, remembered across reloads; null when signed out. */
   function currentUser() {
     var id;
-    try { id = localStorage.getItem(KEY); } catch (e) { id = null; }
+    try {
+      id = localStorage.getItem(KEY);
+    } catch (e) {
+      id = null;
+    }
     if (id === 'none') return null;
     for (var i = 0; i < users.length; i++) if (users[i].id === id) return users[i];
     return users[0];
   }
 
   function remember(id) {
-    try { localStorage.setItem(KEY, id); } catch (e) { /* private mode: the switch lasts for this page only */ }
+    try {
+      localStorage.setItem(KEY, id);
+    } catch (e) {
+      /* private mode: the switch lasts for this page only */
+    }
   }
 
   function queue() {
@@ -69,9 +77,15 @@
   document.addEventListener('DOMContentLoaded', function () {
     var select = document.getElementById('user');
     fillUsers(select);
-    select.addEventListener('change', function () { switchTo(select.value); });
-    document.getElementById('suggest').addEventListener('click', function () { queue().push(['show', 'idea']); });
-    document.getElementById('rate').addEventListener('click', function () { queue().push(['autoprompt']); });
+    select.addEventListener('change', function () {
+      switchTo(select.value);
+    });
+    document.getElementById('suggest').addEventListener('click', function () {
+      queue().push(['show', 'idea']);
+    });
+    document.getElementById('rate').addEventListener('click', function () {
+      queue().push(['autoprompt']);
+    });
     render(currentUser());
   });
 })();

@@ -31,8 +31,17 @@ await collector.ensureDemoSite([url, url.replace('127.0.0.1', 'localhost')]);
 
 const browser = await chromium.launch({
   executablePath: process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--no-first-run', '--disable-quic', '--disable-sync', '--hide-scrollbars'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-quic',
+    '--disable-sync',
+    '--hide-scrollbars',
+  ],
 });
 
 /** Sends feedback as the widget would, for one of the demo's users. */
@@ -50,11 +59,20 @@ async function feedback(identity: unknown, body: Record<string, unknown>): Promi
 async function seed(page: Page) {
   const users = await page.evaluate(() => (window as unknown as { AcmeUsers: { id: string }[] }).AcmeUsers);
   const [ann, dev, bruno, chloe] = users;
-  const pdf = await feedback(ann, { kind: 'idea', title: 'Export dashboards to PDF', body: 'Our board wants the monthly numbers as a PDF.' });
+  const pdf = await feedback(ann, {
+    kind: 'idea',
+    title: 'Export dashboards to PDF',
+    body: 'Our board wants the monthly numbers as a PDF.',
+  });
   await feedback(bruno, { kind: 'support', idea_id: pdf.idea_id });
   await feedback(dev, { kind: 'support', idea_id: pdf.idea_id });
   // Two small accounts want one thing, one big account another: the two rankings differ.
-  const compare = await feedback(bruno, { kind: 'idea', title: 'Compare this week with last week', body: 'A dotted line on every chart would do.', page_url: `${url}/demo/#reports` });
+  const compare = await feedback(bruno, {
+    kind: 'idea',
+    title: 'Compare this week with last week',
+    body: 'A dotted line on every chart would do.',
+    page_url: `${url}/demo/#reports`,
+  });
   await feedback(chloe, { kind: 'support', idea_id: compare.idea_id });
   await feedback(ann, { kind: 'idea', title: 'Slack alert when sign-ups drop', body: 'We only notice on Monday.' });
   await feedback(chloe, { kind: 'comment', body: 'The weekly report email lands in our spam folder.' });
@@ -63,9 +81,16 @@ async function seed(page: Page) {
 }
 
 try {
-  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: 'en-US', timezoneId: 'Europe/Berlin' });
+  const context = await browser.newContext({
+    viewport: VIEWPORT,
+    deviceScaleFactor: 1,
+    locale: 'en-US',
+    timezoneId: 'Europe/Berlin',
+  });
   const demo = await context.newPage();
-  demo.on('pageerror', (e) => { throw e; });
+  demo.on('pageerror', (e) => {
+    throw e;
+  });
   await demo.goto(`${url}/demo/`);
   await seed(demo);
 

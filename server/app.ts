@@ -9,7 +9,13 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { errorHandler, HttpError, notFound } from './http/errors.ts';
-import { adminRateLimit, DEFAULT_RATE_LIMITS, publicRateLimit, type RateLimits, type SharedLimits } from './http/rate-limit.ts';
+import {
+  adminRateLimit,
+  DEFAULT_RATE_LIMITS,
+  publicRateLimit,
+  type RateLimits,
+  type SharedLimits,
+} from './http/rate-limit.ts';
 import { securityHeaders } from './http/security.ts';
 import { QueueFullError, type Intake } from './intake/intake.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -49,12 +55,23 @@ export function createApp(deps: Deps) {
     const start = process.hrtime.bigint();
     res.setHeader('X-Request-Id', id);
     res.on('finish', () => {
-      deps.logger.info({ req_id: id, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
+      deps.logger.info(
+        {
+          req_id: id,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - start) / 1e6,
+        },
+        'request',
+      );
     });
     next();
   });
 
-  app.get('/healthz', (_req, res) => { res.json({ status: 'ok', queue: { depth: deps.intake.depth() } }); });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', queue: { depth: deps.intake.depth() } });
+  });
 
   app.use(WIDGET_API_PREFIX.slice(0, -1), widgetRoutes(deps, publicRateLimit(limits, deps.clock, deps.sharedLimits)));
   app.use('/api/v2/admin', adminRateLimit(limits, deps.clock, deps.sharedLimits), adminRoutes(deps));
@@ -68,14 +85,26 @@ export function createApp(deps: Deps) {
   app.get('/widget.js', file('widget.js'));
   app.get('/panel.js', file('panel.js'));
   app.use('/demo', express.static(join(ROOT, 'demo'), staticOptions));
-  app.use('/admin', express.static(join(dist, 'admin'), staticOptions), express.static(join(ROOT, 'server', 'console', 'public'), staticOptions));
-  app.get('/', (_req, res) => { res.redirect('/demo/'); });
+  app.use(
+    '/admin',
+    express.static(join(dist, 'admin'), staticOptions),
+    express.static(join(ROOT, 'server', 'console', 'public'), staticOptions),
+  );
+  app.get('/', (_req, res) => {
+    res.redirect('/demo/');
+  });
 
   app.use(notFound);
   const overloaded: ErrorRequestHandler = (err, _req, _res, next) => {
-    next(err instanceof QueueFullError ? new HttpError(503, 'unavailable', 'the collector is catching up; retry shortly', [], 2) : err);
+    next(
+      err instanceof QueueFullError
+        ? new HttpError(503, 'unavailable', 'the collector is catching up; retry shortly', [], 2)
+        : err,
+    );
   };
   app.use(overloaded);
-  app.use(errorHandler((err, req) => deps.logger.error({ err, path: (req as express.Request).path }, 'request failed')));
+  app.use(
+    errorHandler((err, req) => deps.logger.error({ err, path: (req as express.Request).path }, 'request failed')),
+  );
   return app;
 }

@@ -13,7 +13,11 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = join(ROOT, 'dist');
 
 /** One bundle: its entry point (relative to the repo root) and its output file in dist/. */
-interface Bundle { entry: string; out: string; format: 'iife' | 'esm' }
+interface Bundle {
+  entry: string;
+  out: string;
+  format: 'iife' | 'esm';
+}
 
 /**
  * Every browser bundle. widget.js is what every host page pays for; panel.js is loaded only

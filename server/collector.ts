@@ -57,9 +57,13 @@ export async function openCollector(o: CollectorOptions) {
   // One process per data directory; a database is shared by design.
   const release = o.databaseUrl ? () => {} : acquireLock(o.dataDir);
   try {
-    const { store, log, closeStore } = o.databaseUrl ? await openPostgres(o.databaseUrl) : await openEmbedded(o.dataDir, clock);
+    const { store, log, closeStore } = o.databaseUrl
+      ? await openPostgres(o.databaseUrl)
+      : await openEmbedded(o.dataDir, clock);
     const intake = new Intake({
-      store, log, clock,
+      store,
+      log,
+      clock,
       maxQueueDepth: o.maxQueueDepth,
       checkpointMs: o.checkpointMs ?? 30_000,
       checkpointEvery: 5000,
@@ -68,20 +72,38 @@ export async function openCollector(o: CollectorOptions) {
     });
     await intake.open();
     // On PostgreSQL several collectors may share the traffic, so they share the limits' counts.
-    const sharedLimits = store instanceof PostgresStore && (o.rateLimits ?? DEFAULT_RATE_LIMITS).enabled
-      ? new SharedLimits(postgresAddHits(store.pool), {
-        clock, intervalMs: o.rateLimitSyncMs,
-        onFailure: (err) => logger.error({ err }, 'rate limit sync failed; counting in this collector only until the database answers'),
-        onRecovery: () => logger.info('rate limit sync works again'),
-      })
-      : undefined;
+    const sharedLimits =
+      store instanceof PostgresStore && (o.rateLimits ?? DEFAULT_RATE_LIMITS).enabled
+        ? new SharedLimits(postgresAddHits(store.pool), {
+            clock,
+            intervalMs: o.rateLimitSyncMs,
+            onFailure: (err) =>
+              logger.error(
+                { err },
+                'rate limit sync failed; counting in this collector only until the database answers',
+              ),
+            onRecovery: () => logger.info('rate limit sync works again'),
+          })
+        : undefined;
     sharedLimits?.start();
-    const app = createApp({ store, intake, clock, logger, rateLimits: o.rateLimits, sharedLimits, trustProxy: o.trustProxy });
+    const app = createApp({
+      store,
+      intake,
+      clock,
+      logger,
+      rateLimits: o.rateLimits,
+      sharedLimits,
+      trustProxy: o.trustProxy,
+    });
 
     const ttl = o.pendingTtlMs ?? 30 * 24 * 60 * 60 * 1000;
-    const prune = () => intake.write(() => store.prunePending(clock() - ttl, o.pendingMax ?? 1_000_000))
-      .then((n) => { if (n > 0) logger.info({ pruned: n }, 'pending identities pruned'); })
-      .catch((err) => logger.error({ err }, 'pruning pending identities failed'));
+    const prune = () =>
+      intake
+        .write(() => store.prunePending(clock() - ttl, o.pendingMax ?? 1_000_000))
+        .then((n) => {
+          if (n > 0) logger.info({ pruned: n }, 'pending identities pruned');
+        })
+        .catch((err) => logger.error({ err }, 'pruning pending identities failed'));
     await prune();
     const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
     pruneTimer.unref();
@@ -92,7 +114,11 @@ export async function openCollector(o: CollectorOptions) {
       if ((await store.listSites()).length > 0) {
         return o.demoAdminKey ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : null);
       }
-      const created = await createSite(store, { name: 'Demo', origins, siteKey: 'demo', adminKey: o.demoAdminKey }, clock());
+      const created = await createSite(
+        store,
+        { name: 'Demo', origins, siteKey: 'demo', adminKey: o.demoAdminKey },
+        clock(),
+      );
       // The demo's key is kept in clear so every start can print it; real sites' keys are not.
       if (!o.demoAdminKey) writeFileSync(keyFile, created.admin_key + '\n', { mode: 0o600 });
       await intake.checkpoint();

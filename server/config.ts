@@ -17,7 +17,10 @@ const schema = z.object({
   /** Where data lives: the embedded `lowdb` store, or `postgres` (needs DATABASE_URL; docs/POSTGRES.md). @default lowdb */
   PARLEY_STORE: z.enum(['lowdb', 'postgres']).default('lowdb'),
   /** PostgreSQL connection URL, used when PARLEY_STORE=postgres. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   /** pino log level. @default info */
   PARLEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Identities acknowledged but not yet applied before new batches get 503. @default 200000 */
@@ -47,8 +50,12 @@ const schema = z.object({
    * X-Forwarded-For), a hop count, or comma-separated proxy addresses/subnets. Rate limits key
    * on the address this yields. @default off
    */
-  PARLEY_TRUST_PROXY: z.string().default('off').transform((v): boolean | number | string =>
-    v === 'off' || v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v),
+  PARLEY_TRUST_PROXY: z
+    .string()
+    .default('off')
+    .transform((v): boolean | number | string =>
+      v === 'off' || v === 'false' ? false : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v,
+    ),
   /** Days a pending identity (someone who never gave feedback) is kept. @default 30 */
   PARLEY_PENDING_TTL_DAYS: z.coerce.number().min(1).max(3650).default(30),
   /** Pending identities kept per site; the oldest go first. @default 1000000 */
@@ -68,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const i = r.error.issues[0];
     throw new Error(`invalid configuration: ${i.path.join('.')}: ${i.message}`);
   }
-  if (r.data.PARLEY_STORE === 'postgres' && !r.data.DATABASE_URL) throw new Error('invalid configuration: DATABASE_URL: must be set when PARLEY_STORE=postgres');
+  if (r.data.PARLEY_STORE === 'postgres' && !r.data.DATABASE_URL)
+    throw new Error('invalid configuration: DATABASE_URL: must be set when PARLEY_STORE=postgres');
   return { ...r.data, dataDir: resolve(r.data.PARLEY_DATA_DIR) };
 }

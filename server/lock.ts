@@ -26,12 +26,20 @@ export function acquireLock(dataDir: string): () => void {
       const fd = openSync(path, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      return () => { try { unlinkSync(path); } catch { /* already gone */ } };
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(path, 'utf8'));
       if (pid && pid !== process.pid && alive(pid)) {
-        throw new LockedError(`data directory ${dataDir} is in use by process ${pid} (one process per data directory; stop it first)`);
+        throw new LockedError(
+          `data directory ${dataDir} is in use by process ${pid} (one process per data directory; stop it first)`,
+        );
       }
       unlinkSync(path); // stale: its owner is gone
     }

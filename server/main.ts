@@ -23,7 +23,8 @@ const logger = pino({ level: config.PARLEY_LOG_LEVEL });
 let collector: Awaited<ReturnType<typeof openCollector>>;
 try {
   collector = await openCollector({
-    dataDir: config.dataDir, logger,
+    dataDir: config.dataDir,
+    logger,
     maxQueueDepth: config.PARLEY_MAX_QUEUE,
     checkpointMs: config.PARLEY_CHECKPOINT_MS,
     demoAdminKey: config.PARLEY_DEMO_ADMIN_KEY,
@@ -45,12 +46,15 @@ try {
 
 // Slow clients (slowloris) cannot hold sockets: whole request and headers are time-limited,
 // and checked every second rather than Node's default 30 s.
-const server = createServer({
-  requestTimeout: config.PARLEY_REQUEST_TIMEOUT_MS,
-  headersTimeout: config.PARLEY_HEADERS_TIMEOUT_MS,
-  connectionsCheckingInterval: 1000,
-  keepAliveTimeout: 5000,
-}, collector.app).listen(config.PORT, config.HOST);
+const server = createServer(
+  {
+    requestTimeout: config.PARLEY_REQUEST_TIMEOUT_MS,
+    headersTimeout: config.PARLEY_HEADERS_TIMEOUT_MS,
+    connectionsCheckingInterval: 1000,
+    keepAliveTimeout: 5000,
+  },
+  collector.app,
+).listen(config.PORT, config.HOST);
 server.on('error', (e) => fail(`cannot listen on ${config.HOST}:${config.PORT}: ${e.message}`));
 server.on('listening', async () => {
   const addr = server.address();
@@ -59,10 +63,10 @@ server.on('listening', async () => {
   const base = `http://localhost:${port}`;
   process.stdout.write(
     `Parley collector listening on ${base}\n` +
-    `  demo page:      ${base}/demo/\n` +
-    `  admin console:  ${base}/admin/\n` +
-    `  demo admin key: ${adminKey ?? '(set PARLEY_DEMO_ADMIN_KEY; the generated one was not kept)'}\n` +
-    `  data directory: ${config.dataDir}\n`,
+      `  demo page:      ${base}/demo/\n` +
+      `  admin console:  ${base}/admin/\n` +
+      `  demo admin key: ${adminKey ?? '(set PARLEY_DEMO_ADMIN_KEY; the generated one was not kept)'}\n` +
+      `  data directory: ${config.dataDir}\n`,
   );
 });
 
@@ -72,7 +76,10 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'shutting down');
   // Give in-flight requests and the final checkpoint 10 s, then leave regardless.
-  setTimeout(() => { logger.error('shutdown timed out'); process.exit(1); }, 10_000).unref();
+  setTimeout(() => {
+    logger.error('shutdown timed out');
+    process.exit(1);
+  }, 10_000).unref();
   await collector.close(server);
   process.exit(0);
 }

@@ -41,7 +41,11 @@ export interface SignOptions {
 }
 
 /** Signs an identity token (JWT, HS256) with a site's identity secret. */
-export async function signIdentityToken(secret: string, claims: IdentityClaims, options: SignOptions = {}): Promise<string> {
+export async function signIdentityToken(
+  secret: string,
+  claims: IdentityClaims,
+  options: SignOptions = {},
+): Promise<string> {
   if (!secret) throw new Error('an identity secret is required');
   const iat = Math.floor((options.now ?? Date.now()) / 1000);
   const body: Record<string, unknown> = { email: claims.email };

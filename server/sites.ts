@@ -54,7 +54,13 @@ export async function createSite(store: Store, s: NewSite, now = Date.now()): Pr
 
 /** A site as `sites list` shows it: no secrets. */
 export function publicSite(s: Site) {
-  return { site_key: s.key, name: s.name, origins: s.origins, verification: s.verification, created_at: new Date(s.created_at).toISOString() };
+  return {
+    site_key: s.key,
+    name: s.name,
+    origins: s.origins,
+    verification: s.verification,
+    created_at: new Date(s.created_at).toISOString(),
+  };
 }
 
 async function siteOrThrow(store: Store, key: string): Promise<Site> {
@@ -67,18 +73,26 @@ async function siteOrThrow(store: Store, key: string): Promise<Site> {
  * Secret rotation, step 1 of 3 (add, deploy the new secret to the backend, remove the old):
  * adds a new identity secret; proofs made with either are accepted meanwhile.
  */
-export async function addIdentitySecret(store: Store, key: string): Promise<{ site_key: string; identity_secret: string }> {
+export async function addIdentitySecret(
+  store: Store,
+  key: string,
+): Promise<{ site_key: string; identity_secret: string }> {
   const site = await siteOrThrow(store, key);
-  if (site.identity_secrets.length >= 2) throw new Error('this site already has two identity secrets; remove the old one first');
+  if (site.identity_secrets.length >= 2)
+    throw new Error('this site already has two identity secrets; remove the old one first');
   const identity_secret = randomBytes(32).toString('hex');
   await store.putSite({ ...site, identity_secrets: [...site.identity_secrets, identity_secret] });
   return { site_key: key, identity_secret };
 }
 
 /** Secret rotation, step 3: drops the oldest identity secret; proofs made with it now fail. */
-export async function removeOldIdentitySecret(store: Store, key: string): Promise<{ site_key: string; identity_secrets: number }> {
+export async function removeOldIdentitySecret(
+  store: Store,
+  key: string,
+): Promise<{ site_key: string; identity_secrets: number }> {
   const site = await siteOrThrow(store, key);
-  if (site.identity_secrets.length < 2) throw new Error('this site has only one identity secret; add one before removing');
+  if (site.identity_secrets.length < 2)
+    throw new Error('this site has only one identity secret; add one before removing');
   await store.putSite({ ...site, identity_secrets: site.identity_secrets.slice(1) });
   return { site_key: key, identity_secrets: 1 };
 }

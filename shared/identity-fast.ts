@@ -10,8 +10,16 @@
 import { regexes, type z } from 'zod';
 import { identitySchema, type Identity, type Traits } from './identity.ts';
 import {
-  APP_VERSION_MAX_CHARS, CUSTOM_FIELD_KEY, CUSTOM_FIELD_VALUE_MAX_CHARS, CUSTOM_FIELDS_MAX,
-  EMAIL_MAX_CHARS, ID_MAX_CHARS, MONEY_MAX_CENTS, NAME_MAX_CHARS, TEXT_MAX_CHARS, TYPE_MAX_CHARS,
+  APP_VERSION_MAX_CHARS,
+  CUSTOM_FIELD_KEY,
+  CUSTOM_FIELD_VALUE_MAX_CHARS,
+  CUSTOM_FIELDS_MAX,
+  EMAIL_MAX_CHARS,
+  ID_MAX_CHARS,
+  MONEY_MAX_CENTS,
+  NAME_MAX_CHARS,
+  TEXT_MAX_CHARS,
+  TYPE_MAX_CHARS,
 } from './limits.ts';
 
 /** Control characters or any surrogate: the first are invalid, the second need the full check. */
@@ -78,8 +86,9 @@ function traits(raw: Obj): Traits {
     const v = raw[key];
     if (absent(v)) continue;
     if (typeof v === 'string') line(v, CUSTOM_FIELD_VALUE_MAX_CHARS);
-    else if (typeof v === 'number') { if (!Number.isFinite(v)) bail(); }
-    else if (typeof v !== 'boolean') bail();
+    else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) bail();
+    } else if (typeof v !== 'boolean') bail();
     if (++count > CUSTOM_FIELDS_MAX) bail();
     out[key] = v as string | number | boolean;
   }
@@ -150,8 +159,19 @@ export function fastIdentity(raw: unknown): Identity | undefined {
     const locale = line(raw.locale, 35);
     const identity_token = line(raw.identity_token, 4096);
     return compact({
-      id: id ?? email, email, name, type, created_at, traits: traits(raw), account: acct,
-      app_version, location: loc, timezone, locale, identity_token, user_hash: userHash,
+      id: id ?? email,
+      email,
+      name,
+      type,
+      created_at,
+      traits: traits(raw),
+      account: acct,
+      app_version,
+      location: loc,
+      timezone,
+      locale,
+      identity_token,
+      user_hash: userHash,
     }) as Identity;
   } catch (err) {
     if (err === BAIL) return undefined;
@@ -160,8 +180,7 @@ export function fastIdentity(raw: unknown): Identity | undefined {
 }
 
 export type IdentityResult =
-  | { success: true; data: Identity; error?: undefined }
-  | { success: false; data?: undefined; error: z.ZodError };
+  { success: true; data: Identity; error?: undefined } | { success: false; data?: undefined; error: z.ZodError };
 
 /** `identitySchema.safeParse`, taking the fast path when it can. */
 export function safeParseIdentity(raw: unknown): IdentityResult {

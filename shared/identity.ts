@@ -6,19 +6,22 @@
  */
 import { z } from 'zod';
 import {
-  APP_VERSION_MAX_CHARS, CUSTOM_FIELD_KEY, CUSTOM_FIELD_VALUE_MAX_CHARS, CUSTOM_FIELDS_MAX,
-  EMAIL_MAX_CHARS, ID_MAX_CHARS, NAME_MAX_CHARS, TEXT_MAX_CHARS, TYPE_MAX_CHARS,
+  APP_VERSION_MAX_CHARS,
+  CUSTOM_FIELD_KEY,
+  CUSTOM_FIELD_VALUE_MAX_CHARS,
+  CUSTOM_FIELDS_MAX,
+  EMAIL_MAX_CHARS,
+  ID_MAX_CHARS,
+  NAME_MAX_CHARS,
+  TEXT_MAX_CHARS,
+  TYPE_MAX_CHARS,
 } from './limits.ts';
 import { externalId, line, moneyCents, moneyDecimal, normalizeEmail, timestamp } from './text.ts';
 
 export type TraitValue = string | number | boolean;
 export type Traits = Record<string, TraitValue>;
 
-const traitValue = z.union([
-  line(CUSTOM_FIELD_VALUE_MAX_CHARS),
-  z.number().finite(),
-  z.boolean(),
-]);
+const traitValue = z.union([line(CUSTOM_FIELD_VALUE_MAX_CHARS), z.number().finite(), z.boolean()]);
 
 /**
  * Gathers `cf_*` keys of a loosely parsed object into a traits map, reporting bad keys, non-scalar
@@ -37,7 +40,11 @@ function gatherTraits(raw: Record<string, unknown>, ctx: z.RefinementCtx): Trait
     if (value === null || value === undefined) continue;
     const parsed = traitValue.safeParse(value);
     if (!parsed.success) {
-      ctx.addIssue({ code: 'custom', path: [key], message: 'custom fields must be strings (≤1024 chars), finite numbers or booleans' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'custom fields must be strings (≤1024 chars), finite numbers or booleans',
+      });
       continue;
     }
     if (++count > CUSTOM_FIELDS_MAX) {
@@ -83,19 +90,21 @@ export type AccountInput = z.output<typeof accountSchema>;
 
 export const locationSchema = z
   .object({
-    country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO-3166 alpha-2 code').transform((c) => c.toUpperCase()).nullish(),
+    country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'must be an ISO-3166 alpha-2 code')
+      .transform((c) => c.toUpperCase())
+      .nullish(),
     region: line(TEXT_MAX_CHARS).nullish(),
     city: line(TEXT_MAX_CHARS).nullish(),
   })
-  .transform((l) => compact({ country: l.country ?? undefined, region: l.region ?? undefined, city: l.city ?? undefined }));
+  .transform((l) =>
+    compact({ country: l.country ?? undefined, region: l.region ?? undefined, city: l.city ?? undefined }),
+  );
 
 export type Location = z.output<typeof locationSchema>;
 
-const email = z
-  .string()
-  .max(EMAIL_MAX_CHARS)
-  .transform(normalizeEmail)
-  .pipe(z.email('must be a valid email address'));
+const email = z.string().max(EMAIL_MAX_CHARS).transform(normalizeEmail).pipe(z.email('must be a valid email address'));
 
 export const identitySchema = z
   .looseObject({
@@ -110,7 +119,10 @@ export const identitySchema = z
     timezone: line(64).nullish(),
     locale: line(35).nullish(),
     identity_token: line(4096).nullish(),
-    user_hash: z.string().regex(/^[0-9a-fA-F]{1,128}$/, 'must be a hex HMAC').nullish(),
+    user_hash: z
+      .string()
+      .regex(/^[0-9a-fA-F]{1,128}$/, 'must be a hex HMAC')
+      .nullish(),
   })
   .transform((i, ctx) => {
     const traits = gatherTraits(i, ctx);

@@ -11,8 +11,15 @@
  */
 import { z } from 'zod';
 import {
-  CUSTOM_FIELD_KEY, CUSTOM_FIELD_VALUE_MAX_CHARS, CUSTOM_FIELDS_MAX, EMAIL_MAX_CHARS, ID_MAX_CHARS,
-  IMPORT_MAX_RECORDS, NAME_MAX_CHARS, TEXT_MAX_CHARS, TYPE_MAX_CHARS,
+  CUSTOM_FIELD_KEY,
+  CUSTOM_FIELD_VALUE_MAX_CHARS,
+  CUSTOM_FIELDS_MAX,
+  EMAIL_MAX_CHARS,
+  ID_MAX_CHARS,
+  IMPORT_MAX_RECORDS,
+  NAME_MAX_CHARS,
+  TEXT_MAX_CHARS,
+  TYPE_MAX_CHARS,
 } from './limits.ts';
 import type { Traits } from './identity.ts';
 import { externalId, line, moneyCents, moneyDecimal, normalizeEmail, timestamp } from './text.ts';
@@ -44,7 +51,8 @@ function gatherTraits(raw: Record<string, unknown>, ctx: z.RefinementCtx): Trait
     if (typeof cf !== 'object' || Array.isArray(cf)) {
       ctx.addIssue({ code: 'custom', path: ['custom_fields'], message: 'must be an object of custom field values' });
     } else {
-      for (const key of Object.keys(cf)) sources.push([['custom_fields', key], customFieldKey(key), (cf as Record<string, unknown>)[key]]);
+      for (const key of Object.keys(cf))
+        sources.push([['custom_fields', key], customFieldKey(key), (cf as Record<string, unknown>)[key]]);
     }
   }
   for (const [path, key, value] of sources) {
@@ -55,7 +63,11 @@ function gatherTraits(raw: Record<string, unknown>, ctx: z.RefinementCtx): Trait
     }
     const parsed = scalar.safeParse(value);
     if (!parsed.success) {
-      ctx.addIssue({ code: 'custom', path, message: `custom fields must be strings (≤${CUSTOM_FIELD_VALUE_MAX_CHARS} chars), finite numbers or booleans` });
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `custom fields must be strings (≤${CUSTOM_FIELD_VALUE_MAX_CHARS} chars), finite numbers or booleans`,
+      });
       continue;
     }
     traits[key] = parsed.data;
@@ -100,7 +112,9 @@ function withTraits<S extends z.ZodType, T>(base: S, build: (v: z.output<S>, tra
   });
 }
 
-type LooseAccount = { [K in keyof typeof accountShape]?: z.output<(typeof accountShape)[K]> | null } & { external_id?: string | null };
+type LooseAccount = { [K in keyof typeof accountShape]?: z.output<(typeof accountShape)[K]> | null } & {
+  external_id?: string | null;
+};
 
 function normalizeAccount(a: LooseAccount, traits: Traits) {
   return compact({
@@ -128,7 +142,9 @@ export const importAccountSchema = withTraits(
 
 export type ImportAccount = z.output<typeof embeddedAccountSchema>;
 
-const tag = line(TAG_MAX_CHARS, 1).transform((t) => t.trim()).refine((t) => t.length > 0, 'tags must not be blank');
+const tag = line(TAG_MAX_CHARS, 1)
+  .transform((t) => t.trim())
+  .refine((t) => t.length > 0, 'tags must not be blank');
 
 const email = z
   .string({ error: 'is required' })
@@ -149,17 +165,18 @@ export const importUserSchema = withTraits(
     tags: z.array(tag).max(TAGS_MAX).nullish(),
     tags_mode: z.enum(['add', 'replace']).nullish(),
   }),
-  (u, traits) => compact({
-    external_id: u.external_id,
-    email: u.email,
-    name: u.name ?? undefined,
-    type: u.type ?? undefined,
-    created_at: u.external_created_at ?? u.created_at ?? undefined,
-    traits,
-    account: u.account ?? undefined,
-    tags: u.tags ? [...new Set(u.tags)] : undefined,
-    tags_mode: u.tags_mode ?? ('add' as const),
-  }),
+  (u, traits) =>
+    compact({
+      external_id: u.external_id,
+      email: u.email,
+      name: u.name ?? undefined,
+      type: u.type ?? undefined,
+      created_at: u.external_created_at ?? u.created_at ?? undefined,
+      traits,
+      account: u.account ?? undefined,
+      tags: u.tags ? [...new Set(u.tags)] : undefined,
+      tags_mode: u.tags_mode ?? ('add' as const),
+    }),
 );
 
 export type ImportUser = z.output<typeof importUserSchema>;
@@ -173,14 +190,19 @@ export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
 /** A custom field definition; `key` is stored with its `cf_` prefix. */
 export const customFieldDefSchema = z
   .object({
-    key: z.string().transform(customFieldKey).pipe(z.string().regex(CUSTOM_FIELD_KEY, 'must match ^(cf_)?[a-z0-9_]{1,64}$')),
+    key: z
+      .string()
+      .transform(customFieldKey)
+      .pipe(z.string().regex(CUSTOM_FIELD_KEY, 'must match ^(cf_)?[a-z0-9_]{1,64}$')),
     object: z.enum(['user', 'account']),
     type: z.enum(CUSTOM_FIELD_TYPES),
     options: z.array(line(CUSTOM_FIELD_VALUE_MAX_CHARS, 1)).min(1).max(SELECT_OPTIONS_MAX).optional(),
   })
   .superRefine((d, ctx) => {
-    if (d.type === 'select' && !d.options) ctx.addIssue({ code: 'custom', path: ['options'], message: 'a select field needs its options' });
-    if (d.type !== 'select' && d.options) ctx.addIssue({ code: 'custom', path: ['options'], message: 'only a select field has options' });
+    if (d.type === 'select' && !d.options)
+      ctx.addIssue({ code: 'custom', path: ['options'], message: 'a select field needs its options' });
+    if (d.type !== 'select' && d.options)
+      ctx.addIssue({ code: 'custom', path: ['options'], message: 'only a select field has options' });
   });
 
 export type CustomFieldDef = z.output<typeof customFieldDefSchema>;

@@ -33,13 +33,13 @@ export function text(max: number) {
 export function externalId(max: number) {
   return z.union(
     [
-    line(max, 1).refine((s) => s.trim().length > 0, 'must not be blank'),
-    z
-      .number()
-      .int('must be an integer or a string')
-      .nonnegative()
-      .refine(Number.isSafeInteger, 'must be a safe integer (send larger ids as strings)')
-      .transform(String),
+      line(max, 1).refine((s) => s.trim().length > 0, 'must not be blank'),
+      z
+        .number()
+        .int('must be an integer or a string')
+        .nonnegative()
+        .refine(Number.isSafeInteger, 'must be a safe integer (send larger ids as strings)')
+        .transform(String),
     ],
     { error: `must be a string of 1-${max} characters or a non-negative safe integer` },
   );

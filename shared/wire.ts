@@ -5,8 +5,14 @@
 import { z } from 'zod';
 import { identitySchema } from './identity.ts';
 import {
-  BULK_BATCH_MAX_ITEMS, EMAIL_MAX_CHARS, FEEDBACK_BODY_MAX_CHARS, FEEDBACK_KINDS,
-  FEEDBACK_TITLE_MAX_CHARS, MESSAGE_ID_MAX_CHARS, PAGE_URL_MAX_CHARS, WIDGET_BATCH_MAX_ITEMS,
+  BULK_BATCH_MAX_ITEMS,
+  EMAIL_MAX_CHARS,
+  FEEDBACK_BODY_MAX_CHARS,
+  FEEDBACK_KINDS,
+  FEEDBACK_TITLE_MAX_CHARS,
+  MESSAGE_ID_MAX_CHARS,
+  PAGE_URL_MAX_CHARS,
+  WIDGET_BATCH_MAX_ITEMS,
 } from './limits.ts';
 import { line, normalizeEmail, text } from './text.ts';
 
@@ -42,13 +48,20 @@ export const feedbackBody = z
     identity: identitySchema.optional(),
     email: z.string().max(EMAIL_MAX_CHARS).transform(normalizeEmail).pipe(z.email()).optional(),
     // http(s) only: the console shows it as a link, and `javascript:` is a valid URL too.
-    page_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(PAGE_URL_MAX_CHARS).optional(),
+    page_url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .max(PAGE_URL_MAX_CHARS)
+      .optional(),
   })
   .superRefine((f, ctx) => {
-    if (f.kind === 'idea' && !f.title?.trim()) ctx.addIssue({ code: 'custom', path: ['title'], message: 'an idea needs a title' });
-    if (f.kind === 'support' && !f.idea_id) ctx.addIssue({ code: 'custom', path: ['idea_id'], message: 'support needs the idea_id it supports' });
-    if (f.kind === 'nps' && f.score === undefined) ctx.addIssue({ code: 'custom', path: ['score'], message: 'an NPS answer needs a score from 0 to 10' });
-    if (f.kind === 'comment' && !f.body?.trim()) ctx.addIssue({ code: 'custom', path: ['body'], message: 'a comment needs a body' });
+    if (f.kind === 'idea' && !f.title?.trim())
+      ctx.addIssue({ code: 'custom', path: ['title'], message: 'an idea needs a title' });
+    if (f.kind === 'support' && !f.idea_id)
+      ctx.addIssue({ code: 'custom', path: ['idea_id'], message: 'support needs the idea_id it supports' });
+    if (f.kind === 'nps' && f.score === undefined)
+      ctx.addIssue({ code: 'custom', path: ['score'], message: 'an NPS answer needs a score from 0 to 10' });
+    if (f.kind === 'comment' && !f.body?.trim())
+      ctx.addIssue({ code: 'custom', path: ['body'], message: 'a comment needs a body' });
   });
 
 export type FeedbackInput = z.output<typeof feedbackBody>;

@@ -8,7 +8,11 @@ import { byteLength, stringify } from './json.ts';
 import type { Item } from './outbox.ts';
 
 /** One request's worth of items, with its serialized body. */
-export interface Unit { path: 'identify' | 'feedback'; items: Item[]; body: string }
+export interface Unit {
+  path: 'identify' | 'feedback';
+  items: Item[];
+  body: string;
+}
 
 const wire = (i: Item) => ({ ...i.data, message_id: i.id, observed_at: i.at });
 
@@ -18,7 +22,10 @@ const wire = (i: Item) => ({ ...i.data, message_id: i.id, observed_at: i.at });
  */
 export function nextUnit(items: readonly Item[], now: number): { unit?: Unit; oversized?: Item } {
   const feedback = items.find((i) => i.kind === 'feedback');
-  if (feedback) return { unit: { path: 'feedback', items: [feedback], body: stringify({ ...feedback.data, message_id: feedback.id }) } };
+  if (feedback)
+    return {
+      unit: { path: 'feedback', items: [feedback], body: stringify({ ...feedback.data, message_id: feedback.id }) },
+    };
   const batch: Item[] = [];
   let body = '';
   for (const item of items) {

@@ -38,8 +38,8 @@ export function boot(opts: BootOptions): Widget | null {
   const config = readConfig(doc, opts.script === undefined ? findScript(doc) : opts.script);
   const log = createLogger(config.debug);
   config.problems.forEach((p) => log.warn(p));
-  if (!config.site || !config.origin) return log.warn('no site key or collector origin; staying off'), null;
-  if (owned(win, config.global)) return log.warn('already running; this copy stays off'), null;
+  if (!config.site || !config.origin) return (log.warn('no site key or collector origin; staying off'), null);
+  if (owned(win, config.global)) return (log.warn('already running; this copy stays off'), null);
 
   const client = createClient({
     site: config.site,
@@ -61,18 +61,32 @@ export function boot(opts: BootOptions): Widget | null {
   const settings: Record<string, unknown> = {};
   let mounted: Ui | undefined;
   let mounting: Promise<Ui> | undefined;
-  const ui = (): Promise<Ui> => (mounting ??= Promise.all([load(), domReady]).then(([mod]) => {
-    mounted = mod.mount({
-      doc, nonce: config.nonce, log,
-      props: (mode, close) => ({ mode, needsEmail: !client.identity(), submit: client.sendFeedback, searchIdeas: client.searchIdeas, close }),
-    });
-    mounted.set(settings);
-    return mounted;
-  }).catch((e) => {
-    mounting = undefined; // a later command may try again
-    throw e;
-  }));
-  const withUi = (fn: (ui: Ui) => void) => void ui().then(fn).catch((e) => log.warn('panel unavailable', e));
+  const ui = (): Promise<Ui> =>
+    (mounting ??= Promise.all([load(), domReady])
+      .then(([mod]) => {
+        mounted = mod.mount({
+          doc,
+          nonce: config.nonce,
+          log,
+          props: (mode, close) => ({
+            mode,
+            needsEmail: !client.identity(),
+            submit: client.sendFeedback,
+            searchIdeas: client.searchIdeas,
+            close,
+          }),
+        });
+        mounted.set(settings);
+        return mounted;
+      })
+      .catch((e) => {
+        mounting = undefined; // a later command may try again
+        throw e;
+      }));
+  const withUi = (fn: (ui: Ui) => void) =>
+    void ui()
+      .then(fn)
+      .catch((e) => log.warn('panel unavailable', e));
 
   /** Set once the queue is installed; before that the idle launch decides about the launcher. */
   let booted = false;
@@ -86,27 +100,35 @@ export function boot(opts: BootOptions): Widget | null {
   /** Selector triggers and their options (e.g. `{mode: 'contact'}`). */
   const triggers = new Map<string, unknown>();
 
-  const run = createRunner({
-    identify: client.identify,
-    logout: client.logout,
-    set,
-    show: (mode?: unknown) => withUi((u) => u.open(mode)),
-    hide: () => mounted?.close(),
-    autoprompt: () => withUi((u) => u.open('nps')),
-    addTrigger(target: unknown, options?: unknown) {
-      if (typeof target !== 'string') return set({ ...(target as object), launcher: true });
-      doc.querySelector(target); // throws on a malformed selector now, not on every click
-      triggers.set(target, options);
+  const run = createRunner(
+    {
+      identify: client.identify,
+      logout: client.logout,
+      set,
+      show: (mode?: unknown) => withUi((u) => u.open(mode)),
+      hide: () => mounted?.close(),
+      autoprompt: () => withUi((u) => u.open('nps')),
+      addTrigger(target: unknown, options?: unknown) {
+        if (typeof target !== 'string') return set({ ...(target as object), launcher: true });
+        doc.querySelector(target); // throws on a malformed selector now, not on every click
+        triggers.set(target, options);
+      },
     },
-  }, log);
+    log,
+  );
 
   set(config.settings);
   config.identify.forEach((identity) => run(['identify', identity]));
   installQueue(win, config.global, run, log);
 
-  const on = (target: EventTarget, type: string, fn: (e: Event) => void) => target.addEventListener(type, (e) => {
-    try { fn(e); } catch (err) { log.warn(type, err); }
-  });
+  const on = (target: EventTarget, type: string, fn: (e: Event) => void) =>
+    target.addEventListener(type, (e) => {
+      try {
+        fn(e);
+      } catch (err) {
+        log.warn(type, err);
+      }
+    });
   // Delegated, so trigger elements added to the page later work too.
   on(doc, 'click', (event) => {
     const target = event.target as Element | null;
@@ -121,7 +143,9 @@ export function boot(opts: BootOptions): Widget | null {
   on(win, 'online', () => void client.flush());
   // The launcher comes with panel.js: fetch it once the page has settled, unless it is turned off.
   const idle = (win as { requestIdleCallback?: (cb: () => void, o?: object) => void }).requestIdleCallback;
-  const launch = () => { if (settings.launcher !== false) withUi(() => {}); };
+  const launch = () => {
+    if (settings.launcher !== false) withUi(() => {});
+  };
   booted = true;
   void domReady.then(() => (idle ? idle(launch, { timeout: 5000 }) : win.setTimeout(launch, 2000)));
 

@@ -104,7 +104,10 @@ export function createClient(opts: ClientOptions): Client {
   /** The next request: skips items already handed to a beacon, drops identities too big to send. */
   const next = (): Unit | undefined => {
     for (;;) {
-      const { unit, oversized } = nextUnit(outbox.list().filter((i) => !beaconed.has(i.id)), clock());
+      const { unit, oversized } = nextUnit(
+        outbox.list().filter((i) => !beaconed.has(i.id)),
+        clock(),
+      );
       if (!oversized) return unit;
       log.warn('identity over 64 KB; dropped');
       outbox.remove([oversized.id]);
@@ -133,7 +136,9 @@ export function createClient(opts: ClientOptions): Client {
         rejected.add(Number(r?.index));
         log.warn('identity rejected', r?.errors);
       }
-      unit.items.forEach((i, n) => { if (!rejected.has(n) && i.fp) acks.record(i.key, i.fp); });
+      unit.items.forEach((i, n) => {
+        if (!rejected.has(n) && i.fp) acks.record(i.key, i.fp);
+      });
     }
     settle(unit.items, outcome === 'ok' ? 'sent' : 'failed');
     return outcome;
@@ -204,7 +209,8 @@ export function createClient(opts: ClientOptions): Client {
       return result;
     },
     // Unchecked: the panel, which renders them, keeps only well-formed ideas.
-    searchIdeas: async (q) => (await transport.get(url(`ideas?q=${encodeURIComponent(q)}`))).body as IdeaMatch[] | undefined,
+    searchIdeas: async (q) =>
+      (await transport.get(url(`ideas?q=${encodeURIComponent(q)}`))).body as IdeaMatch[] | undefined,
     flush,
     flushOnHide() {
       for (let unit = next(); unit; unit = next()) {
@@ -212,7 +218,8 @@ export function createClient(opts: ClientOptions): Client {
         const target = url(unit.path);
         if (transport.beacon(target, unit.body)) continue;
         const sent = unit;
-        void transport.post(target, sent.body, { keepalive: true })
+        void transport
+          .post(target, sent.body, { keepalive: true })
           .then((r) => conclude(sent, r.status, r.retryAfter, r.body))
           .catch(log.warn);
       }

@@ -35,7 +35,15 @@ export function findScript(doc: Document): HTMLScriptElement | null {
 
 export function readConfig(doc: Document, script: HTMLScriptElement | null): EmbedConfig {
   const config: EmbedConfig = {
-    site: '', origin: '', panelSrc: '', global: 'Parley', debug: false, nonce: '', identify: [], settings: {}, problems: [],
+    site: '',
+    origin: '',
+    panelSrc: '',
+    global: 'Parley',
+    debug: false,
+    nonce: '',
+    identify: [],
+    settings: {},
+    problems: [],
   };
   doc.querySelectorAll('script[type="application/json"][data-parley]').forEach((el, n) => {
     const block = parse(el.textContent);

@@ -13,8 +13,7 @@ const TOP = ['name', 'type', 'created_at', 'app_version', 'identity_token', 'use
 const ACCOUNT = ['id', 'name', 'plan', 'created_at', 'monthly_rate', 'ltv', 'mrr_cents', 'ltv_cents'];
 const LOCATION = ['country', 'region', 'city'];
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): v is Scalar =>
   typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
@@ -39,7 +38,9 @@ export function environment(): { timezone?: string; locale?: string } {
   try {
     env.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone.slice(0, 64);
     env.locale = navigator.language.slice(0, 35);
-  } catch { /* a locked-down Intl or navigator: send what we have */ }
+  } catch {
+    /* a locked-down Intl or navigator: send what we have */
+  }
   return env;
 }
 

@@ -18,7 +18,11 @@ export function stringify(value: unknown): string {
 /** JSON.parse that answers undefined instead of throwing on bad input. */
 export function parse(text: string | null | undefined): unknown {
   if (!text) return undefined;
-  try { return JSON.parse(text); } catch { return undefined; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** UTF-8 byte length of a string: what counts against the 64 KB request budget. */

@@ -8,7 +8,11 @@ export function createLogger(enabled: boolean, sink: Pick<Console, 'warn'> = con
   return {
     warn(...args) {
       if (!enabled) return;
-      try { sink.warn('[parley]', ...args); } catch { /* a broken console must not break the host */ }
+      try {
+        sink.warn('[parley]', ...args);
+      } catch {
+        /* a broken console must not break the host */
+      }
     },
   };
 }

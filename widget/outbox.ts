@@ -45,7 +45,12 @@ const isItem = (v: unknown): v is Item => {
   return typeof i?.id === 'string' && typeof i.key === 'string' && typeof i.at === 'number' && !!i.data;
 };
 
-export function createOutbox(opts: { storage: KV; key: string; clock: () => number; limits?: Partial<OutboxLimits> }): Outbox {
+export function createOutbox(opts: {
+  storage: KV;
+  key: string;
+  clock: () => number;
+  limits?: Partial<OutboxLimits>;
+}): Outbox {
   const { storage, key, clock } = opts;
   const limits = { ...OUTBOX_LIMITS, ...opts.limits };
   const fresh = (i: Item) => clock() - i.at < limits.ttlMs;

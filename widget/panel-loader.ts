@@ -8,24 +8,25 @@ import { PANEL_KEY, type PanelModule } from './protocol.ts';
 export function panelLoader(win: Window, src: string, nonce: string): () => Promise<PanelModule> {
   let loading: Promise<PanelModule> | undefined;
   const registered = () => (win as unknown as Record<symbol, PanelModule | undefined>)[Symbol.for(PANEL_KEY)];
-  return () => (loading ??= new Promise<PanelModule>((resolve, reject) => {
-    const ready = registered();
-    if (ready) return resolve(ready);
-    const doc = win.document;
-    const script = doc.createElement('script');
-    script.src = src;
-    script.async = true;
-    if (nonce) script.nonce = nonce;
-    script.onload = () => {
-      const mod = registered();
-      if (mod) resolve(mod);
-      else fail();
-    };
-    const fail = () => {
-      loading = undefined; // let a later open try again
-      reject(new Error(`could not load ${src}`));
-    };
-    script.onerror = fail;
-    (doc.head ?? doc.documentElement).appendChild(script);
-  }));
+  return () =>
+    (loading ??= new Promise<PanelModule>((resolve, reject) => {
+      const ready = registered();
+      if (ready) return resolve(ready);
+      const doc = win.document;
+      const script = doc.createElement('script');
+      script.src = src;
+      script.async = true;
+      if (nonce) script.nonce = nonce;
+      script.onload = () => {
+        const mod = registered();
+        if (mod) resolve(mod);
+        else fail();
+      };
+      const fail = () => {
+        loading = undefined; // let a later open try again
+        reject(new Error(`could not load ${src}`));
+      };
+      script.onerror = fail;
+      (doc.head ?? doc.documentElement).appendChild(script);
+    }));
 }

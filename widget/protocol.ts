@@ -21,7 +21,11 @@ export interface FeedbackDraft {
   email?: string;
 }
 
-export interface IdeaMatch { id: string; title: string; supporters_count: number }
+export interface IdeaMatch {
+  id: string;
+  title: string;
+  supporters_count: number;
+}
 
 /** Everything the panel needs from the widget: props in, callbacks out. */
 export interface PanelProps {

@@ -16,7 +16,8 @@ export function createRunner(handlers: Handlers, log: Logger): (command: unknown
     try {
       if (!Array.isArray(command)) return log.warn('not a command array; ignored', command);
       const [name, ...args] = command;
-      const handler = typeof name === 'string' && Object.prototype.hasOwnProperty.call(handlers, name) ? handlers[name] : undefined;
+      const handler =
+        typeof name === 'string' && Object.prototype.hasOwnProperty.call(handlers, name) ? handlers[name] : undefined;
       if (!handler) return log.warn(`unknown command "${String(name)}" ignored`);
       handler(...args);
     } catch (e) {

@@ -33,7 +33,9 @@ export function createStorage(local: () => Storage | null | undefined, log: Logg
     get(key) {
       if (memory.has(key)) return memory.get(key) ?? null;
       let value: string | null = null;
-      attempt('read', (s) => { value = s.getItem(key); });
+      attempt('read', (s) => {
+        value = s.getItem(key);
+      });
       return value;
     },
     set: write,

@@ -42,5 +42,9 @@ export function createTransport(win: Window): Transport {
       return failed;
     }
   };
-  return { post: (url, body, opts) => request('POST', url, body, opts?.keepalive), get: (url) => request('GET', url), beacon };
+  return {
+    post: (url, body, opts) => request('POST', url, body, opts?.keepalive),
+    get: (url) => request('GET', url),
+    beacon,
+  };
 }

@@ -5,6 +5,8 @@
 import { parseArgs } from 'node:util';
 
 export function parse(args: string[], flags: Record<string, { multiple?: boolean }>) {
-  const options = Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, { type: 'string' as const, multiple: v.multiple ?? false }]));
+  const options = Object.fromEntries(
+    Object.entries(flags).map(([k, v]) => [k, { type: 'string' as const, multiple: v.multiple ?? false }]),
+  );
   return parseArgs({ args, options, allowPositionals: true, strict: true });
 }

@@ -8,7 +8,12 @@
 
 export class CsvError extends Error {}
 
-const enum State { FieldStart, Unquoted, Quoted, QuoteInQuoted }
+const enum State {
+  FieldStart,
+  Unquoted,
+  Quoted,
+  QuoteInQuoted,
+}
 
 export class CsvParser {
   private state = State.FieldStart;
@@ -76,7 +81,8 @@ export class CsvParser {
 
   /** Ends the input; returns the last row if the text did not end with a line break. */
   end(): string[][] {
-    if (this.state === State.Quoted) throw new CsvError(`a quoted field opened on line ${this.rowLine} is never closed`);
+    if (this.state === State.Quoted)
+      throw new CsvError(`a quoted field opened on line ${this.rowLine} is never closed`);
     if (this.state !== State.FieldStart || this.row.length > 0) this.endRow();
     return this.rows.splice(0);
   }
@@ -115,8 +121,12 @@ export function parseCsv(text: string, delimiter = ','): string[][] {
 
 /** One CSV line for `cells`, quoting the ones that need it, ending in CRLF-free `\n`. */
 export function csvLine(cells: (string | number)[], delimiter = ','): string {
-  return cells.map((c) => {
-    const s = String(c);
-    return s.includes(delimiter) || /["\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  }).join(delimiter) + '\n';
+  return (
+    cells
+      .map((c) => {
+        const s = String(c);
+        return s.includes(delimiter) || /["\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+      })
+      .join(delimiter) + '\n'
+  );
 }

@@ -24,14 +24,26 @@ const USAGE = 'usage: parley import users|accounts FILE --url URL --key ADMIN_KE
 
 const KINDS = {
   users: { route: '/api/v2/admin/external_users/import', envelope: 'users', schema: importUserSchema as z.ZodType },
-  accounts: { route: '/api/v2/admin/external_accounts/import', envelope: 'accounts', schema: importAccountSchema as z.ZodType },
+  accounts: {
+    route: '/api/v2/admin/external_accounts/import',
+    envelope: 'accounts',
+    schema: importAccountSchema as z.ZodType,
+  },
 } as const;
 
 /** Chunks stay well under the collector's body limit even with wide records. */
 const CHUNK_MAX_BYTES = Math.floor(ADMIN_BODY_MAX_BYTES * 0.75);
 
-interface Failure { number: number; message: string; code: string; status: number | '' }
-interface Pending { number: number; raw: Record<string, unknown> }
+interface Failure {
+  number: number;
+  message: string;
+  code: string;
+  status: number | '';
+}
+interface Pending {
+  number: number;
+  raw: Record<string, unknown>;
+}
 
 class FatalError extends Error {}
 
@@ -56,7 +68,12 @@ class ImportRun {
   private chunkBytes = 0;
   private failures: Failure[] = [];
 
-  constructor(private readonly url: string, private readonly key: string, private readonly kind: (typeof KINDS)[keyof typeof KINDS], private readonly errors: WriteStream) {}
+  constructor(
+    private readonly url: string,
+    private readonly key: string,
+    private readonly kind: (typeof KINDS)[keyof typeof KINDS],
+    private readonly errors: WriteStream,
+  ) {}
 
   fail(f: Failure) {
     this.failures.push(f);
@@ -64,10 +81,14 @@ class ImportRun {
   }
 
   async add(rec: FileRecord) {
-    if (rec.error !== undefined) return this.fail({ number: rec.number, message: rec.error, code: 'unreadable_record', status: '' });
+    if (rec.error !== undefined)
+      return this.fail({ number: rec.number, message: rec.error, code: 'unreadable_record', status: '' });
     const parsed = this.kind.schema.safeParse(rec.record);
     if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(record)', message: i.message }));
+      const details = parsed.error.issues.map((i) => ({
+        field: i.path.map(String).join('.') || '(record)',
+        message: i.message,
+      }));
       return this.fail({ number: rec.number, message: describe(details), code: 'invalid_record', status: '' });
     }
     const bytes = Buffer.byteLength(JSON.stringify(rec.record));
@@ -83,24 +104,40 @@ class ImportRun {
     this.chunk = [];
     this.chunkBytes = 0;
     for (let round = 0; batch.length > 0 && round < 3; round++) {
-      const out = await postChunk(this.url + this.kind.route, this.key, { [this.kind.envelope]: batch.map((p) => p.raw) });
+      const out = await postChunk(this.url + this.kind.route, this.key, {
+        [this.kind.envelope]: batch.map((p) => p.raw),
+      });
       if (out.kind === 'fatal') throw new FatalError(out.message);
       if (out.kind === 'ok') {
         this.imported += batch.length;
         this.warnings += out.body.warnings?.length ?? 0;
         batch = [];
       } else if (out.kind === 'refused') {
-        for (const p of batch) this.fail({ number: p.number, message: out.message, code: out.code, status: out.status });
+        for (const p of batch)
+          this.fail({ number: p.number, message: out.message, code: out.code, status: out.status });
         batch = [];
       } else {
         const byIndex = new Map<number, Detail[]>();
-        for (const d of out.details) if (d.index !== undefined && batch[d.index]) byIndex.set(d.index, [...(byIndex.get(d.index) ?? []), d]);
+        for (const d of out.details)
+          if (d.index !== undefined && batch[d.index]) byIndex.set(d.index, [...(byIndex.get(d.index) ?? []), d]);
         if (byIndex.size === 0) break;
-        for (const [i, details] of byIndex) this.fail({ number: batch[i].number, message: describe(details), code: 'invalid_record', status: out.status });
+        for (const [i, details] of byIndex)
+          this.fail({
+            number: batch[i].number,
+            message: describe(details),
+            code: 'invalid_record',
+            status: out.status,
+          });
         batch = batch.filter((_, i) => !byIndex.has(i));
       }
     }
-    for (const p of batch) this.fail({ number: p.number, message: 'the collector refused the chunk without naming records', code: 'invalid_request', status: 422 });
+    for (const p of batch)
+      this.fail({
+        number: p.number,
+        message: 'the collector refused the chunk without naming records',
+        code: 'invalid_request',
+        status: 422,
+      });
     this.writeFailures();
   }
 
@@ -152,7 +189,10 @@ export async function run(args: string[]): Promise<number> {
   }
   await new Promise<void>((resolve, reject) => errors.end((err?: Error | null) => (err ? reject(err) : resolve())));
   progress.done({ bytes: 0, imported: job.imported, failed: job.failed });
-  if (job.warnings > 0) process.stderr.write(`parley import: ${job.warnings} custom field values did not fit their definitions and were not stored\n`);
+  if (job.warnings > 0)
+    process.stderr.write(
+      `parley import: ${job.warnings} custom field values did not fit their definitions and were not stored\n`,
+    );
   if (fatal) process.stderr.write(`parley import: stopped: ${fatal}\n`);
   process.stdout.write(JSON.stringify({ imported: job.imported, failed: job.failed, errors_file: errorsFile }) + '\n');
   return fatal ? 1 : 0;

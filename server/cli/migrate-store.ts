@@ -16,7 +16,8 @@ import { parse } from './args.ts';
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parse(args, { from: {}, to: {} });
-  if (values.from !== 'lowdb' || values.to !== 'postgres') throw new Error('usage: migrate-store --from lowdb --to postgres');
+  if (values.from !== 'lowdb' || values.to !== 'postgres')
+    throw new Error('usage: migrate-store --from lowdb --to postgres');
   const { dataDir, DATABASE_URL } = loadConfig(process.env);
   if (!DATABASE_URL) throw new Error('DATABASE_URL is not set');
   let release;
@@ -25,7 +26,10 @@ export async function run(args: string[]): Promise<number> {
   } catch (e) {
     throw new Error(`${(e as Error).message}; the collector must be stopped for this command`);
   }
-  const pg = await PostgresStore.open(DATABASE_URL, { poolSize: 1 }).catch((e) => { release(); throw e; });
+  const pg = await PostgresStore.open(DATABASE_URL, { poolSize: 1 }).catch((e) => {
+    release();
+    throw e;
+  });
   try {
     // Apply what the intake log still holds and checkpoint, so the files are the whole store.
     const store = await LowdbStore.open(join(dataDir, 'store'));

@@ -4,9 +4,16 @@
  * Progress is measured in bytes of the file read, so it needs no first pass to count rows.
  */
 
-export interface ProgressSink { isTTY?: boolean; write(s: string): unknown }
+export interface ProgressSink {
+  isTTY?: boolean;
+  write(s: string): unknown;
+}
 
-export interface ProgressState { bytes: number; imported: number; failed: number }
+export interface ProgressState {
+  bytes: number;
+  imported: number;
+  failed: number;
+}
 
 const BAR = 24;
 
@@ -24,7 +31,7 @@ export function progressLine(s: ProgressState, totalBytes: number, elapsedMs: nu
   const fraction = totalBytes > 0 ? Math.min(1, s.bytes / totalBytes) : 1;
   const done = s.imported + s.failed;
   const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
-  const eta = fraction > 0 ? (elapsedMs / 1000) * (1 - fraction) / fraction : Infinity;
+  const eta = fraction > 0 ? ((elapsedMs / 1000) * (1 - fraction)) / fraction : Infinity;
   const filled = Math.round(fraction * BAR);
   const head = bar ? `[${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}] ` : '';
   return `${head}${Math.floor(fraction * 100)}% imported ${s.imported} failed ${s.failed} ${Math.round(rate)} rec/s ETA ${clock(eta)}`;
@@ -57,7 +64,12 @@ export class Progress {
   }
 
   done(s: ProgressState): void {
-    const line = progressLine({ ...s, bytes: this.totalBytes }, this.totalBytes, this.now() - this.started, Boolean(this.sink.isTTY));
+    const line = progressLine(
+      { ...s, bytes: this.totalBytes },
+      this.totalBytes,
+      this.now() - this.started,
+      Boolean(this.sink.isTTY),
+    );
     this.sink.write(this.sink.isTTY ? `\r\u001b[2K${line}\n` : line + '\n');
   }
 }

@@ -10,7 +10,12 @@ import { StringDecoder } from 'node:string_decoder';
 import { CsvError, CsvParser } from './csv.ts';
 
 /** One data record of the file, or why it could not be read; `bytes` read so far, for progress. */
-export interface FileRecord { number: number; record?: Record<string, unknown>; error?: string; bytes: number }
+export interface FileRecord {
+  number: number;
+  record?: Record<string, unknown>;
+  error?: string;
+  bytes: number;
+}
 
 /** Leaf columns holding whole numbers: CSV cells are text, the schema wants numbers there. */
 const INTEGER_COLUMNS = new Set(['mrr_cents', 'ltv_cents', 'external_created_at', 'created_at']);
@@ -27,14 +32,19 @@ export function rowMapper(header: string[]): (cells: string[]) => Omit<FileRecor
     return parts.some((p) => p === '' || UNSAFE_KEYS.has(p)) ? null : parts;
   });
   return (cells) => {
-    if (cells.length > header.length) return { error: `row has ${cells.length} fields but the header has ${header.length}` };
+    if (cells.length > header.length)
+      return { error: `row has ${cells.length} fields but the header has ${header.length}` };
     const record: Record<string, unknown> = {};
     cells.forEach((cell, i) => {
       const path = paths[i];
       if (!path || cell === '') return;
       const leaf = path[path.length - 1];
       let value: unknown = cell;
-      if (leaf === 'tags') value = cell.split('|').map((t) => t.trim()).filter(Boolean);
+      if (leaf === 'tags')
+        value = cell
+          .split('|')
+          .map((t) => t.trim())
+          .filter(Boolean);
       else if (INTEGER_COLUMNS.has(leaf) && /^\d{1,15}$/.test(cell.trim())) value = Number(cell.trim());
       let at = record;
       for (const key of path.slice(0, -1)) {
@@ -55,7 +65,8 @@ export function jsonlRecord(line: string): Omit<FileRecord, 'number' | 'bytes'> 
   } catch {
     return { error: 'line is not valid JSON' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: 'line is not a JSON object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { error: 'line is not a JSON object' };
   return { record: value as Record<string, unknown> };
 }
 

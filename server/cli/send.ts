@@ -4,7 +4,11 @@
  * network failures are retried with exponential backoff and jitter, honouring Retry-After.
  */
 
-export interface Detail { index?: number; field: string; message: string }
+export interface Detail {
+  index?: number;
+  field: string;
+  message: string;
+}
 
 export type Outcome =
   | { kind: 'ok'; body: { warnings?: Detail[] } }
@@ -32,9 +36,12 @@ export function retryDelay(attempt: number, retryAfter: string | null, random: (
   return Math.round(base * (0.9 + 0.2 * random()));
 }
 
-const retryable = (status: number) => status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+const retryable = (status: number) =>
+  status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
 
-interface Envelope { errors?: { type?: string; message?: string; details?: Detail[] } }
+interface Envelope {
+  errors?: { type?: string; message?: string; details?: Detail[] };
+}
 
 /** POSTs `body` as JSON with the admin key and classifies the answer. */
 export async function postChunk(url: string, key: string, body: unknown, o: SendOptions = {}): Promise<Outcome> {
@@ -46,7 +53,11 @@ export async function postChunk(url: string, key: string, body: unknown, o: Send
   for (let attempt = 0; attempt < attempts; attempt++) {
     let res: Response;
     try {
-      res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: payload });
+      res = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: payload,
+      });
     } catch (e) {
       last = `could not reach ${url}: ${(e as Error).cause ? String((e as { cause: unknown }).cause) : (e as Error).message}`;
       await sleep(retryDelay(attempt, null, o.random));
@@ -54,7 +65,11 @@ export async function postChunk(url: string, key: string, body: unknown, o: Send
     }
     const text = await res.text();
     let json: unknown = null;
-    try { json = JSON.parse(text); } catch { /* not JSON: classified by status alone */ }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* not JSON: classified by status alone */
+    }
     const err = (json as Envelope | null)?.errors;
     if (res.ok) return { kind: 'ok', body: (json ?? {}) as { warnings?: Detail[] } };
     if (retryable(res.status)) {
@@ -63,9 +78,12 @@ export async function postChunk(url: string, key: string, body: unknown, o: Send
       continue;
     }
     const message = err?.message ?? `HTTP ${res.status}`;
-    if (res.status === 422 && err?.details?.length) return { kind: 'invalid', status: 422, message, details: err.details };
-    if (res.status === 401 || res.status === 403) return { kind: 'fatal', status: res.status, message: `the admin key was refused: ${message}` };
-    if (res.status === 404) return { kind: 'fatal', status: 404, message: `no import route at ${url}: is --url the collector's address?` };
+    if (res.status === 422 && err?.details?.length)
+      return { kind: 'invalid', status: 422, message, details: err.details };
+    if (res.status === 401 || res.status === 403)
+      return { kind: 'fatal', status: res.status, message: `the admin key was refused: ${message}` };
+    if (res.status === 404)
+      return { kind: 'fatal', status: 404, message: `no import route at ${url}: is --url the collector's address?` };
     return { kind: 'refused', status: res.status, code: err?.type ?? 'http_error', message };
   }
   return { kind: 'fatal', status: 0, message: `gave up after ${attempts} attempts; ${last}` };

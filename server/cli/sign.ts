@@ -16,10 +16,21 @@ const number = (flag: string, v: string | undefined) => {
 
 export async function run(args: string[]): Promise<number> {
   const { values: v } = parse(args, {
-    site: {}, id: {}, email: {}, name: {}, 'account-id': {}, 'account-name': {}, mrr: {}, ltv: {}, plan: {}, ttl: {},
+    site: {},
+    id: {},
+    email: {},
+    name: {},
+    'account-id': {},
+    'account-name': {},
+    mrr: {},
+    ltv: {},
+    plan: {},
+    ttl: {},
   }) as { values: Record<string, string | undefined> };
   if (!v.site || !v.id || !v.email) {
-    process.stderr.write('usage: parley sign --site SITE_KEY --id ID --email EMAIL [--name N --account-id ID --account-name N --mrr 99.5 --ltv 1495 --plan P --ttl 3600]\n');
+    process.stderr.write(
+      'usage: parley sign --site SITE_KEY --id ID --email EMAIL [--name N --account-id ID --account-name N --mrr 99.5 --ltv 1495 --plan P --ttl 3600]\n',
+    );
     return 2;
   }
   const claims: IdentityClaims = { id: v.id, email: v.email, ...(v.name ? { name: v.name } : {}) };

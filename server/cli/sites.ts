@@ -64,7 +64,9 @@ export async function run(args: string[]): Promise<number> {
     const { values } = parse(rest, { site: {} });
     if (!values.site) throw new Error('--site is required');
     const key = values.site as string;
-    const out = await withStore<object>((store) => (sub === 'rotate-secret' ? addIdentitySecret(store, key) : removeOldIdentitySecret(store, key)));
+    const out = await withStore<object>((store) =>
+      sub === 'rotate-secret' ? addIdentitySecret(store, key) : removeOldIdentitySecret(store, key),
+    );
     process.stdout.write(JSON.stringify(out) + '\n');
     return 0;
   }
@@ -72,11 +74,14 @@ export async function run(args: string[]): Promise<number> {
     const { values } = parse(rest, { site: {}, verification: {} });
     const verification = values.verification as Verification | undefined;
     if (!values.site) throw new Error('--site is required');
-    if (!verification || !MODES.includes(verification)) throw new Error(`--verification must be one of ${MODES.join(', ')}`);
+    if (!verification || !MODES.includes(verification))
+      throw new Error(`--verification must be one of ${MODES.join(', ')}`);
     await withStore((store) => setVerification(store, values.site as string, verification));
     process.stdout.write(JSON.stringify({ site_key: values.site, verification }) + '\n');
     return 0;
   }
-  process.stderr.write('usage: parley sites create --name NAME --origin URL [--origin URL ...] [--verification off|optional|required]\n       parley sites list\n       parley sites set --site KEY --verification off|optional|required\n       parley sites rotate-secret --site KEY   (adds a second identity secret)\n       parley sites remove-secret --site KEY   (drops the older one)\n');
+  process.stderr.write(
+    'usage: parley sites create --name NAME --origin URL [--origin URL ...] [--verification off|optional|required]\n       parley sites list\n       parley sites set --site KEY --verification off|optional|required\n       parley sites rotate-secret --site KEY   (adds a second identity secret)\n       parley sites remove-secret --site KEY   (drops the older one)\n',
+  );
   return 2;
 }

@@ -9,7 +9,15 @@ export function AccountsTable({ data }: { data: AccountsPage }) {
   return (
     <table>
       <thead>
-        <tr><th>Account</th><th>Plan</th><th class="num">MRR</th><th class="num">LTV</th><th class="num">Users</th><th class="num">Feedback</th><th>Since</th></tr>
+        <tr>
+          <th>Account</th>
+          <th>Plan</th>
+          <th class="num">MRR</th>
+          <th class="num">LTV</th>
+          <th class="num">Users</th>
+          <th class="num">Feedback</th>
+          <th>Since</th>
+        </tr>
       </thead>
       <tbody>
         {data.external_accounts.map((a) => (

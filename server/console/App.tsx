@@ -17,9 +17,27 @@ const KEY = 'parley:admin-key';
 
 /** sessionStorage can throw (blocked storage); the console then works until the tab reloads. */
 const session = {
-  get: () => { try { return sessionStorage.getItem(KEY); } catch { return null; } },
-  set: (v: string) => { try { sessionStorage.setItem(KEY, v); } catch { /* kept in memory only */ } },
-  clear: () => { try { sessionStorage.removeItem(KEY); } catch { /* nothing stored */ } },
+  get: () => {
+    try {
+      return sessionStorage.getItem(KEY);
+    } catch {
+      return null;
+    }
+  },
+  set: (v: string) => {
+    try {
+      sessionStorage.setItem(KEY, v);
+    } catch {
+      /* kept in memory only */
+    }
+  },
+  clear: () => {
+    try {
+      sessionStorage.removeItem(KEY);
+    } catch {
+      /* nothing stored */
+    }
+  },
 };
 
 const tabFromHash = (): TabId => {
@@ -62,7 +80,9 @@ function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) =>
   const [filters, setFilters] = useState<Filters>(DEFAULT_FILTERS);
   const [version, setVersion] = useState(0);
   // A key revoked mid-session sends the person back to the key form with the reason.
-  const onError = (e: unknown) => { if (e instanceof ApiError && e.status === 401) onSignOut(explain(e)); };
+  const onError = (e: unknown) => {
+    if (e instanceof ApiError && e.status === 401) onSignOut(explain(e));
+  };
   const [stats] = useLoad<Stats>('/stats', () => get('/stats'), version, onError);
 
   const open = (id: TabId) => {
@@ -82,31 +102,59 @@ function Console({ get, onSignOut }: { get: Get; onSignOut: (reason?: string) =>
     // A new filter or order starts its list from the first page.
     onFilter: (patch) => {
       setFilters((f) => ({ ...f, ...patch }));
-      setPages((p) => ({ ...p, ...Object.fromEntries(Object.keys(patch).map((k) => [FILTER_TAB[k as keyof Filters], 1])) }));
+      setPages((p) => ({
+        ...p,
+        ...Object.fromEntries(Object.keys(patch).map((k) => [FILTER_TAB[k as keyof Filters], 1])),
+      }));
     },
   };
 
   return (
     <div class="console">
       <header class="bar">
-        <h1><span class="logo" aria-hidden="true">◆</span> Parley admin</h1>
+        <h1>
+          <span class="logo" aria-hidden="true">
+            ◆
+          </span>{' '}
+          Parley admin
+        </h1>
         <div class="bar-actions">
-          <button type="button" onClick={() => setVersion((v) => v + 1)}>Refresh</button>
-          <button type="button" onClick={() => onSignOut()}>Forget key</button>
+          <button type="button" onClick={() => setVersion((v) => v + 1)}>
+            Refresh
+          </button>
+          <button type="button" onClick={() => onSignOut()}>
+            Forget key
+          </button>
         </div>
       </header>
       <StatsBar stats={stats} />
       <div class="tabs" role="tablist" aria-label="Lists" onKeyDown={onTabKey}>
         {TAB_IDS.map((id) => (
-          <button type="button" role="tab" id={`tab-${id}`} key={id} aria-selected={tab === id} aria-controls="panel"
-            tabIndex={tab === id ? 0 : -1} onClick={() => open(id)}>
+          <button
+            type="button"
+            role="tab"
+            id={`tab-${id}`}
+            key={id}
+            aria-selected={tab === id}
+            aria-controls="panel"
+            tabIndex={tab === id ? 0 : -1}
+            onClick={() => open(id)}
+          >
             {TABS[id].label}
           </button>
         ))}
       </div>
       {/* Keyed by tab: another tab's rows are never handed to this tab's table. */}
-      <TabPanel key={tab} tab={tab} get={get} page={pages[tab]} view={view} version={version} onError={onError}
-        onPage={(p) => setPages((all) => ({ ...all, [tab]: p }))} />
+      <TabPanel
+        key={tab}
+        tab={tab}
+        get={get}
+        page={pages[tab]}
+        view={view}
+        version={version}
+        onError={onError}
+        onPage={(p) => setPages((all) => ({ ...all, [tab]: p }))}
+      />
     </div>
   );
 }

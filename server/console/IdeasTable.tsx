@@ -10,13 +10,23 @@ export function IdeasTable({ data }: { data: IdeasPage }) {
   return (
     <table>
       <thead>
-        <tr><th class="num">#</th><th>Idea</th><th class="num">Supporters</th><th class="num">Accounts</th><th class="num">MRR behind it</th><th>Suggested</th></tr>
+        <tr>
+          <th class="num">#</th>
+          <th>Idea</th>
+          <th class="num">Supporters</th>
+          <th class="num">Accounts</th>
+          <th class="num">MRR behind it</th>
+          <th>Suggested</th>
+        </tr>
       </thead>
       <tbody>
         {data.ideas.map((i, n) => (
           <tr key={i.id}>
             <td class="num">{first + n + 1}</td>
-            <td class="what"><div class="primary">{i.title}</div>{i.body && <div class="secondary clamp">{i.body}</div>}</td>
+            <td class="what">
+              <div class="primary">{i.title}</div>
+              {i.body && <div class="secondary clamp">{i.body}</div>}
+            </td>
             <td class="num">{number(i.supporters_count)}</td>
             <td class="num">{number(i.accounts_count)}</td>
             <td class="num">{money(i.mrr_cents)}</td>

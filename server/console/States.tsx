@@ -6,7 +6,12 @@ import type { ComponentChildren } from 'preact';
 import { explain } from './api.ts';
 
 export function Loading({ what }: { what: string }) {
-  return <div class="state loading" role="status"><span class="spinner" aria-hidden="true" />Loading {what}…</div>;
+  return (
+    <div class="state loading" role="status">
+      <span class="spinner" aria-hidden="true" />
+      Loading {what}…
+    </div>
+  );
 }
 
 export function Empty({ title, children }: { title: string; children: ComponentChildren }) {
@@ -23,7 +28,11 @@ export function Failed({ error, retry }: { error: unknown; retry?: () => void })
     <div class="state error" role="alert">
       <p class="state-title">Could not load this list</p>
       <p>{explain(error)}</p>
-      {retry && <button type="button" onClick={retry}>Try again</button>}
+      {retry && (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      )}
     </div>
   );
 }

@@ -17,7 +17,11 @@ export function StatsBar({ stats }: { stats: Load<Stats> }) {
   return (
     <section class="stats" aria-label="Totals">
       {item('Users', s?.users)}
-      {item('Pending identities', s?.pending_identities, 'Identified by the widget, not shown in Users until they give feedback')}
+      {item(
+        'Pending identities',
+        s?.pending_identities,
+        'Identified by the widget, not shown in Users until they give feedback',
+      )}
       {item('Accounts', s?.external_accounts)}
       {item('Feedback', s?.feedback)}
       {item('Queued updates', s?.queue.depth, 'Identities acknowledged and not yet applied')}

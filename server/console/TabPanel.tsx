@@ -9,7 +9,10 @@ import { TABS, type TabId, type View } from './tabs.tsx';
 import { useLoad } from './useLoad.ts';
 
 interface Props {
-  tab: TabId; get: Get; page: number; view: View;
+  tab: TabId;
+  get: Get;
+  page: number;
+  view: View;
   /** Refresh counter: bumping it reloads the list. */
   version: number;
   onError: (e: unknown) => void;
@@ -26,12 +29,16 @@ export function TabPanel({ tab, get, page, view, version, onError, onPage }: Pro
       {current.toolbar && <div class="toolbar">{current.toolbar(view)}</div>}
       {list.state === 'error' && <Failed error={list.error} retry={retry} />}
       {list.state === 'loading' && !list.data && <Loading what={current.noun} />}
-      {list.state !== 'error' && list.data && (current.rows(list.data).length === 0
-        ? <Empty title={empty.title}>{empty.body}</Empty>
-        : <>
-          <div class="table-wrap">{current.table(list.data)}</div>
-          <Pager pagination={current.pagination(list.data)} noun={current.noun} onPage={onPage} />
-        </>)}
+      {list.state !== 'error' &&
+        list.data &&
+        (current.rows(list.data).length === 0 ? (
+          <Empty title={empty.title}>{empty.body}</Empty>
+        ) : (
+          <>
+            <div class="table-wrap">{current.table(list.data)}</div>
+            <Pager pagination={current.pagination(list.data)} noun={current.noun} onPage={onPage} />
+          </>
+        ))}
     </section>
   );
 }

@@ -9,7 +9,9 @@ import { day, money, place } from './format.ts';
 /** The account an external user links to; the link is the account's external_id, or its key when it has none. */
 function accountOf(eu: ExternalUser, accounts: Account[]): Account | undefined {
   const link = eu.links.external_account;
-  return link === null ? undefined : accounts.find((a) => a.external_id === link) ?? accounts.find((a) => a.id === link);
+  return link === null
+    ? undefined
+    : (accounts.find((a) => a.external_id === link) ?? accounts.find((a) => a.id === link));
 }
 
 export function UsersTable({ data }: { data: UsersPage }) {
@@ -18,7 +20,16 @@ export function UsersTable({ data }: { data: UsersPage }) {
   return (
     <table>
       <thead>
-        <tr><th>User</th><th>External id</th><th>Type</th><th>Account</th><th class="num">MRR</th><th>App version</th><th>Location</th><th>Signed up</th></tr>
+        <tr>
+          <th>User</th>
+          <th>External id</th>
+          <th>Type</th>
+          <th>Account</th>
+          <th class="num">MRR</th>
+          <th>App version</th>
+          <th>Location</th>
+          <th>Signed up</th>
+        </tr>
       </thead>
       <tbody>
         {data.users.map((u) => {
@@ -37,8 +48,14 @@ export function UsersTable({ data }: { data: UsersPage }) {
                 <td class="mono">{eu?.external_id ?? '—'}</td>
                 <td>{eu?.type ?? '—'}</td>
                 <td>
-                  {account ? <><div class="primary">{account.name ?? account.external_id ?? 'Unnamed account'}</div>
-                    {account.plan && <div class="secondary">{account.plan}</div>}</> : <span class="secondary">No account</span>}
+                  {account ? (
+                    <>
+                      <div class="primary">{account.name ?? account.external_id ?? 'Unnamed account'}</div>
+                      {account.plan && <div class="secondary">{account.plan}</div>}
+                    </>
+                  ) : (
+                    <span class="secondary">No account</span>
+                  )}
                 </td>
                 <td class="num">{money(account?.mrr_cents)}</td>
                 <td class="mono">{eu?.app_version ?? '—'}</td>

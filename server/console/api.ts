@@ -24,22 +24,28 @@ export function createApi(key: string, fetcher: typeof fetch = (...a) => fetch(.
   return async <T>(path: string): Promise<T> => {
     let res: Response;
     try {
-      res = await fetcher(`/api/v2/admin${path}`, { headers: { authorization: `Bearer ${key}`, accept: 'application/json' } });
+      res = await fetcher(`/api/v2/admin${path}`, {
+        headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+      });
     } catch {
       throw new ApiError(0, 'network', 'The collector cannot be reached. Is it running?');
     }
     const body = await res.json().catch(() => null);
     if (res.ok && body) return body as T;
     const err = body?.errors;
-    throw new ApiError(res.status, typeof err?.type === 'string' ? err.type : 'application_error',
-      typeof err?.message === 'string' ? err.message : `The collector answered ${res.status}.`);
+    throw new ApiError(
+      res.status,
+      typeof err?.type === 'string' ? err.type : 'application_error',
+      typeof err?.message === 'string' ? err.message : `The collector answered ${res.status}.`,
+    );
   };
 }
 
 /** What a person should read for an error: a rejected key gets instructions, not jargon. */
 export function explain(e: unknown): string {
   if (!(e instanceof ApiError)) return 'Something went wrong in the console. Reload the page to try again.';
-  if (e.status === 401) return 'This admin key was not accepted. Use the demo admin key that npm start printed, or the admin_key from `parley sites create`.';
+  if (e.status === 401)
+    return 'This admin key was not accepted. Use the demo admin key that npm start printed, or the admin_key from `parley sites create`.';
   if (e.status === 429) return 'Too many requests for now. Wait a moment and reload.';
   return e.message;
 }

@@ -33,7 +33,9 @@ export function number(n: number | null | undefined): string {
 }
 
 /** "Berlin, BE, DE" from a location, skipping the parts that are missing. */
-export function place(loc: { country?: string | null; region?: string | null; city?: string | null } | null | undefined): string {
+export function place(
+  loc: { country?: string | null; region?: string | null; city?: string | null } | null | undefined,
+): string {
   if (!loc) return '—';
   return [loc.city, loc.region, loc.country].filter(Boolean).join(', ') || '—';
 }

@@ -27,7 +27,10 @@ export interface Filters {
 
 export const DEFAULT_FILTERS: Filters = { ideaOrder: 'supporters', userQuery: '', accountSort: '-mrr_cents' };
 
-export interface View { filters: Filters; onFilter: (patch: Partial<Filters>) => void }
+export interface View {
+  filters: Filters;
+  onFilter: (patch: Partial<Filters>) => void;
+}
 
 interface Tab<T> {
   label: string;
@@ -43,7 +46,11 @@ interface Tab<T> {
   empty: (f: Filters) => { title: string; body: ComponentChildren };
 }
 
-const demo = <a href="/demo/" target="_blank" rel="noopener">demo page</a>;
+const demo = (
+  <a href="/demo/" target="_blank" rel="noopener">
+    demo page
+  </a>
+);
 const paged = (route: string, page: number) => `${route}?page=${page}&per_page=${PER_PAGE}`;
 const plain = <T,>(get: Get, path: string) => get<T>(path);
 
@@ -51,57 +58,116 @@ const plain = <T,>(get: Get, path: string) => get<T>(path);
 type FeedbackData = FeedbackPage & { ideaTitles: Map<string, string> };
 
 const feedback: Tab<FeedbackData> = {
-  label: 'Feedback', noun: 'feedback',
+  label: 'Feedback',
+  noun: 'feedback',
   path: (page) => paged('/feedback', page),
   async load(get, path) {
     const [page, ideas] = await Promise.all([get<FeedbackPage>(path), get<IdeasPage>('/ideas?per_page=100')]);
     return { ...page, ideaTitles: new Map(ideas.ideas.map((i) => [i.id, i.title])) };
   },
-  rows: (d) => d.feedback, pagination: (d) => d.pagination,
+  rows: (d) => d.feedback,
+  pagination: (d) => d.pagination,
   table: (d) => <FeedbackTable data={d} ideaTitles={d.ideaTitles} />,
-  empty: () => ({ title: 'No feedback yet', body: <>Open the {demo}, click <strong>Feedback</strong> and leave an idea. It appears here with who sent it, their account and its MRR.</> }),
+  empty: () => ({
+    title: 'No feedback yet',
+    body: (
+      <>
+        Open the {demo}, click <strong>Feedback</strong> and leave an idea. It appears here with who sent it, their
+        account and its MRR.
+      </>
+    ),
+  }),
 };
 
 const ideas: Tab<IdeasPage> = {
-  label: 'Ideas', noun: 'ideas',
+  label: 'Ideas',
+  noun: 'ideas',
   path: (page, f) => `${paged('/ideas', page)}&sort=${f.ideaOrder}`,
   load: plain,
-  rows: (d) => d.ideas, pagination: (d) => d.pagination,
+  rows: (d) => d.ideas,
+  pagination: (d) => d.pagination,
   toolbar: ({ filters, onFilter }) => (
-    <Choice label="Rank by" value={filters.ideaOrder} onChange={(ideaOrder) => onFilter({ ideaOrder })}
-      options={[{ value: 'supporters', label: 'Supporters' }, { value: 'mrr', label: 'MRR behind it' }]} />
+    <Choice
+      label="Rank by"
+      value={filters.ideaOrder}
+      onChange={(ideaOrder) => onFilter({ ideaOrder })}
+      options={[
+        { value: 'supporters', label: 'Supporters' },
+        { value: 'mrr', label: 'MRR behind it' },
+      ]}
+    />
   ),
   table: (d) => <IdeasTable data={d} />,
-  empty: () => ({ title: 'No ideas yet', body: <>Ideas left through the widget are ranked here by supporters and by the revenue of the accounts behind them. Try the {demo}.</> }),
+  empty: () => ({
+    title: 'No ideas yet',
+    body: (
+      <>
+        Ideas left through the widget are ranked here by supporters and by the revenue of the accounts behind them. Try
+        the {demo}.
+      </>
+    ),
+  }),
 };
 
 const users: Tab<UsersPage> = {
-  label: 'Users', noun: 'users',
-  path: (page, f) => `${paged('/users', page)}&includes=external_users,external_accounts${f.userQuery ? `&q=${encodeURIComponent(f.userQuery)}` : ''}`,
+  label: 'Users',
+  noun: 'users',
+  path: (page, f) =>
+    `${paged('/users', page)}&includes=external_users,external_accounts${f.userQuery ? `&q=${encodeURIComponent(f.userQuery)}` : ''}`,
   load: plain,
-  rows: (d) => d.users, pagination: (d) => d.pagination,
-  toolbar: ({ filters, onFilter }) => <SearchBox label="Name or email" value={filters.userQuery} onSearch={(userQuery) => onFilter({ userQuery })} />,
+  rows: (d) => d.users,
+  pagination: (d) => d.pagination,
+  toolbar: ({ filters, onFilter }) => (
+    <SearchBox label="Name or email" value={filters.userQuery} onSearch={(userQuery) => onFilter({ userQuery })} />
+  ),
   table: (d) => <UsersTable data={d} />,
-  empty: (f) => f.userQuery
-    ? { title: 'No user matches', body: <>Nobody visible has “{f.userQuery}” in their name or email.</> }
-    : { title: 'No users yet', body: <>People the widget identifies stay pending until they give feedback; imported users appear at once. Leave feedback on the {demo} to see one here.</> },
+  empty: (f) =>
+    f.userQuery
+      ? { title: 'No user matches', body: <>Nobody visible has “{f.userQuery}” in their name or email.</> }
+      : {
+          title: 'No users yet',
+          body: (
+            <>
+              People the widget identifies stay pending until they give feedback; imported users appear at once. Leave
+              feedback on the {demo} to see one here.
+            </>
+          ),
+        },
 };
 
 const accounts: Tab<AccountsPage> = {
-  label: 'Accounts', noun: 'accounts',
+  label: 'Accounts',
+  noun: 'accounts',
   path: (page, f) => `${paged('/external_accounts', page)}&sort=${f.accountSort}`,
   load: plain,
-  rows: (d) => d.external_accounts, pagination: (d) => d.pagination,
+  rows: (d) => d.external_accounts,
+  pagination: (d) => d.pagination,
   toolbar: ({ filters, onFilter }) => (
-    <Choice label="Sort by" value={filters.accountSort} onChange={(accountSort) => onFilter({ accountSort })}
-      options={[{ value: '-mrr_cents', label: 'MRR' }, { value: '-ltv_cents', label: 'LTV' }, { value: 'name', label: 'Name' }, { value: '-created_at', label: 'Newest' }]} />
+    <Choice
+      label="Sort by"
+      value={filters.accountSort}
+      onChange={(accountSort) => onFilter({ accountSort })}
+      options={[
+        { value: '-mrr_cents', label: 'MRR' },
+        { value: '-ltv_cents', label: 'LTV' },
+        { value: 'name', label: 'Name' },
+        { value: '-created_at', label: 'Newest' },
+      ]}
+    />
   ),
   table: (d) => <AccountsTable data={d} />,
-  empty: () => ({ title: 'No accounts yet', body: <>Accounts arrive with identified users (their plan, MRR and LTV) or through the accounts import.</> }),
+  empty: () => ({
+    title: 'No accounts yet',
+    body: <>Accounts arrive with identified users (their plan, MRR and LTV) or through the accounts import.</>,
+  }),
 };
 
 export const TABS: Record<TabId, Tab<any>> = { feedback, ideas, users, accounts };
 export const TAB_IDS = Object.keys(TABS) as TabId[];
 
 /** Which tab's paging a filter change resets. */
-export const FILTER_TAB: Record<keyof Filters, TabId> = { ideaOrder: 'ideas', userQuery: 'users', accountSort: 'accounts' };
+export const FILTER_TAB: Record<keyof Filters, TabId> = {
+  ideaOrder: 'ideas',
+  userQuery: 'users',
+  accountSort: 'accounts',
+};

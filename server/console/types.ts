@@ -3,43 +3,107 @@
  * console shows are listed; the API may send more.
  */
 
-export interface Pagination { page: number; per_page: number; total_pages: number; total_records: number }
+export interface Pagination {
+  page: number;
+  per_page: number;
+  total_pages: number;
+  total_records: number;
+}
 
-export interface Location { country?: string | null; region?: string | null; city?: string | null }
+export interface Location {
+  country?: string | null;
+  region?: string | null;
+  city?: string | null;
+}
 
 export interface User {
-  id: string; email: string; name: string | null; created_at: string; updated_at: string;
+  id: string;
+  email: string;
+  name: string | null;
+  created_at: string;
+  updated_at: string;
   links: { external_users: string[] };
 }
 
 export interface ExternalUser {
-  external_id: string; email: string | null; name: string | null; type: string | null;
-  external_created_at: string | null; app_version: string | null; location: Location | null;
+  external_id: string;
+  email: string | null;
+  name: string | null;
+  type: string | null;
+  external_created_at: string | null;
+  app_version: string | null;
+  location: Location | null;
   links: { user: string | null; external_account: string | null };
 }
 
 export interface Account {
-  id: string; external_id: string | null; name: string | null; plan: string | null;
-  mrr_cents: number | null; ltv_cents: number | null;
-  users_count?: number; feedback_count?: number; external_created_at?: string | null; created_at: string;
+  id: string;
+  external_id: string | null;
+  name: string | null;
+  plan: string | null;
+  mrr_cents: number | null;
+  ltv_cents: number | null;
+  users_count?: number;
+  feedback_count?: number;
+  external_created_at?: string | null;
+  created_at: string;
 }
 
 export interface Feedback {
-  id: string; kind: 'idea' | 'support' | 'comment' | 'nps'; title: string | null; body: string | null;
-  idea_id: string | null; score: number | null; created_at: string; page_url: string | null; mrr_cents_at: number | null;
+  id: string;
+  kind: 'idea' | 'support' | 'comment' | 'nps';
+  title: string | null;
+  body: string | null;
+  idea_id: string | null;
+  score: number | null;
+  created_at: string;
+  page_url: string | null;
+  mrr_cents_at: number | null;
   user: { id: string; email: string; name: string | null } | null;
   external_user: { external_id: string; name: string | null; email: string | null; type: string | null } | null;
-  external_account: { id: string; external_id: string | null; name: string | null; plan: string | null; mrr_cents: number | null } | null;
+  external_account: {
+    id: string;
+    external_id: string | null;
+    name: string | null;
+    plan: string | null;
+    mrr_cents: number | null;
+  } | null;
 }
 
 export interface Idea {
-  id: string; title: string; body: string | null; created_at: string;
-  supporters_count: number; accounts_count: number; mrr_cents: number;
+  id: string;
+  title: string;
+  body: string | null;
+  created_at: string;
+  supporters_count: number;
+  accounts_count: number;
+  mrr_cents: number;
 }
 
-export interface Stats { users: number; pending_identities: number; external_users: number; external_accounts: number; feedback: number; queue: { depth: number } }
+export interface Stats {
+  users: number;
+  pending_identities: number;
+  external_users: number;
+  external_accounts: number;
+  feedback: number;
+  queue: { depth: number };
+}
 
-export interface UsersPage { users: User[]; external_users?: ExternalUser[]; external_accounts?: Account[]; pagination: Pagination }
-export interface AccountsPage { external_accounts: Account[]; pagination: Pagination }
-export interface FeedbackPage { feedback: Feedback[]; pagination: Pagination }
-export interface IdeasPage { ideas: Idea[]; pagination: Pagination }
+export interface UsersPage {
+  users: User[];
+  external_users?: ExternalUser[];
+  external_accounts?: Account[];
+  pagination: Pagination;
+}
+export interface AccountsPage {
+  external_accounts: Account[];
+  pagination: Pagination;
+}
+export interface FeedbackPage {
+  feedback: Feedback[];
+  pagination: Pagination;
+}
+export interface IdeasPage {
+  ideas: Idea[];
+  pagination: Pagination;
+}

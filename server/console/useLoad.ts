@@ -6,15 +6,18 @@
 import { useEffect, useState } from 'preact/hooks';
 
 export type Load<T> =
-  | { state: 'loading'; data?: T }
-  | { state: 'ok'; data: T }
-  | { state: 'error'; error: unknown; data?: T };
+  { state: 'loading'; data?: T } | { state: 'ok'; data: T } | { state: 'error'; error: unknown; data?: T };
 
 /**
  * `fetch` is called when `key` or `version` changes; `version` is a refresh counter, bumping it
  * loads the same key again.
  */
-export function useLoad<T>(key: string, fetch: () => Promise<T>, version: number, onError?: (e: unknown) => void): [Load<T>, () => void] {
+export function useLoad<T>(
+  key: string,
+  fetch: () => Promise<T>,
+  version: number,
+  onError?: (e: unknown) => void,
+): [Load<T>, () => void] {
   const [load, setLoad] = useState<Load<T>>({ state: 'loading' });
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
@@ -22,14 +25,18 @@ export function useLoad<T>(key: string, fetch: () => Promise<T>, version: number
     // Keep showing the previous data while the next page loads, so the table does not jump.
     setLoad((prev) => ({ state: 'loading', data: prev.data }));
     fetch().then(
-      (data) => { if (live) setLoad({ state: 'ok', data }); },
+      (data) => {
+        if (live) setLoad({ state: 'ok', data });
+      },
       (error) => {
         if (!live) return;
         setLoad({ state: 'error', error });
         onError?.(error);
       },
     );
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [key, version, attempt]);
   return [load, () => setAttempt((n) => n + 1)];
 }

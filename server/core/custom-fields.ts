@@ -12,7 +12,11 @@ import { timestamp } from '../../shared/text.ts';
 export type FieldObject = CustomFieldDef['object'];
 
 /** A value that was dropped; `field` is the trait key, prefixed by the caller's path. */
-export interface FieldWarning { index?: number; field: string; message: string }
+export interface FieldWarning {
+  index?: number;
+  field: string;
+  message: string;
+}
 
 /** Definitions of one site, by object and key. */
 export type FieldDefs = Map<string, CustomFieldDef>;
@@ -41,7 +45,8 @@ export function coerceValue(def: CustomFieldDef, value: TraitValue): Coerced {
       return { ok: true, value: typeof value === 'string' ? value : String(value) };
     case 'number': {
       if (typeof value === 'number') return { ok: true, value };
-      if (typeof value === 'string' && NUMBER.test(value.trim()) && Number.isFinite(Number(value))) return { ok: true, value: Number(value) };
+      if (typeof value === 'string' && NUMBER.test(value.trim()) && Number.isFinite(Number(value)))
+        return { ok: true, value: Number(value) };
       return { ok: false, message: 'must be a number' };
     }
     case 'boolean': {
@@ -54,7 +59,9 @@ export function coerceValue(def: CustomFieldDef, value: TraitValue): Coerced {
     case 'timestamp': {
       const raw = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
       const parsed = timestamp.safeParse(raw);
-      return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: 'must be Unix seconds or an ISO-8601 date' };
+      return parsed.success
+        ? { ok: true, value: parsed.data }
+        : { ok: false, message: 'must be Unix seconds or an ISO-8601 date' };
     }
     case 'url': {
       if (typeof value === 'string' && isWebUrl(value)) return { ok: true, value };
@@ -82,7 +89,12 @@ function isWebUrl(s: string): boolean {
  * (undefined keys untouched, defined ones coerced, misfits dropped) and a warning per drop,
  * named `${path}${key}` (e.g. `account.cf_region`).
  */
-export function coerceTraits(defs: FieldDefs, object: FieldObject, traits: Traits, path = ''): { traits: Traits; warnings: FieldWarning[] } {
+export function coerceTraits(
+  defs: FieldDefs,
+  object: FieldObject,
+  traits: Traits,
+  path = '',
+): { traits: Traits; warnings: FieldWarning[] } {
   if (defs.size === 0) return { traits, warnings: [] };
   const out: Traits = {};
   const warnings: FieldWarning[] = [];
@@ -108,7 +120,11 @@ export function coerceIdentity(defs: FieldDefs, identity: Identity): { identity:
   const user = coerceTraits(defs, 'user', identity.traits);
   const account = identity.account ? coerceTraits(defs, 'account', identity.account.traits, 'account.') : null;
   return {
-    identity: { ...identity, traits: user.traits, ...(identity.account && account ? { account: { ...identity.account, traits: account.traits } } : {}) },
+    identity: {
+      ...identity,
+      traits: user.traits,
+      ...(identity.account && account ? { account: { ...identity.account, traits: account.traits } } : {}),
+    },
     warnings: [...user.warnings, ...(account?.warnings ?? [])],
   };
 }

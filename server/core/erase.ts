@@ -12,7 +12,13 @@
 import { privateAccountKey } from './records.ts';
 import type { Store } from '../store/types.ts';
 
-export interface Erased { users: number; external_users: number; pending_identities: number; accounts: number; feedback_detached: number }
+export interface Erased {
+  users: number;
+  external_users: number;
+  pending_identities: number;
+  accounts: number;
+  feedback_detached: number;
+}
 
 /** Erases the user `userId`; applying it again (a replay) finds nothing and erases nothing. */
 export async function eraseUser(store: Store, site: string, userId: string): Promise<Erased> {

@@ -11,7 +11,10 @@ import { accountFields, accountKeyOf, materializeAccount, newUser, userFields } 
 import type { Store } from '../store/types.ts';
 
 /** Feedback as logged and applied; ids are chosen before logging so a replay recreates them. */
-export interface FeedbackItem extends Pick<Feedback, 'id' | 'message_id' | 'kind' | 'title' | 'body' | 'idea_id' | 'score' | 'page_url' | 'created_at'> {
+export interface FeedbackItem extends Pick<
+  Feedback,
+  'id' | 'message_id' | 'kind' | 'title' | 'body' | 'idea_id' | 'score' | 'page_url' | 'created_at'
+> {
   /** The author's identity, when the widget knew it (proofs already checked and stripped). */
   identity?: Identity;
   /** An anonymous author's email, when no identity was known. */
@@ -25,14 +28,26 @@ export async function recordFeedback(store: Store, site: string, item: FeedbackI
   if (existing) return existing;
   const now = item.created_at;
   const feedback: Feedback = {
-    site, id: item.id, message_id: item.message_id, kind: item.kind,
-    title: item.title, body: item.body, idea_id: item.idea_id, score: item.score, page_url: item.page_url,
-    user_id: null, external_user_id: null, account_key: null, mrr_cents_at: null, created_at: now,
+    site,
+    id: item.id,
+    message_id: item.message_id,
+    kind: item.kind,
+    title: item.title,
+    body: item.body,
+    idea_id: item.idea_id,
+    score: item.score,
+    page_url: item.page_url,
+    user_id: null,
+    external_user_id: null,
+    account_key: null,
+    mrr_cents_at: null,
+    created_at: now,
   };
   // A new idea is created with the feedback that proposes it; its id is the feedback's.
-  const idea: Idea | null = item.kind === 'idea' && item.title
-    ? { site, id: item.id, title: item.title, body: item.body, created_at: now }
-    : null;
+  const idea: Idea | null =
+    item.kind === 'idea' && item.title
+      ? { site, id: item.id, title: item.title, body: item.body, created_at: now }
+      : null;
   if (idea) feedback.idea_id = idea.id;
 
   if (item.identity) {
@@ -53,12 +68,27 @@ export async function recordFeedback(store: Store, site: string, item: FeedbackI
  * call. Whatever the pending store held for them is merged with the identity the feedback
  * carries, field by field, so neither regresses the other.
  */
-async function promote(store: Store, site: string, identity: Identity, version: Version, feedback: Feedback, idea: Idea | null, now: number) {
+async function promote(
+  store: Store,
+  site: string,
+  identity: Identity,
+  version: Version,
+  feedback: Feedback,
+  idea: Idea | null,
+  now: number,
+) {
   const pending = await store.getPending(site, identity.id);
   let eu: ExternalUser | undefined = await store.getExternalUser(site, identity.id);
   if (!eu) {
     const user = await store.getUserByEmail(site, identity.email);
-    eu = { site, external_id: identity.id, user_id: user?.id ?? newUser(site, identity.email, undefined, now).id, profile: emptyProfile(), created_at: now, updated_at: now };
+    eu = {
+      site,
+      external_id: identity.id,
+      user_id: user?.id ?? newUser(site, identity.email, undefined, now).id,
+      profile: emptyProfile(),
+      created_at: now,
+      updated_at: now,
+    };
   }
   if (pending) mergeProfile(eu.profile, pending.profile);
   mergeInto(eu.profile, userFields(identity), version);
@@ -68,20 +98,45 @@ async function promote(store: Store, site: string, identity: Identity, version: 
   if (typeof eu.profile.f.name === 'string') user.name = eu.profile.f.name;
   user.updated_at = now;
 
-  const { accounts, absorbed } = await promoteAccounts(store, site, identity, version, eu, pending?.account_keys ?? [], now);
+  const { accounts, absorbed } = await promoteAccounts(
+    store,
+    site,
+    identity,
+    version,
+    eu,
+    pending?.account_keys ?? [],
+    now,
+  );
   const current = accounts.find((a) => a.key === eu.profile.f.account) ?? null;
   feedback.user_id = user.id;
   feedback.external_user_id = eu.external_id;
   feedback.account_key = current?.key ?? null;
   feedback.mrr_cents_at = typeof current?.profile.f.mrr_cents === 'number' ? current.profile.f.mrr_cents : null;
-  await store.promote({ site, user, externalUser: eu, accounts, pendingAccountKeys: absorbed, pendingId: pending ? identity.id : null, feedback, idea });
+  await store.promote({
+    site,
+    user,
+    externalUser: eu,
+    accounts,
+    pendingAccountKeys: absorbed,
+    pendingId: pending ? identity.id : null,
+    feedback,
+    idea,
+  });
 }
 
 /**
  * Every account the promoted person named while pending, their current one, and the one the
  * feedback's identity carries: made visible, with what pending identities held for them.
  */
-async function promoteAccounts(store: Store, site: string, identity: Identity, version: Version, eu: ExternalUser, heldKeys: string[], now: number) {
+async function promoteAccounts(
+  store: Store,
+  site: string,
+  identity: Identity,
+  version: Version,
+  eu: ExternalUser,
+  heldKeys: string[],
+  now: number,
+) {
   const own = identity.account ? accountKeyOf(identity) : null;
   const keys = new Set(heldKeys);
   if (own) keys.add(own);
@@ -89,7 +144,7 @@ async function promoteAccounts(store: Store, site: string, identity: Identity, v
   const accounts: Account[] = [];
   const absorbed: string[] = [];
   for (const key of keys) {
-    const m = await materializeAccount(store, site, key, key === own ? identity.account!.id ?? null : null, now);
+    const m = await materializeAccount(store, site, key, key === own ? (identity.account!.id ?? null) : null, now);
     if (key === own) mergeInto(m.account.profile, accountFields(identity.account!), version);
     m.account.updated_at = now;
     accounts.push(m.account);

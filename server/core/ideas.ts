@@ -5,7 +5,11 @@
 import type { Idea } from './records.ts';
 import type { Store } from '../store/types.ts';
 
-export interface IdeaStats { supporters_count: number; accounts_count: number; mrr_cents: number }
+export interface IdeaStats {
+  supporters_count: number;
+  accounts_count: number;
+  mrr_cents: number;
+}
 
 export async function ideaStats(store: Store, site: string, idea: Idea): Promise<IdeaStats> {
   const supporters = new Set<string>();
@@ -16,7 +20,7 @@ export async function ideaStats(store: Store, site: string, idea: Idea): Promise
     if (f.account_key && !accounts.has(f.account_key)) {
       const account = await store.getAccount(site, f.account_key);
       const mrr = account?.profile.f.mrr_cents;
-      accounts.set(f.account_key, typeof mrr === 'number' ? mrr : f.mrr_cents_at ?? 0);
+      accounts.set(f.account_key, typeof mrr === 'number' ? mrr : (f.mrr_cents_at ?? 0));
     }
   }
   let mrr_cents = 0;
@@ -27,5 +31,9 @@ export async function ideaStats(store: Store, site: string, idea: Idea): Promise
 /** Ideas whose title or body contains every word of `q` (case-insensitive). */
 export function matchesQuery(idea: Idea, q: string): boolean {
   const hay = `${idea.title} ${idea.body ?? ''}`.toLowerCase();
-  return q.toLowerCase().split(/\s+/).filter(Boolean).every((w) => hay.includes(w));
+  return q
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((w) => hay.includes(w));
 }

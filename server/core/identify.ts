@@ -63,17 +63,37 @@ export function userIdFor(site: string, email: string): string {
 }
 
 export function newUser(site: string, email: string, name: unknown, now: number): User {
-  return { site, id: userIdFor(site, email), email, name: typeof name === 'string' ? name : undefined, created_at: now, updated_at: now };
+  return {
+    site,
+    id: userIdFor(site, email),
+    email,
+    name: typeof name === 'string' ? name : undefined,
+    created_at: now,
+    updated_at: now,
+  };
 }
 
 /**
  * The account under `key`, as it is or, when it does not exist yet, newly made from what
  * pending identities said about it. Writes nothing; `absorbed` says a pending account must go.
  */
-export async function materializeAccount(store: Store, site: string, key: string, externalId: string | null, now: number): Promise<{ account: Account; absorbed: boolean; created: boolean }> {
+export async function materializeAccount(
+  store: Store,
+  site: string,
+  key: string,
+  externalId: string | null,
+  now: number,
+): Promise<{ account: Account; absorbed: boolean; created: boolean }> {
   const existing = await store.getAccount(site, key);
   if (existing) return { account: existing, absorbed: false, created: false };
-  const account: Account = { site, key, external_id: externalId, profile: emptyProfile(), created_at: now, updated_at: now };
+  const account: Account = {
+    site,
+    key,
+    external_id: externalId,
+    profile: emptyProfile(),
+    created_at: now,
+    updated_at: now,
+  };
   const held = await store.getPendingAccount(site, key);
   if (held) {
     account.external_id = held.external_id;
@@ -83,7 +103,15 @@ export async function materializeAccount(store: Store, site: string, key: string
 }
 
 /** Creates or updates a visible account with `fields`; writes only what changed. */
-async function putVisibleAccount(store: Store, site: string, key: string, externalId: string | null, fields: Record<string, unknown>, version: Version, now: number): Promise<Account> {
+async function putVisibleAccount(
+  store: Store,
+  site: string,
+  key: string,
+  externalId: string | null,
+  fields: Record<string, unknown>,
+  version: Version,
+  now: number,
+): Promise<Account> {
   const { account, absorbed, created } = await materializeAccount(store, site, key, externalId, now);
   if (mergeInto(account.profile, fields, version).length > 0 || created) {
     account.updated_at = now;
@@ -94,7 +122,12 @@ async function putVisibleAccount(store: Store, site: string, key: string, extern
 }
 
 /** Applies one identity. Idempotent by message id. */
-export async function applyIdentity(store: Store, site: string, item: IdentifyItem, now: number): Promise<ApplyOutcome> {
+export async function applyIdentity(
+  store: Store,
+  site: string,
+  item: IdentifyItem,
+  now: number,
+): Promise<ApplyOutcome> {
   if (await store.hasMessage(site, item.message_id)) return 'duplicate';
   const outcome = await applyFresh(store, site, item, now);
   await store.addMessage(site, item.message_id, now);
@@ -111,7 +144,14 @@ async function applyFresh(store: Store, site: string, item: IdentifyItem, now: n
       await holdPending(store, site, item, now);
       return 'pending';
     }
-    eu = { site, external_id: identity.id, user_id: user.id, profile: emptyProfile(), created_at: now, updated_at: now };
+    eu = {
+      site,
+      external_id: identity.id,
+      user_id: user.id,
+      profile: emptyProfile(),
+      created_at: now,
+      updated_at: now,
+    };
     outcome = 'attached';
     await absorbPending(store, site, eu, now);
   }
@@ -144,7 +184,11 @@ async function absorbPending(store: Store, site: string, eu: ExternalUser, now: 
 async function holdPending(store: Store, site: string, item: IdentifyItem, now: number): Promise<void> {
   const { identity, version } = item;
   const pending: Pending = (await store.getPending(site, identity.id)) ?? {
-    site, external_id: identity.id, profile: emptyProfile(), account_keys: [], received_at: now,
+    site,
+    external_id: identity.id,
+    profile: emptyProfile(),
+    account_keys: [],
+    received_at: now,
   };
   mergeInto(pending.profile, userFields(identity), version);
   const a = identity.account;
@@ -159,7 +203,13 @@ async function holdPending(store: Store, site: string, item: IdentifyItem, now: 
         await store.putAccount(account);
       }
     } else {
-      const held = (await store.getPendingAccount(site, key)) ?? { site, key, external_id: a.id ?? null, profile: emptyProfile(), updated_at: now };
+      const held = (await store.getPendingAccount(site, key)) ?? {
+        site,
+        key,
+        external_id: a.id ?? null,
+        profile: emptyProfile(),
+        updated_at: now,
+      };
       mergeInto(held.profile, fields, version);
       held.updated_at = now;
       await store.putPendingAccount(held);

@@ -17,22 +17,46 @@ import type { Store } from '../store/types.ts';
 /** A top-level account record: its `external_id` is required. */
 export type AccountRecord = ImportAccount & { external_id: string };
 
-export interface UsersImported { externalUsers: ExternalUser[]; users: User[]; accounts: Account[] }
+export interface UsersImported {
+  externalUsers: ExternalUser[];
+  users: User[];
+  accounts: Account[];
+}
 
 const versionOf = (at: number, index: number): Version => [RANK.admin, at, `imp:${String(index).padStart(4, '0')}`];
 
 function accountFieldsOf(a: ImportAccount): Record<string, unknown> {
-  return { name: a.name, plan: a.plan, created_at: a.created_at, mrr_cents: a.mrr_cents, ltv_cents: a.ltv_cents, ...a.traits };
+  return {
+    name: a.name,
+    plan: a.plan,
+    created_at: a.created_at,
+    mrr_cents: a.mrr_cents,
+    ltv_cents: a.ltv_cents,
+    ...a.traits,
+  };
 }
 
 /**
  * The visible account under `key`, created when missing. A new account absorbs what pending
  * identities said about it, so nothing they carried is lost when an import makes it visible.
  */
-async function accountFor(store: Store, site: string, key: string, externalId: string | null, at: number): Promise<Account> {
+async function accountFor(
+  store: Store,
+  site: string,
+  key: string,
+  externalId: string | null,
+  at: number,
+): Promise<Account> {
   const existing = await store.getAccount(site, key);
   if (existing) return existing;
-  const account: Account = { site, key, external_id: externalId, profile: emptyProfile(), created_at: at, updated_at: at };
+  const account: Account = {
+    site,
+    key,
+    external_id: externalId,
+    profile: emptyProfile(),
+    created_at: at,
+    updated_at: at,
+  };
   const held = await store.getPendingAccount(site, key);
   if (held) {
     account.external_id ??= held.external_id;
@@ -43,7 +67,14 @@ async function accountFor(store: Store, site: string, key: string, externalId: s
 }
 
 /** Upserts one account's fields; returns it (written only when something changed). */
-async function upsertAccount(store: Store, site: string, key: string, a: ImportAccount, version: Version, at: number): Promise<Account> {
+async function upsertAccount(
+  store: Store,
+  site: string,
+  key: string,
+  a: ImportAccount,
+  version: Version,
+  at: number,
+): Promise<Account> {
   const account = await accountFor(store, site, key, a.external_id ?? null, at);
   if (mergeInto(account.profile, accountFieldsOf(a), version).length > 0 || account.created_at === at) {
     account.updated_at = at;
@@ -57,7 +88,12 @@ async function upsertAccount(store: Store, site: string, key: string, a: ImportA
  * tagging one person from different sources both stick. `replace` is an ordinary versioned
  * field write. Returns whether the tags changed.
  */
-export function mergeTags(eu: ExternalUser, tags: string[] | undefined, mode: 'add' | 'replace', version: Version): boolean {
+export function mergeTags(
+  eu: ExternalUser,
+  tags: string[] | undefined,
+  mode: 'add' | 'replace',
+  version: Version,
+): boolean {
   if (!tags) return false;
   if (mode === 'replace') return mergeInto(eu.profile, { tags: [...tags].sort() }, version).length > 0;
   const current = Array.isArray(eu.profile.f.tags) ? (eu.profile.f.tags as string[]) : [];
@@ -70,7 +106,12 @@ export function mergeTags(eu: ExternalUser, tags: string[] | undefined, mode: 'a
 }
 
 /** The external user for a record: existing, or new and attached to the user with its email. */
-async function externalUserFor(store: Store, site: string, r: ImportUser, at: number): Promise<{ eu: ExternalUser; user: User }> {
+async function externalUserFor(
+  store: Store,
+  site: string,
+  r: ImportUser,
+  at: number,
+): Promise<{ eu: ExternalUser; user: User }> {
   const eu = await store.getExternalUser(site, r.external_id);
   if (eu) {
     // docs/API.md#identify-semantics: an external user stays with the user it was first attached to.
@@ -78,7 +119,14 @@ async function externalUserFor(store: Store, site: string, r: ImportUser, at: nu
     return { eu, user };
   }
   const user = (await store.getUserByEmail(site, r.email)) ?? newUser(site, r.email, r.name, at);
-  const created: ExternalUser = { site, external_id: r.external_id, user_id: user.id, profile: emptyProfile(), created_at: at, updated_at: at };
+  const created: ExternalUser = {
+    site,
+    external_id: r.external_id,
+    user_id: user.id,
+    profile: emptyProfile(),
+    created_at: at,
+    updated_at: at,
+  };
   const pending = await store.getPending(site, r.external_id);
   if (pending) {
     mergeProfile(created.profile, pending.profile);
@@ -88,7 +136,12 @@ async function externalUserFor(store: Store, site: string, r: ImportUser, at: nu
 }
 
 /** Applies an `external_users/import` batch; `at` is the admin time it was accepted at. */
-export async function importUsers(store: Store, site: string, records: ImportUser[], at: number): Promise<UsersImported> {
+export async function importUsers(
+  store: Store,
+  site: string,
+  records: ImportUser[],
+  at: number,
+): Promise<UsersImported> {
   const externalUsers: ExternalUser[] = [];
   const users = new Map<string, User>();
   const accounts = new Map<string, Account>();
@@ -100,7 +153,14 @@ export async function importUsers(store: Store, site: string, records: ImportUse
       accountKey = r.account.external_id ?? privateAccountKey(r.external_id);
       accounts.set(accountKey, await upsertAccount(store, site, accountKey, r.account, version, at));
     }
-    const fields = { email: r.email, name: r.name, type: r.type, created_at: r.created_at, account: accountKey, ...r.traits };
+    const fields = {
+      email: r.email,
+      name: r.name,
+      type: r.type,
+      created_at: r.created_at,
+      account: accountKey,
+      ...r.traits,
+    };
     const changed = mergeInto(eu.profile, fields, version).length > 0;
     if (mergeTags(eu, r.tags, r.tags_mode, version) || changed || eu.created_at === at) {
       eu.updated_at = at;
@@ -123,7 +183,12 @@ export async function importUsers(store: Store, site: string, records: ImportUse
 }
 
 /** Applies an `external_accounts/import` batch. */
-export async function importAccounts(store: Store, site: string, records: AccountRecord[], at: number): Promise<Account[]> {
+export async function importAccounts(
+  store: Store,
+  site: string,
+  records: AccountRecord[],
+  at: number,
+): Promise<Account[]> {
   const out = new Map<string, Account>();
   for (const [index, r] of records.entries()) {
     out.set(r.external_id, await upsertAccount(store, site, r.external_id, r, versionOf(at, index), at));

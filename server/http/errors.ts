@@ -6,10 +6,21 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 
 export type ErrorType =
-  | 'invalid_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'rate_limited'
-  | 'payload_too_large' | 'unsupported_media_type' | 'unavailable' | 'application_error';
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'rate_limited'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unavailable'
+  | 'application_error';
 
-export interface Detail { index?: number; field: string; message: string }
+export interface Detail {
+  index?: number;
+  field: string;
+  message: string;
+}
 
 export class HttpError extends Error {
   constructor(
@@ -24,12 +35,14 @@ export class HttpError extends Error {
   }
 }
 
-export const invalid = (message: string, details: Detail[] = []) => new HttpError(400, 'invalid_request', message, details);
+export const invalid = (message: string, details: Detail[] = []) =>
+  new HttpError(400, 'invalid_request', message, details);
 
 /** Body-parser style errors carry `status`/`type`; map the ones we can meet to our types. */
 function fromForeign(err: unknown): HttpError {
   const e = err as { status?: number; type?: string };
-  if (e?.type === 'entity.too.large' || e?.status === 413) return new HttpError(413, 'payload_too_large', 'request body is too large');
+  if (e?.type === 'entity.too.large' || e?.status === 413)
+    return new HttpError(413, 'payload_too_large', 'request body is too large');
   if (e?.status === 400) return invalid('request body could not be read');
   return new HttpError(500, 'application_error', 'something went wrong on our side');
 }
@@ -40,7 +53,9 @@ export function errorHandler(log: (err: unknown, req: unknown) => void): ErrorRe
     if (e.status >= 500) log(err, req);
     if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.ceil(e.retryAfter)));
     if (res.headersSent) return;
-    res.status(e.status).json({ errors: { type: e.type, message: e.message, ...(e.details.length ? { details: e.details } : {}) } });
+    res
+      .status(e.status)
+      .json({ errors: { type: e.type, message: e.message, ...(e.details.length ? { details: e.details } : {}) } });
   };
 }
 

@@ -20,14 +20,18 @@ export function parseJson(text: string, maxDepth = JSON_MAX_DEPTH): unknown {
   if (problem) {
     const field = problem.path.reverse().join('.') || '(body)';
     if (problem.kind === 'number') throw invalid('numbers must be finite', [{ field, message: 'number out of range' }]);
-    if (problem.kind === 'depth') throw invalid(`JSON nested deeper than ${maxDepth} levels`, [{ field, message: 'too deeply nested' }]);
+    if (problem.kind === 'depth')
+      throw invalid(`JSON nested deeper than ${maxDepth} levels`, [{ field, message: 'too deeply nested' }]);
     throw invalid(`forbidden key "${problem.path[problem.path.length - 1]}"`, [{ field, message: 'forbidden key' }]);
   }
   return value;
 }
 
 /** What is wrong and where: the path is collected leaf first, on the way back up. */
-interface Problem { kind: 'number' | 'depth' | 'key'; path: string[] }
+interface Problem {
+  kind: 'number' | 'depth' | 'key';
+  path: string[];
+}
 
 /**
  * Walks a parsed value without allocating anything unless it finds a problem (it runs on every
@@ -41,14 +45,20 @@ function check(v: unknown, depth: number, maxDepth: number): Problem | null {
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const p = check(v[i], depth + 1, maxDepth);
-      if (p) { p.path.push(String(i)); return p; }
+      if (p) {
+        p.path.push(String(i));
+        return p;
+      }
     }
     return null;
   }
   for (const key in v) {
     if (FORBIDDEN.has(key)) return { kind: 'key', path: [key] };
     const p = check((v as Record<string, unknown>)[key], depth + 1, maxDepth);
-    if (p) { p.path.push(key); return p; }
+    if (p) {
+      p.path.push(key);
+      return p;
+    }
   }
   return null;
 }

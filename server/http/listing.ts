@@ -12,7 +12,16 @@ import { z } from 'zod';
 import { PER_PAGE_DEFAULT, PER_PAGE_MAX } from '../../shared/limits.ts';
 import { issueDetails } from '../../shared/wire.ts';
 import { line } from '../../shared/text.ts';
-import { ACCOUNT_SORTS, BadCursor, USER_SORTS, type AccountQuery, type Cursor, type Page, type PageQuery, type UserQuery } from '../store/types.ts';
+import {
+  ACCOUNT_SORTS,
+  BadCursor,
+  USER_SORTS,
+  type AccountQuery,
+  type Cursor,
+  type Page,
+  type PageQuery,
+  type UserQuery,
+} from '../store/types.ts';
 import { invalid } from './errors.ts';
 
 const pageQuery = z.object({
@@ -34,7 +43,8 @@ function decodeCursor(raw: string, order: string): Cursor {
   } catch {
     throw badCursor('must be the pagination.next of an earlier page');
   }
-  if (!c || !Array.isArray(c.k) || !c.k.every((v) => typeof v === 'string' || typeof v === 'number')) throw badCursor('must be the pagination.next of an earlier page');
+  if (!c || !Array.isArray(c.k) || !c.k.every((v) => typeof v === 'string' || typeof v === 'number'))
+    throw badCursor('must be the pagination.next of an earlier page');
   if (c.o !== order) throw badCursor('was made for another sort order; send the same sort as the page it came from');
   return c.k as Cursor;
 }
@@ -45,14 +55,18 @@ export function paging(query: Record<string, unknown>, order = ''): PageQuery {
   if (!q.success) throw invalid('invalid paging parameters', issueDetails(q.error.issues));
   const { page, per_page: perPage, after } = q.data;
   if (after === undefined) return { page: page ?? 1, perPage };
-  if (page !== undefined) throw invalid('invalid paging parameters', [{ field: 'page', message: 'send page or after, not both' }]);
+  if (page !== undefined)
+    throw invalid('invalid paging parameters', [{ field: 'page', message: 'send page or after, not both' }]);
   return { page: 1, perPage, after: decodeCursor(after, order) };
 }
 
 /** The response's `pagination`; `page` is null on a keyset page, whose place is not counted. */
 export function pagination(q: PageQuery, page: Page<unknown>, order = '') {
   return {
-    page: q.after ? null : q.page, per_page: q.perPage, total_pages: Math.ceil(page.total / q.perPage), total_records: page.total,
+    page: q.after ? null : q.page,
+    per_page: q.perPage,
+    total_pages: Math.ceil(page.total / q.perPage),
+    total_records: page.total,
     next: page.next ? encodeCursor(order, page.next) : null,
   };
 }
@@ -68,10 +82,19 @@ export async function listed<T>(list: Promise<T>): Promise<T> {
 }
 
 /** Unix seconds or an ISO-8601 date/time, as milliseconds. */
-const instant = z.union([
-  z.string().regex(/^\d{1,11}$/).transform((s) => Number(s) * 1000),
-  z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => Date.parse(s)),
-], { error: 'must be Unix seconds or an ISO-8601 date' });
+const instant = z.union(
+  [
+    z
+      .string()
+      .regex(/^\d{1,11}$/)
+      .transform((s) => Number(s) * 1000),
+    z.iso
+      .datetime({ offset: true })
+      .or(z.iso.date())
+      .transform((s) => Date.parse(s)),
+  ],
+  { error: 'must be Unix seconds or an ISO-8601 date' },
+);
 
 const userFilters = z.object({
   q: line(256).optional(),

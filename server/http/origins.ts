@@ -45,7 +45,12 @@ export function originMatches(patterns: readonly string[], origin: string): bool
     if (base.protocol !== url.protocol || base.port !== url.port) continue;
     const labels = url.hostname.split('.');
     // Exactly one label in place of the star, and the rest equal label for label.
-    if (labels.length === base.hostname.split('.').length + 1 && labels.slice(1).join('.') === base.hostname && labels[0] !== '') return true;
+    if (
+      labels.length === base.hostname.split('.').length + 1 &&
+      labels.slice(1).join('.') === base.hostname &&
+      labels[0] !== ''
+    )
+      return true;
   }
   return false;
 }

@@ -39,7 +39,12 @@ export interface RateLimits {
 }
 
 /** The defaults, also documented in config.ts and the README's Security section. */
-export const DEFAULT_RATE_LIMITS: RateLimits = { enabled: true, addressPerMinute: 120, sitePerMinute: 6000, adminPerMinute: 600 };
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  enabled: true,
+  addressPerMinute: 120,
+  sitePerMinute: 6000,
+  adminPerMinute: 600,
+};
 
 const WINDOW_MS = 60_000;
 /** Keys tracked before expired windows are swept: bounds memory under a flood of addresses. */
@@ -68,7 +73,12 @@ export function windowCounter(limit: number, clock: () => number, windowMs = WIN
 }
 
 /** One key's hits in one window, as sent to the shared store. */
-export interface WindowHits { name: string; key: string; windowStart: number; hits: number }
+export interface WindowHits {
+  name: string;
+  key: string;
+  windowStart: number;
+  hits: number;
+}
 
 /**
  * The shared store of counts (postgres-rate-limit.ts): adds each entry's hits to the total of
@@ -83,10 +93,20 @@ export type AddHits = (batch: WindowHits[], now: number) => Promise<number[]>;
  * - sending: our hits in the sync in flight, not yet in `seen`,
  * - unsent: our hits since that sync started.
  */
-interface Shared { start: number; seen: number; sending: number; unsent: number }
+interface Shared {
+  start: number;
+  seen: number;
+  sending: number;
+  unsent: number;
+}
 
 /** Hits drained from a counter for one sync. */
-interface Drained { counter: SharedCounter; key: string; entry: Shared; hits: number }
+interface Drained {
+  counter: SharedCounter;
+  key: string;
+  entry: Shared;
+  hits: number;
+}
 
 class SharedCounter {
   private readonly windows = new Map<string, Shared>();
@@ -95,8 +115,12 @@ class SharedCounter {
   /** Unsent hits on one key that ask for a sync before the timer's. */
   private readonly syncAt: number;
 
-  constructor(readonly name: string, private readonly limit: number, private readonly clock: () => number,
-    private readonly syncSoon: () => void) {
+  constructor(
+    readonly name: string,
+    private readonly limit: number,
+    private readonly clock: () => number,
+    private readonly syncSoon: () => void,
+  ) {
     this.syncAt = Math.max(1, Math.ceil(limit / 10));
   }
 
@@ -173,14 +197,22 @@ export class SharedLimits {
   private closed = false;
   private failing = false;
 
-  constructor(private readonly add: AddHits, private readonly o: SharedLimitsOptions) {}
+  constructor(
+    private readonly add: AddHits,
+    private readonly o: SharedLimitsOptions,
+  ) {}
 
   /** A counter for one limit; `name` is the same in every collector ('public.address', ...). */
   counter(name: string, limit: number): { take(key: string): number } {
     // Two counters of one name would send one row twice in a batch, which the database refuses.
     if (this.counters.some((c) => c.name === name)) throw new Error(`rate limit counter ${name} exists already`);
     // While the database is failing only the timer retries, not every hit on a busy key.
-    const early = (this.o.syncEarly ?? true) ? () => { if (!this.failing) this.soon(); } : () => {};
+    const early =
+      (this.o.syncEarly ?? true)
+        ? () => {
+            if (!this.failing) this.soon();
+          }
+        : () => {};
     const c = new SharedCounter(name, limit, this.o.clock, early);
     this.counters.push(c);
     return c;
@@ -195,10 +227,16 @@ export class SharedLimits {
   /** Syncs now, or right after the sync in flight: never two at once, never awaited by a request. */
   private soon(): void {
     if (this.closed) return;
-    if (this.inFlight) { this.again = true; return; }
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
     this.inFlight = this.once().finally(() => {
       this.inFlight = undefined;
-      if (this.again) { this.again = false; this.soon(); }
+      if (this.again) {
+        this.again = false;
+        this.soon();
+      }
     });
   }
 
@@ -222,14 +260,24 @@ export class SharedLimits {
     for (const c of this.counters) c.drain(batch);
     if (batch.length === 0) return;
     try {
-      const totals = await this.add(batch.map((d) => ({ name: d.counter.name, key: d.key, windowStart: d.entry.start, hits: d.hits })), this.o.clock());
-      if (totals.length !== batch.length) throw new Error(`rate limit sync: ${totals.length} totals for ${batch.length} keys`);
+      const totals = await this.add(
+        batch.map((d) => ({ name: d.counter.name, key: d.key, windowStart: d.entry.start, hits: d.hits })),
+        this.o.clock(),
+      );
+      if (totals.length !== batch.length)
+        throw new Error(`rate limit sync: ${totals.length} totals for ${batch.length} keys`);
       batch.forEach((d, i) => SharedCounter.merge(d, totals[i]));
-      if (this.failing) { this.failing = false; this.o.onRecovery?.(); }
+      if (this.failing) {
+        this.failing = false;
+        this.o.onRecovery?.();
+      }
     } catch (err) {
       // A database that is down must not fail requests: the hits count locally meanwhile.
       for (const d of batch) SharedCounter.restore(d);
-      if (!this.failing) { this.failing = true; this.o.onFailure?.(err); }
+      if (!this.failing) {
+        this.failing = true;
+        this.o.onFailure?.(err);
+      }
     }
   }
 }

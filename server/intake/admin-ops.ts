@@ -16,7 +16,12 @@ export type AdminOp =
   | { op: 'erase_user'; site: string; user_id: string }
   | { op: 'custom_fields'; site: string; defs: CustomFieldDef[] };
 
-export const ADMIN_OPS: ReadonlySet<string> = new Set(['import_users', 'import_accounts', 'erase_user', 'custom_fields']);
+export const ADMIN_OPS: ReadonlySet<string> = new Set([
+  'import_users',
+  'import_accounts',
+  'erase_user',
+  'custom_fields',
+]);
 
 export function isAdminOp(entry: { op: string }): entry is AdminOp {
   return ADMIN_OPS.has(entry.op);
@@ -25,9 +30,12 @@ export function isAdminOp(entry: { op: string }): entry is AdminOp {
 /** Applies one admin op; the result is what the route answers with. */
 export async function applyAdminOp(store: Store, op: AdminOp): Promise<unknown> {
   switch (op.op) {
-    case 'import_users': return importUsers(store, op.site, op.records, op.at);
-    case 'import_accounts': return importAccounts(store, op.site, op.records, op.at);
-    case 'erase_user': return eraseUser(store, op.site, op.user_id);
+    case 'import_users':
+      return importUsers(store, op.site, op.records, op.at);
+    case 'import_accounts':
+      return importAccounts(store, op.site, op.records, op.at);
+    case 'erase_user':
+      return eraseUser(store, op.site, op.user_id);
     case 'custom_fields': {
       const defs = upsertDefs(await store.customFields(op.site), op.defs);
       await store.putCustomFields(op.site, defs);

@@ -79,7 +79,13 @@ export class Intake {
       await this.apply(entry);
     }
     if (this.o.checkpointMs) {
-      this.timer = setInterval(() => void this.checkpoint().then(() => this.adopt()).catch(this.o.onError), this.o.checkpointMs);
+      this.timer = setInterval(
+        () =>
+          void this.checkpoint()
+            .then(() => this.adopt())
+            .catch(this.o.onError),
+        this.o.checkpointMs,
+      );
       this.timer.unref();
     }
   }
@@ -97,7 +103,8 @@ export class Intake {
   /** Logs a batch durably and queues it; resolves once it is safe to answer 202. */
   async identify(site: string, items: IdentifyItem[]): Promise<void> {
     if (this.closed) throw new QueueFullError('shutting down');
-    if (this.queuedIdentities + items.length > (this.o.maxQueueDepth ?? Infinity)) throw new QueueFullError('apply queue is full');
+    if (this.queuedIdentities + items.length > (this.o.maxQueueDepth ?? Infinity))
+      throw new QueueFullError('apply queue is full');
     this.queuedIdentities += items.length;
     const parts: IdentifyItem[][] = [];
     const size = this.o.log.applyEntry ? SHARED_ENTRY_ITEMS : items.length;
@@ -106,7 +113,9 @@ export class Intake {
     try {
       // Appended together, so group commit writes them in one statement (a failure between
       // two would fail the request: the client retries and message ids dedupe what was kept).
-      entries = await Promise.all(parts.map((part) => this.o.log.append({ op: 'identify' as const, site, items: part })));
+      entries = await Promise.all(
+        parts.map((part) => this.o.log.append({ op: 'identify' as const, site, items: part })),
+      );
     } catch (err) {
       this.queuedIdentities -= items.length;
       throw err;
@@ -122,8 +131,9 @@ export class Intake {
     if (existing) return existing;
     item = await this.checkFields(site, item);
     const entry = await this.o.log.append({ op: 'feedback' as const, site, item });
-    const feedback = (await this.guarded(() => this.inStore(entry, (store) => recordFeedback(store, site, item))))
-      ?? (await this.o.store.getFeedbackByMessage(site, item.message_id))!;
+    const feedback =
+      (await this.guarded(() => this.inStore(entry, (store) => recordFeedback(store, site, item)))) ??
+      (await this.o.store.getFeedbackByMessage(site, item.message_id))!;
     // The applier meets the entry again in log order; recording it twice is a no-op.
     this.queue.push(entry);
     this.startDraining();
@@ -138,7 +148,9 @@ export class Intake {
   async transact<T>(op: AdminOp): Promise<T> {
     if (this.closed) throw new QueueFullError('shutting down');
     const entry = await this.o.log.append(op);
-    const applied = new Promise<T>((resolve, reject) => this.waiters.set(entry.seq, { resolve: resolve as (v: unknown) => void, reject }));
+    const applied = new Promise<T>((resolve, reject) =>
+      this.waiters.set(entry.seq, { resolve: resolve as (v: unknown) => void, reject }),
+    );
     this.queue.push(entry as AdminEntry);
     this.startDraining();
     return applied;
@@ -164,21 +176,23 @@ export class Intake {
 
   private async apply(entry: Entry): Promise<unknown> {
     const now = this.clock();
-    const result = await this.guarded(() => this.inStore(entry, async (store) => {
-      if (entry.op === 'identify') {
-        const defs = fieldDefs(await store.customFields(entry.site));
-        for (const item of entry.items) {
-          const { identity, warnings } = coerceIdentity(defs, item.identity);
-          if (warnings.length) this.o.onWarning?.({ site: entry.site, message_id: item.message_id, warnings });
-          await applyIdentity(store, entry.site, { ...item, identity }, now);
+    const result = await this.guarded(() =>
+      this.inStore(entry, async (store) => {
+        if (entry.op === 'identify') {
+          const defs = fieldDefs(await store.customFields(entry.site));
+          for (const item of entry.items) {
+            const { identity, warnings } = coerceIdentity(defs, item.identity);
+            if (warnings.length) this.o.onWarning?.({ site: entry.site, message_id: item.message_id, warnings });
+            await applyIdentity(store, entry.site, { ...item, identity }, now);
+          }
+        } else if (entry.op === 'feedback') {
+          await recordFeedback(store, entry.site, entry.item);
+        } else if (isAdminOp(entry)) {
+          return applyAdminOp(store, entry);
         }
-      } else if (entry.op === 'feedback') {
-        await recordFeedback(store, entry.site, entry.item);
-      } else if (isAdminOp(entry)) {
-        return applyAdminOp(store, entry);
-      }
-      return undefined;
-    }));
+        return undefined;
+      }),
+    );
     this.appliedThrough = entry.seq;
     this.sinceCheckpoint++;
     return result;
@@ -238,7 +252,9 @@ export class Intake {
 
   /** Writes the store as of the applied position and trims the log behind it. */
   checkpoint(): Promise<void> {
-    this.checkpointing ??= this.doCheckpoint().finally(() => { this.checkpointing = null; });
+    this.checkpointing ??= this.doCheckpoint().finally(() => {
+      this.checkpointing = null;
+    });
     return this.checkpointing;
   }
 

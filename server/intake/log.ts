@@ -13,7 +13,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../store/types.ts';
 
-export interface LogEntry { seq: number; op: string; [k: string]: unknown }
+export interface LogEntry {
+  seq: number;
+  op: string;
+  [k: string]: unknown;
+}
 
 /** What the intake needs of a log; the memory variant serves tests without a disk. */
 export interface IntakeLog {
@@ -40,8 +44,17 @@ export interface IntakeLog {
 }
 
 /** A queued line, or (line null) a request to rotate to a new segment at that point. */
-interface Waiter { line: string | null; seq: number; resolve: () => void; reject: (e: unknown) => void }
-interface Segment { first: number; last: number; path: string }
+interface Waiter {
+  line: string | null;
+  seq: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+interface Segment {
+  first: number;
+  last: number;
+  path: string;
+}
 
 const SEGMENT = /^intake-(\d{12})\.log$/;
 
@@ -75,7 +88,9 @@ export class FileLog implements IntakeLog {
   }
 
   private readExisting() {
-    const names = readdirSync(this.dir).filter((n) => SEGMENT.test(n)).sort();
+    const names = readdirSync(this.dir)
+      .filter((n) => SEGMENT.test(n))
+      .sort();
     for (const name of names) {
       const path = join(this.dir, name);
       const lines = readFileSync(path, 'utf8').split('\n');
@@ -87,7 +102,8 @@ export class FileLog implements IntakeLog {
           entry = JSON.parse(line);
         } catch {
           // Only the final line can be torn (killed mid-write, so never acknowledged).
-          if (lines.slice(i + 1).some((l) => l !== '')) throw new Error(`intake log ${path} is corrupt at line ${i + 1}`);
+          if (lines.slice(i + 1).some((l) => l !== ''))
+            throw new Error(`intake log ${path} is corrupt at line ${i + 1}`);
           return;
         }
         this.entries.push(entry);
@@ -186,9 +202,15 @@ export class FileLog implements IntakeLog {
 /** A log that keeps nothing: for tests and for stores that are not durable anyway. */
 export class MemoryLog implements IntakeLog {
   private seq = 0;
-  replay(): LogEntry[] { return []; }
-  async append<T extends Omit<LogEntry, 'seq'>>(entry: T) { return { ...entry, seq: ++this.seq }; }
-  async rotate() { return this.seq; }
+  replay(): LogEntry[] {
+    return [];
+  }
+  async append<T extends Omit<LogEntry, 'seq'>>(entry: T) {
+    return { ...entry, seq: ++this.seq };
+  }
+  async rotate() {
+    return this.seq;
+  }
   dropThrough() {}
   async close() {}
 }
@@ -196,5 +218,9 @@ export class MemoryLog implements IntakeLog {
 /** fsyncs a directory so that a created, renamed or deleted file survives a crash. */
 export function syncDir(dir: string): void {
   const fd = openSync(dir, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

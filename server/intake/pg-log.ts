@@ -27,7 +27,11 @@ const MAX_KEYS = 64;
 /** Rows per INSERT and per adoption. */
 const BATCH = 500;
 
-interface Waiter { entry: Omit<LogEntry, 'seq'>; resolve: (seq: number) => void; reject: (e: unknown) => void }
+interface Waiter {
+  entry: Omit<LogEntry, 'seq'>;
+  resolve: (seq: number) => void;
+  reject: (e: unknown) => void;
+}
 
 /** The advisory locks applying `entry` takes. */
 export function locksOf(entry: LogEntry): Locks {
@@ -41,21 +45,29 @@ export function locksOf(entry: LogEntry): Locks {
       if (identity.account) keys.add(`account\0${site}\0${accountKeyOf(identity)}`);
     } else if (typeof email === 'string') keys.add(`email\0${site}\0${email}`);
   };
-  if (entry.op === 'identify') for (const item of entry.items as { identity: Identity }[]) person(item.identity, undefined);
-  else if (entry.op === 'feedback') { const item = entry.item as { identity?: Identity; email?: string }; person(item.identity, item.email); }
-  else return { shared: [], exclusive: [siteKey] }; // admin writes (imports, erasure): the whole site
+  if (entry.op === 'identify')
+    for (const item of entry.items as { identity: Identity }[]) person(item.identity, undefined);
+  else if (entry.op === 'feedback') {
+    const item = entry.item as { identity?: Identity; email?: string };
+    person(item.identity, item.email);
+  } else return { shared: [], exclusive: [siteKey] }; // admin writes (imports, erasure): the whole site
   if (keys.size > MAX_KEYS) return { shared: [], exclusive: [siteKey] };
   return { shared: [siteKey], exclusive: [...keys] };
 }
 
-interface IdentifyItemLike { message_id: string; identity: Identity }
+interface IdentifyItemLike {
+  message_id: string;
+  identity: Identity;
+}
 
 /** What applying these identities will look up (see postgres-read-ahead.ts). */
 export function keysOf(items: IdentifyItemLike[]): Keys {
   const accountKeys = items.flatMap((i) => (i.identity.account ? [accountKeyOf(i.identity)] : []));
   return {
-    messageIds: items.map((i) => i.message_id), externalIds: items.map((i) => i.identity.id),
-    emails: items.map((i) => i.identity.email), accountKeys: [...new Set(accountKeys)],
+    messageIds: items.map((i) => i.message_id),
+    externalIds: items.map((i) => i.identity.id),
+    emails: items.map((i) => i.identity.email),
+    accountKeys: [...new Set(accountKeys)],
   };
 }
 
@@ -67,7 +79,11 @@ export class PgIntakeLog implements IntakeLog {
   /** Entries whose transaction could not commit (the database unreachable, conflicts that outlasted their retries): handed back by the next `adopt`. */
   private handBack: LogEntry[] = [];
 
-  private constructor(private readonly store: PostgresStore, readonly owner: number, private readonly holder: pg.PoolClient) {}
+  private constructor(
+    private readonly store: PostgresStore,
+    readonly owner: number,
+    private readonly holder: pg.PoolClient,
+  ) {}
 
   /** Registers this process as an owner and reads what dead owners left (for `replay`). */
   static async open(store: PostgresStore): Promise<PgIntakeLog> {
@@ -123,13 +139,20 @@ export class PgIntakeLog implements IntakeLog {
   private async insert(batch: Waiter[]): Promise<void> {
     const r = await this.store.pool.query<{ id: string }>(
       'INSERT INTO intake (owner, entry, identities) SELECT $1, e, i FROM unnest($2::jsonb[], $3::int[]) WITH ORDINALITY AS t(e, i, n) ORDER BY n RETURNING id',
-      [this.owner, batch.map((w) => JSON.stringify(w.entry)), batch.map((w) => (w.entry.op === 'identify' ? (w.entry.items as unknown[]).length : 0))]);
+      [
+        this.owner,
+        batch.map((w) => JSON.stringify(w.entry)),
+        batch.map((w) => (w.entry.op === 'identify' ? (w.entry.items as unknown[]).length : 0)),
+      ],
+    );
     const ids = r.rows.map((row) => Number(row.id)).sort((a, b) => a - b);
     batch.forEach((w, i) => w.resolve(ids[i]));
   }
 
   /** Nothing to rotate or trim: applied rows are deleted as they are applied. */
-  async rotate() { return 0; }
+  async rotate() {
+    return 0;
+  }
   dropThrough() {}
 
   /**
@@ -147,8 +170,13 @@ export class PgIntakeLog implements IntakeLog {
       });
     } catch (err) {
       if (!isRetryable(err) && !isConnectionError(err)) {
-        await this.store.query(`WITH d AS (DELETE FROM intake WHERE id = $1 RETURNING id, entry)
-          INSERT INTO intake_failed (id, entry, error) SELECT id, entry, $2 FROM d ON CONFLICT (id) DO NOTHING`, [entry.seq, String((err as Error)?.message ?? err)]).catch(() => undefined);
+        await this.store
+          .query(
+            `WITH d AS (DELETE FROM intake WHERE id = $1 RETURNING id, entry)
+          INSERT INTO intake_failed (id, entry, error) SELECT id, entry, $2 FROM d ON CONFLICT (id) DO NOTHING`,
+            [entry.seq, String((err as Error)?.message ?? err)],
+          )
+          .catch(() => undefined);
       } else {
         // Its row is still ours, so no other process adopts it: try again at the next adopt.
         this.handBack.push(entry);
@@ -172,19 +200,24 @@ export class PgIntakeLog implements IntakeLog {
   }
 
   private async adoptRows(): Promise<LogEntry[]> {
-    const r = await this.store.query<{ id: string; entry: Omit<LogEntry, 'seq'> }>(`UPDATE intake SET owner = $1 WHERE id IN (
+    const r = await this.store.query<{ id: string; entry: Omit<LogEntry, 'seq'> }>(
+      `UPDATE intake SET owner = $1 WHERE id IN (
         SELECT id FROM intake i WHERE i.owner <> $1 AND NOT EXISTS (
           SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND l.classid = $2::int::oid AND l.objid = i.owner::oid)
         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-      RETURNING id, entry`, [this.owner, OWNER_LOCK, BATCH * 10]);
+      RETURNING id, entry`,
+      [this.owner, OWNER_LOCK, BATCH * 10],
+    );
     return r.rows.map((row) => ({ ...row.entry, seq: Number(row.id) }) as LogEntry).sort((a, b) => a.seq - b.seq);
   }
 
   /** Identities in rows not applied yet, by every process (the shared queue's depth). */
   async sharedDepth(): Promise<number> {
-    return Number((await this.store.query<{ n: string }>('SELECT coalesce(sum(identities), 0) AS n FROM intake')).rows[0].n);
+    return Number(
+      (await this.store.query<{ n: string }>('SELECT coalesce(sum(identities), 0) AS n FROM intake')).rows[0].n,
+    );
   }
 
   async close(): Promise<void> {
@@ -197,5 +230,7 @@ export class PgIntakeLog implements IntakeLog {
 /** Errors that say the database was unreachable, not that the entry is bad: keep the row. */
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string })?.code ?? '';
-  return /^(08|53|57)/.test(code) || /^E[A-Z]+$/.test(code) || /connect|terminat/i.test(String((err as Error)?.message));
+  return (
+    /^(08|53|57)/.test(code) || /^E[A-Z]+$/.test(code) || /connect|terminat/i.test(String((err as Error)?.message))
+  );
 }

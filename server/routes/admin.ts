@@ -63,7 +63,13 @@ export function adminRoutes(deps: Deps): Router {
       const identity = safeParseIdentity(raw);
       const mid = optionalMessageId.safeParse((raw as { message_id?: unknown })?.message_id);
       if (!identity.success || !mid.success) {
-        rejected.push({ index, errors: issueDetails([...(identity.error?.issues ?? []), ...(mid.error?.issues ?? []).map((i) => ({ ...i, path: ['message_id'] }))]) });
+        rejected.push({
+          index,
+          errors: issueDetails([
+            ...(identity.error?.issues ?? []),
+            ...(mid.error?.issues ?? []).map((i) => ({ ...i, path: ['message_id'] })),
+          ]),
+        });
         return;
       }
       const { identity_token: _t, user_hash: _h, ...clean } = identity.data;
@@ -72,7 +78,11 @@ export function adminRoutes(deps: Deps): Router {
       const tb = `${String(index).padStart(4, '0')}:${instance}`;
       items.push({ message_id: mid.data ?? `adm:${at}:${tb}`, version: [RANK.admin, at, tb], identity: clean });
     });
-    if (items.length === 0) throw invalid('no valid identity in the batch', rejected.flatMap((r) => r.errors.map((e) => ({ index: r.index, ...e }))));
+    if (items.length === 0)
+      throw invalid(
+        'no valid identity in the batch',
+        rejected.flatMap((r) => r.errors.map((e) => ({ index: r.index, ...e }))),
+      );
     await intake.identify(siteOf(res), items);
     res.status(202).json({ status: 'queued', accepted: items.length, rejected });
   });
@@ -81,19 +91,46 @@ export function adminRoutes(deps: Deps): Router {
     const site = siteOf(res);
     const filters = userListing(req.query);
     const q = paging(req.query, filters.sort);
-    const includes = new Set(String(req.query.includes ?? '').split(',').filter(Boolean));
+    const includes = new Set(
+      String(req.query.includes ?? '')
+        .split(',')
+        .filter(Boolean),
+    );
     const page = await listed(store.listUsers(site, { ...q, ...filters }));
     // One round of lookups for the page, not one per user; accounts only when asked for.
     const eusOf = await Promise.all(page.items.map((u) => store.externalUsersOf(site, u.id)));
-    const users = page.items.map((u, i) => presentUser(u, eusOf[i].map((e) => e.external_id)));
+    const users = page.items.map((u, i) =>
+      presentUser(
+        u,
+        eusOf[i].map((e) => e.external_id),
+      ),
+    );
     const keyOf = (eu: ExternalUser) => (typeof eu.profile.f.account === 'string' ? eu.profile.f.account : undefined);
-    const keys = includes.has('external_users') || includes.has('external_accounts') ? [...new Set(eusOf.flat().map(keyOf).filter((k) => k !== undefined))] : [];
-    const accounts = new Map((await Promise.all(keys.map((k) => store.getAccount(site, k)))).filter((a) => a !== undefined).map((a) => [a.key, a]));
-    const externalUsers = includes.has('external_users') ? eusOf.flat().map((eu) => presentExternalUser(eu, accounts.get(keyOf(eu) ?? ''))) : [];
+    const keys =
+      includes.has('external_users') || includes.has('external_accounts')
+        ? [
+            ...new Set(
+              eusOf
+                .flat()
+                .map(keyOf)
+                .filter((k) => k !== undefined),
+            ),
+          ]
+        : [];
+    const accounts = new Map(
+      (await Promise.all(keys.map((k) => store.getAccount(site, k))))
+        .filter((a) => a !== undefined)
+        .map((a) => [a.key, a]),
+    );
+    const externalUsers = includes.has('external_users')
+      ? eusOf.flat().map((eu) => presentExternalUser(eu, accounts.get(keyOf(eu) ?? '')))
+      : [];
     res.json({
       users,
       ...(includes.has('external_users') ? { external_users: externalUsers } : {}),
-      ...(includes.has('external_accounts') ? { external_accounts: [...accounts.values()].map((a) => presentAccount(a)) } : {}),
+      ...(includes.has('external_accounts')
+        ? { external_accounts: [...accounts.values()].map((a) => presentAccount(a)) }
+        : {}),
       pagination: pagination(q, page, filters.sort),
     });
   });
@@ -103,7 +140,9 @@ export function adminRoutes(deps: Deps): Router {
     const order = accountListing(req.query);
     const q = paging(req.query, order.sort);
     const page = await listed(store.listAccounts(site, { ...q, ...order }));
-    const rows = await Promise.all(page.items.map(async (a) => presentAccount(a, await store.accountCounts(site, a.key))));
+    const rows = await Promise.all(
+      page.items.map(async (a) => presentAccount(a, await store.accountCounts(site, a.key))),
+    );
     res.json({ external_accounts: rows, pagination: pagination(q, page, order.sort) });
   });
 
@@ -111,12 +150,16 @@ export function adminRoutes(deps: Deps): Router {
     const site = siteOf(res);
     const q = paging(req.query);
     const page = await listed(store.listFeedback(site, q));
-    const rows = await Promise.all(page.items.map(async (f) => presentFeedback(
-      f,
-      f.user_id ? await store.getUser(site, f.user_id) : undefined,
-      f.external_user_id ? await store.getExternalUser(site, f.external_user_id) : undefined,
-      f.account_key ? await store.getAccount(site, f.account_key) : undefined,
-    )));
+    const rows = await Promise.all(
+      page.items.map(async (f) =>
+        presentFeedback(
+          f,
+          f.user_id ? await store.getUser(site, f.user_id) : undefined,
+          f.external_user_id ? await store.getExternalUser(site, f.external_user_id) : undefined,
+          f.account_key ? await store.getAccount(site, f.account_key) : undefined,
+        ),
+      ),
+    );
     res.json({ feedback: rows, pagination: pagination(q, page) });
   });
 
@@ -129,10 +172,15 @@ export function adminRoutes(deps: Deps): Router {
     const rows = await Promise.all(ideas.map(async (i) => presentIdea(i, await ideaStats(store, site, i))));
     // `sort=mrr` ranks by the revenue behind an idea (the console's "MRR behind it" ranking).
     const sort = z.enum(['supporters', 'mrr']).default('supporters').safeParse(req.query.sort);
-    if (!sort.success) throw invalid('sort must be "supporters" or "mrr"', [{ field: 'sort', message: 'expected "supporters" or "mrr"' }]);
-    rows.sort(sort.data === 'mrr'
-      ? (a, b) => b.mrr_cents - a.mrr_cents || b.supporters_count - a.supporters_count
-      : (a, b) => b.supporters_count - a.supporters_count || b.mrr_cents - a.mrr_cents);
+    if (!sort.success)
+      throw invalid('sort must be "supporters" or "mrr"', [
+        { field: 'sort', message: 'expected "supporters" or "mrr"' },
+      ]);
+    rows.sort(
+      sort.data === 'mrr'
+        ? (a, b) => b.mrr_cents - a.mrr_cents || b.supporters_count - a.supporters_count
+        : (a, b) => b.supporters_count - a.supporters_count || b.mrr_cents - a.mrr_cents,
+    );
     const start = (q.page - 1) * q.perPage;
     const items = rows.slice(start, start + q.perPage);
     res.json({ ideas: items, pagination: pagination(q, { items, total: rows.length, next: null }) });

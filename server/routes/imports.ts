@@ -7,8 +7,13 @@
 import { Router } from 'express';
 import type { z } from 'zod';
 import {
-  customFieldsBody, importAccountSchema, importAccountsBody, importUserSchema, importUsersBody,
-  type ImportAccount, type ImportUser,
+  customFieldsBody,
+  importAccountSchema,
+  importAccountsBody,
+  importUserSchema,
+  importUsersBody,
+  type ImportAccount,
+  type ImportUser,
 } from '../../shared/imports.ts';
 import { ADMIN_BODY_MAX_BYTES, IMPORT_MAX_RECORDS } from '../../shared/limits.ts';
 import { issueDetails } from '../../shared/wire.ts';
@@ -27,7 +32,12 @@ const body = jsonBody({ maxBytes: ADMIN_BODY_MAX_BYTES, types: ['application/jso
  * Validates every record; throws 422 with all failures, or returns the parsed records.
  * An envelope that is not 1-1000 records is a 400: there is nothing per record to report.
  */
-function parseAll<T>(raw: unknown, envelope: z.ZodType<Record<string, unknown[]>>, key: string, schema: z.ZodType<T>): T[] {
+function parseAll<T>(
+  raw: unknown,
+  envelope: z.ZodType<Record<string, unknown[]>>,
+  key: string,
+  schema: z.ZodType<T>,
+): T[] {
   const env = envelope.safeParse(raw);
   if (!env.success) {
     throw invalid(`send {"${key}": [...]} with 1-${IMPORT_MAX_RECORDS} records`, issueDetails(env.error.issues));
@@ -41,13 +51,24 @@ function parseAll<T>(raw: unknown, envelope: z.ZodType<Record<string, unknown[]>
   });
   if (details.length > 0) {
     const bad = new Set(details.map((d) => d.index)).size;
-    throw new HttpError(422, 'invalid_request', `${bad} of ${env.data[key].length} records are invalid; nothing was imported`, details);
+    throw new HttpError(
+      422,
+      'invalid_request',
+      `${bad} of ${env.data[key].length} records are invalid; nothing was imported`,
+      details,
+    );
   }
   return records;
 }
 
 /** An account's traits checked against the definitions; warnings carry the record index. */
-function checkAccount<A extends ImportAccount>(defs: FieldDefs, a: A, index: number, path: string, warnings: FieldWarning[]): A {
+function checkAccount<A extends ImportAccount>(
+  defs: FieldDefs,
+  a: A,
+  index: number,
+  path: string,
+  warnings: FieldWarning[],
+): A {
   const c = coerceTraits(defs, 'account', a.traits, path);
   warnings.push(...c.warnings.map((w) => ({ index, ...w })));
   return { ...a, traits: c.traits };
@@ -56,7 +77,11 @@ function checkAccount<A extends ImportAccount>(defs: FieldDefs, a: A, index: num
 function checkUser(defs: FieldDefs, u: ImportUser, index: number, warnings: FieldWarning[]): ImportUser {
   const c = coerceTraits(defs, 'user', u.traits);
   warnings.push(...c.warnings.map((w) => ({ index, ...w })));
-  return { ...u, traits: c.traits, ...(u.account ? { account: checkAccount(defs, u.account, index, 'account.', warnings) } : {}) };
+  return {
+    ...u,
+    traits: c.traits,
+    ...(u.account ? { account: checkAccount(defs, u.account, index, 'account.', warnings) } : {}),
+  };
 }
 
 export function importRoutes(deps: Deps, adminNow: () => number): Router {
@@ -73,7 +98,14 @@ export function importRoutes(deps: Deps, adminNow: () => number): Router {
     const done = await intake.transact<UsersImported>({ op: 'import_users', site, at: adminNow(), records });
     const accounts = new Map(done.accounts.map((a) => [a.key, a]));
     const accountOf = (key: unknown): Account | undefined => (typeof key === 'string' ? accounts.get(key) : undefined);
-    const users = await Promise.all(done.users.map(async (u) => presentUser(u, (await store.externalUsersOf(site, u.id)).map((e) => e.external_id))));
+    const users = await Promise.all(
+      done.users.map(async (u) =>
+        presentUser(
+          u,
+          (await store.externalUsersOf(site, u.id)).map((e) => e.external_id),
+        ),
+      ),
+    );
     res.json({
       external_users: done.externalUsers.map((eu) => presentExternalUser(eu, accountOf(eu.profile.f.account))),
       users,

@@ -53,7 +53,9 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
   };
   const siteOf = (res: { locals: Record<string, unknown> }) => res.locals.site as Site;
 
-  r.options('/:site/{*rest}', site, limit, (_req, res) => { res.status(204).end(); });
+  r.options('/:site/{*rest}', site, limit, (_req, res) => {
+    res.status(204).end();
+  });
 
   // Proofs (docs/API.md#trust) are checked for every item before anything is logged. A wrong proof,
   // or a missing one in required mode, fails the whole request with 401: a batch comes from one
@@ -82,7 +84,10 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
       items.push(...identifyItems(checked, v.message_id, v.at));
     }
     if (items.length === 0) {
-      throw invalid('no valid identity in the batch', rejected.flatMap((r) => r.errors.map((e) => ({ index: r.index, ...e }))));
+      throw invalid(
+        'no valid identity in the batch',
+        rejected.flatMap((r) => r.errors.map((e) => ({ index: r.index, ...e }))),
+      );
     }
     await intake.identify(siteOf(res).key, items);
     res.status(202).json({ status: 'queued', accepted: valid.length, rejected });
@@ -93,24 +98,40 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
     if (!parsed.success) throw invalid('invalid feedback', issueDetails(parsed.error.issues));
     const f = parsed.data;
     const s = siteOf(res);
-    if (f.idea_id && !(await store.getIdea(s.key, f.idea_id)) && !(await store.getFeedbackByMessage(s.key, f.message_id))) {
+    if (
+      f.idea_id &&
+      !(await store.getIdea(s.key, f.idea_id)) &&
+      !(await store.getFeedbackByMessage(s.key, f.message_id))
+    ) {
       throw invalid('no such idea', [{ field: 'idea_id', message: 'no idea with this id' }]);
     }
     const now = clock();
     const checked = f.identity ? await checkProof(s, f.identity, now) : undefined;
-    let { identity, version } = checked ? feedbackVersion(checked, now, f.message_id) : { identity: undefined, version: undefined };
+    let { identity, version } = checked
+      ? feedbackVersion(checked, now, f.message_id)
+      : { identity: undefined, version: undefined };
     let email = identity ? undefined : f.email;
     // An unproven claim to be a verified person is recorded anonymously (see trust/attribution.ts).
-    if (s.verification !== 'off' && (checked?.rank ?? RANK.unproven) === RANK.unproven
-      && await isVerifiedPerson(store, s.key, identity ?? { email })) {
+    if (
+      s.verification !== 'off' &&
+      (checked?.rank ?? RANK.unproven) === RANK.unproven &&
+      (await isVerifiedPerson(store, s.key, identity ?? { email }))
+    ) {
       identity = undefined;
       email = undefined;
     }
     const feedback = await intake.feedback(s.key, {
       id: 'fb_' + randomBytes(9).toString('base64url'),
-      message_id: f.message_id, kind: f.kind, title: f.title, body: f.body, idea_id: f.idea_id,
-      score: f.score, page_url: f.page_url, created_at: now,
-      identity, email,
+      message_id: f.message_id,
+      kind: f.kind,
+      title: f.title,
+      body: f.body,
+      idea_id: f.idea_id,
+      score: f.score,
+      page_url: f.page_url,
+      created_at: now,
+      identity,
+      email,
       version: version ?? [RANK.unproven, now, f.message_id],
     });
     res.status(201).json({ feedback: presentPublicFeedback(feedback) });
@@ -120,7 +141,13 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
     const s = siteOf(res);
     const ideas = (await store.listIdeas(s.key)).filter((i) => matchesQuery(i, q));
-    const rows = await Promise.all(ideas.map(async (i) => ({ id: i.id, title: i.title, supporters_count: (await ideaStats(store, s.key, i)).supporters_count })));
+    const rows = await Promise.all(
+      ideas.map(async (i) => ({
+        id: i.id,
+        title: i.title,
+        supporters_count: (await ideaStats(store, s.key, i)).supporters_count,
+      })),
+    );
     rows.sort((a, b) => b.supporters_count - a.supporters_count);
     res.json({ ideas: rows.slice(0, 10) });
   });

@@ -21,7 +21,9 @@ export class DurableJSONFile<T> implements Adapter<T> {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new CorruptStoreError(`store file ${this.path} is not valid JSON; restore it from a backup or move it away (Parley will not replace it)`);
+      throw new CorruptStoreError(
+        `store file ${this.path} is not valid JSON; restore it from a backup or move it away (Parley will not replace it)`,
+      );
     }
   }
 

@@ -19,9 +19,21 @@ export const PENDING_SHARDS = 16;
 /** Applied message ids are remembered this long; widget outboxes expire well before. */
 export const MESSAGE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-interface Manifest { version: 1; applied_seq: number; generation: number; files: Record<string, string> }
-interface FeedbackFile { feedback: Feedback[]; ideas: Idea[] }
-interface ShardFile { pending: Pending[]; accounts?: PendingAccount[]; messages: [string, number][] }
+interface Manifest {
+  version: 1;
+  applied_seq: number;
+  generation: number;
+  files: Record<string, string>;
+}
+interface FeedbackFile {
+  feedback: Feedback[];
+  ideas: Idea[];
+}
+interface ShardFile {
+  pending: Pending[];
+  accounts?: PendingAccount[];
+  messages: [string, number][];
+}
 
 const MANIFEST = 'manifest.json';
 
@@ -38,7 +50,10 @@ export class LowdbStore extends MemoryStore {
   private dirty = new Set<string>();
   private generation = 0;
 
-  private constructor(private readonly dir: string, private readonly clock: () => number) {
+  private constructor(
+    private readonly dir: string,
+    private readonly clock: () => number,
+  ) {
     super();
   }
 
@@ -97,11 +112,16 @@ export class LowdbStore extends MemoryStore {
 
   private collect(name: string): unknown {
     switch (name) {
-      case 'sites': return [...this.sites.values()];
-      case 'users': return [...this.users.values()];
-      case 'external_users': return [...this.externalUsers.values()];
-      case 'accounts': return [...this.accounts.values()];
-      case 'feedback': return { feedback: [...this.feedback.values()], ideas: [...this.ideas.values()] } satisfies FeedbackFile;
+      case 'sites':
+        return [...this.sites.values()];
+      case 'users':
+        return [...this.users.values()];
+      case 'external_users':
+        return [...this.externalUsers.values()];
+      case 'accounts':
+        return [...this.accounts.values()];
+      case 'feedback':
+        return { feedback: [...this.feedback.values()], ideas: [...this.ideas.values()] } satisfies FeedbackFile;
       default: {
         const n = Number(name.slice('pending-'.length));
         const cutoff = this.clock() - MESSAGE_TTL_MS;

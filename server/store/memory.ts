@@ -66,7 +66,9 @@ export class MemoryStore implements CheckpointStore {
   protected feedback = new SiteMap<Feedback>();
   protected ideas = new Map<string, Idea>();
 
-  appliedSeq() { return this.seq; }
+  appliedSeq() {
+    return this.seq;
+  }
   /** Nothing to write: memory is the whole store. */
   async prepareCheckpoint(seq: number) {
     this.seq = seq;
@@ -76,20 +78,31 @@ export class MemoryStore implements CheckpointStore {
   /** Called on every write; the lowdb store uses it to know which files to checkpoint. */
   protected touched(_collection: Collection, _key: string): void {}
 
-  async listSites() { return [...this.sites.values()]; }
-  async getSite(key: string) { return this.sites.get(key); }
+  async listSites() {
+    return [...this.sites.values()];
+  }
+  async getSite(key: string) {
+    return this.sites.get(key);
+  }
   async getSiteByAdminKeyHash(hash: string) {
     for (const s of this.sites.values()) if (s.admin_key_hash === hash) return s;
     return undefined;
   }
-  async putSite(site: Site) { this.sites.set(site.key, site); this.touched('sites', site.key); }
+  async putSite(site: Site) {
+    this.sites.set(site.key, site);
+    this.touched('sites', site.key);
+  }
 
-  async getUser(site: string, id: string) { return this.users.get(k(site, id)); }
+  async getUser(site: string, id: string) {
+    return this.users.get(k(site, id));
+  }
   async getUserByEmail(site: string, email: string) {
     const id = this.usersByEmail.get(k(site, email));
     return id === undefined ? undefined : this.users.get(k(site, id));
   }
-  async putUser(user: User) { this.putUserSync(user); }
+  async putUser(user: User) {
+    this.putUserSync(user);
+  }
   protected putUserSync(user: User) {
     const key = k(user.site, user.id);
     const old = this.users.get(key);
@@ -111,7 +124,8 @@ export class MemoryStore implements CheckpointStore {
       // Map order is creation order, the same as `ids`; external users are looked up only
       // for the users a cheaper test did not already rule out.
       users = [];
-      for (const u of this.users.values()) if (u.site === site && matchesUser(u, () => this.externalsOf(site, u.id), q)) users.push(u);
+      for (const u of this.users.values())
+        if (u.site === site && matchesUser(u, () => this.externalsOf(site, u.id), q)) users.push(u);
     } else {
       users = ids.map((id) => this.users.get(k(site, id))!);
     }
@@ -136,8 +150,12 @@ export class MemoryStore implements CheckpointStore {
     this.touched('users', key);
   }
 
-  async getExternalUser(site: string, externalId: string) { return this.externalUsers.get(k(site, externalId)); }
-  async putExternalUser(eu: ExternalUser) { this.putExternalUserSync(eu); }
+  async getExternalUser(site: string, externalId: string) {
+    return this.externalUsers.get(k(site, externalId));
+  }
+  async putExternalUser(eu: ExternalUser) {
+    this.putExternalUserSync(eu);
+  }
   protected putExternalUserSync(eu: ExternalUser) {
     const key = k(eu.site, eu.external_id);
     this.externalUsers.set(key, eu);
@@ -163,7 +181,9 @@ export class MemoryStore implements CheckpointStore {
     if (!set) this.accountUsers.set(k(site, next), (set = new Set()));
     set.add(euKey);
   }
-  async externalUsersOf(site: string, userId: string) { return this.externalsOf(site, userId); }
+  async externalUsersOf(site: string, userId: string) {
+    return this.externalsOf(site, userId);
+  }
   private externalsOf(site: string, userId: string) {
     const out: ExternalUser[] = [];
     for (const id of this.externalByUser.get(k(site, userId)) ?? []) {
@@ -182,8 +202,12 @@ export class MemoryStore implements CheckpointStore {
     this.touched('external_users', key);
   }
 
-  async getAccount(site: string, key: string) { return this.accounts.get(k(site, key)); }
-  async putAccount(account: Account) { this.putAccountSync(account); }
+  async getAccount(site: string, key: string) {
+    return this.accounts.get(k(site, key));
+  }
+  async putAccount(account: Account) {
+    this.putAccountSync(account);
+  }
   protected putAccountSync(account: Account) {
     this.accounts.set(k(account.site, account.key), account);
     this.touched('accounts', account.key);
@@ -201,13 +225,17 @@ export class MemoryStore implements CheckpointStore {
     return { users_count, feedback_count };
   }
 
-  async getPending(site: string, externalId: string) { return this.pending.get(k(site, externalId)); }
+  async getPending(site: string, externalId: string) {
+    return this.pending.get(k(site, externalId));
+  }
   async putPending(p: Pending) {
     const key = k(p.site, p.external_id);
     this.pending.set(key, p);
     this.touched('pending', key);
   }
-  async deletePending(site: string, externalId: string) { this.deletePendingSync(site, externalId); }
+  async deletePending(site: string, externalId: string) {
+    this.deletePendingSync(site, externalId);
+  }
   async pendingIdsByEmail(site: string, email: string) {
     return [...ofSite(this.pending, site)].filter((p) => p.profile.f.email === email).map((p) => p.external_id);
   }
@@ -216,27 +244,37 @@ export class MemoryStore implements CheckpointStore {
     if (this.pending.delete(key)) this.touched('pending', key);
   }
 
-  async getPendingAccount(site: string, key: string) { return this.pendingAccounts.get(k(site, key)); }
+  async getPendingAccount(site: string, key: string) {
+    return this.pendingAccounts.get(k(site, key));
+  }
   async putPendingAccount(a: PendingAccount) {
     const key = k(a.site, a.key);
     this.pendingAccounts.set(key, a);
     this.touched('pending', key);
   }
-  async deletePendingAccount(site: string, key: string) { this.deletePendingAccountSync(site, key); }
+  async deletePendingAccount(site: string, key: string) {
+    this.deletePendingAccountSync(site, key);
+  }
   protected deletePendingAccountSync(site: string, key: string) {
     const id = k(site, key);
     if (this.pendingAccounts.delete(id)) this.touched('pending', id);
   }
 
-  async hasMessage(site: string, messageId: string) { return this.messages.has(k(site, messageId)); }
+  async hasMessage(site: string, messageId: string) {
+    return this.messages.has(k(site, messageId));
+  }
   async addMessage(site: string, messageId: string, at: number) {
     const key = k(site, messageId);
     this.messages.set(key, at);
     this.touched('pending', key);
   }
 
-  async getFeedbackByMessage(site: string, messageId: string) { return this.feedback.get(k(site, messageId)); }
-  async putFeedback(f: Feedback, idea: Idea | null) { this.putFeedbackSync(f, idea); }
+  async getFeedbackByMessage(site: string, messageId: string) {
+    return this.feedback.get(k(site, messageId));
+  }
+  async putFeedback(f: Feedback, idea: Idea | null) {
+    this.putFeedbackSync(f, idea);
+  }
   protected putFeedbackSync(f: Feedback, idea: Idea | null) {
     if (idea) this.ideas.set(k(idea.site, idea.id), idea);
     this.feedback.set(k(f.site, f.message_id), f);
@@ -261,7 +299,9 @@ export class MemoryStore implements CheckpointStore {
     return n;
   }
 
-  async customFields(site: string) { return this.sites.get(site)?.custom_fields ?? []; }
+  async customFields(site: string) {
+    return this.sites.get(site)?.custom_fields ?? [];
+  }
   async putCustomFields(site: string, defs: CustomFieldDef[]) {
     const s = this.sites.get(site);
     if (!s) return;
@@ -269,8 +309,12 @@ export class MemoryStore implements CheckpointStore {
     this.touched('sites', site);
   }
 
-  async getIdea(site: string, id: string) { return this.ideas.get(k(site, id)); }
-  async listIdeas(site: string) { return [...ofSite(this.ideas, site)]; }
+  async getIdea(site: string, id: string) {
+    return this.ideas.get(k(site, id));
+  }
+  async listIdeas(site: string) {
+    return [...ofSite(this.ideas, site)];
+  }
 
   async promote(p: Promotion) {
     this.putUserSync(p.user);

@@ -13,13 +13,22 @@ const FILE = /^(\d{3})_[a-z0-9_]+\.sql$/;
 /** Advisory lock key (two int4s: 'Parl', 'migr') that serializes migrations. */
 const LOCK = [0x5061726c, 0x6d696772] as const;
 
-export interface Migration { version: number; name: string; sql: string }
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
 
 /** The migrations shipped with this version, in order. */
 export function migrations(): Migration[] {
-  return readdirSync(SQL_DIR).filter((n) => FILE.test(n)).sort().map((name) => ({
-    version: Number(FILE.exec(name)![1]), name, sql: readFileSync(SQL_DIR + name, 'utf8'),
-  }));
+  return readdirSync(SQL_DIR)
+    .filter((n) => FILE.test(n))
+    .sort()
+    .map((name) => ({
+      version: Number(FILE.exec(name)![1]),
+      name,
+      sql: readFileSync(SQL_DIR + name, 'utf8'),
+    }));
 }
 
 /** Applies the migrations the database lacks; returns the names of those applied now. */
@@ -30,7 +39,9 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
     await client.query('SELECT pg_advisory_lock($1, $2)', [...LOCK]);
     await client.query(`CREATE TABLE IF NOT EXISTS parley_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set((await client.query<{ version: number }>('SELECT version FROM parley_migrations')).rows.map((r) => r.version));
+    const done = new Set(
+      (await client.query<{ version: number }>('SELECT version FROM parley_migrations')).rows.map((r) => r.version),
+    );
     for (const m of migrations()) {
       if (done.has(m.version)) continue;
       await client.query('BEGIN');

@@ -38,9 +38,14 @@ export function postgresAddHits(pool: pg.Pool): AddHits {
     salt ??= (await pool.query<{ salt: Buffer }>('SELECT salt FROM rate_limit_salt')).rows[0].salt;
     // Keys leave the process only as digests: client addresses are personal data, admin keys
     // (already hashed by the caller) secrets.
-    const digest = (name: string, key: string) => createHmac('sha256', salt!).update(name).update('\0').update(key).digest();
+    const digest = (name: string, key: string) =>
+      createHmac('sha256', salt!).update(name).update('\0').update(key).digest();
     const r = await pool.query<{ hits: string }>(SQL, [
-      batch.map((h) => h.windowStart), batch.map((h) => h.name), batch.map((h) => digest(h.name, h.key)), batch.map((h) => h.hits), now - KEEP_MS,
+      batch.map((h) => h.windowStart),
+      batch.map((h) => h.name),
+      batch.map((h) => digest(h.name, h.key)),
+      batch.map((h) => h.hits),
+      now - KEEP_MS,
     ]);
     return r.rows.map((row) => Number(row.hits));
   };

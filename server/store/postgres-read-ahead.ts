@@ -20,7 +20,12 @@ export interface Kinds {
 export type Kind = keyof Kinds;
 
 /** What to read ahead, for one site. */
-export interface Keys { messageIds: string[]; externalIds: string[]; emails: string[]; accountKeys: string[] }
+export interface Keys {
+  messageIds: string[];
+  externalIds: string[];
+  emails: string[];
+  accountKeys: string[];
+}
 
 export class ReadAhead {
   private readonly rows = new Map<Kind, Map<string, unknown>>();

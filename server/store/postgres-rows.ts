@@ -10,21 +10,58 @@ import type { CursorType } from './user-query.ts';
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
-export const userRow = (u: User) => [u.site, u.id, u.email, u.email.toLowerCase(), (u.name ?? '').toLowerCase(), u.created_at, u.updated_at, JSON.stringify(u)];
+export const userRow = (u: User) => [
+  u.site,
+  u.id,
+  u.email,
+  u.email.toLowerCase(),
+  (u.name ?? '').toLowerCase(),
+  u.created_at,
+  u.updated_at,
+  JSON.stringify(u),
+];
 
 export const externalUserRow = (eu: ExternalUser) => [
-  eu.site, eu.external_id, eu.user_id, str(eu.profile.f.account), str(eu.profile.f.type),
-  `${eu.profile.f.name ?? ''}`.toLowerCase(), eu.updated_at, JSON.stringify(eu),
+  eu.site,
+  eu.external_id,
+  eu.user_id,
+  str(eu.profile.f.account),
+  str(eu.profile.f.type),
+  `${eu.profile.f.name ?? ''}`.toLowerCase(),
+  eu.updated_at,
+  JSON.stringify(eu),
 ];
 
 export const accountRow = (a: Account) => {
   const name = a.profile.f.name;
-  return [a.site, a.key, typeof name === 'string' ? name.toLowerCase() : '', num(a.profile.f.mrr_cents), num(a.profile.f.ltv_cents), a.created_at, JSON.stringify(a)];
+  return [
+    a.site,
+    a.key,
+    typeof name === 'string' ? name.toLowerCase() : '',
+    num(a.profile.f.mrr_cents),
+    num(a.profile.f.ltv_cents),
+    a.created_at,
+    JSON.stringify(a),
+  ];
 };
 
-export const pendingRow = (p: Pending) => [p.site, p.external_id, str(p.profile.f.email), p.received_at, JSON.stringify(p)];
+export const pendingRow = (p: Pending) => [
+  p.site,
+  p.external_id,
+  str(p.profile.f.email),
+  p.received_at,
+  JSON.stringify(p),
+];
 
-export const feedbackRow = (f: Feedback) => [f.site, f.message_id, f.id, f.user_id, f.account_key, f.idea_id ?? null, JSON.stringify(f)];
+export const feedbackRow = (f: Feedback) => [
+  f.site,
+  f.message_id,
+  f.id,
+  f.user_id,
+  f.account_key,
+  f.idea_id ?? null,
+  JSON.stringify(f),
+];
 
 /**
  * An order in SQL, with what keyset paging needs: the columns whose values make a row's cursor
@@ -44,7 +81,12 @@ function sqlOrder(pos: string, id: string, col: string | undefined, type: Cursor
   const dir = desc ? 'DESC' : 'ASC';
   const op = desc ? '<' : '>';
   if (!col) return { orderBy: `${pos} ${dir}`, cursor: [pos], types: ['integer'], after: ([x]) => `${pos} ${op} ${x}` };
-  return { orderBy: `${col} ${dir}, ${id} ${dir}`, cursor: [col, id], types: [type, 'string'], after: ([a, b]) => `(${col}, ${id}) ${op} (${a}, ${b})` };
+  return {
+    orderBy: `${col} ${dir}, ${id} ${dir}`,
+    cursor: [col, id],
+    types: [type, 'string'],
+    after: ([a, b]) => `(${col}, ${id}) ${op} (${a}, ${b})`,
+  };
 }
 
 /** A user sort (types.ts USER_SORTS); every order ends with the id. Text columns are COLLATE "C". */
@@ -53,7 +95,13 @@ export function userOrder(sort: string | undefined): SqlOrder {
   const name = sort.replace('-', '');
   const col = { created_at: 'u.created_at', updated_at: 'u.updated_at', name: 'u.name_key', email: 'u.email' }[name];
   if (!col) throw new Error(`unknown user sort ${sort}`);
-  return sqlOrder('u.pos', 'u.id', col, name === 'name' || name === 'email' ? 'string' : 'number', sort.startsWith('-'));
+  return sqlOrder(
+    'u.pos',
+    'u.id',
+    col,
+    name === 'name' || name === 'email' ? 'string' : 'number',
+    sort.startsWith('-'),
+  );
 }
 
 /** An account sort (types.ts ACCOUNT_SORTS); every order ends with the key. */

@@ -33,7 +33,11 @@ export function isRetryable(err: unknown): boolean {
 }
 
 /** Runs `fn` in one SERIALIZABLE transaction on one connection, holding `locks`; retries conflicts. */
-export async function inTransaction<T>(pool: pg.Pool, locks: Locks, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  locks: Locks,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -48,13 +52,18 @@ export async function inTransaction<T>(pool: pg.Pool, locks: Locks, fn: (client:
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch((e) => { broken = e; });
+        await client.query('ROLLBACK').catch((e) => {
+          broken = e;
+        });
         if (broken || !isRetryable(err) || attempt === MAX_ATTEMPTS) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
       }
     }
   } finally {
-    if (!broken) await client.query('SELECT pg_advisory_unlock_all()').catch((e) => { broken = e; });
+    if (!broken)
+      await client.query('SELECT pg_advisory_unlock_all()').catch((e) => {
+        broken = e;
+      });
     // A connection in an unknown state is closed, which also frees whatever it held.
     client.release(broken);
   }

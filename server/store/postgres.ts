@@ -8,7 +8,17 @@ import pg from 'pg';
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
 import { migrate } from './postgres-migrate.ts';
-import { accountOrder, accountRow, externalUserRow, feedbackOrder, feedbackRow, pendingRow, userOrder, userRow, type SqlOrder } from './postgres-rows.ts';
+import {
+  accountOrder,
+  accountRow,
+  externalUserRow,
+  feedbackOrder,
+  feedbackRow,
+  pendingRow,
+  userOrder,
+  userRow,
+  type SqlOrder,
+} from './postgres-rows.ts';
 import { ReadAhead, type Keys, type Kind, type Kinds } from './postgres-read-ahead.ts';
 import { inTransaction, type Locks } from './postgres-tx.ts';
 import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
@@ -18,7 +28,12 @@ type Db = pg.Pool | pg.PoolClient;
 type Doc<T> = { doc: T };
 
 /** A listed table: `from`/`keyExpr` as the page query names it, `table`/`key` for the row fetch. */
-interface Listing { from: string; keyExpr: string; table: string; key: string }
+interface Listing {
+  from: string;
+  keyExpr: string;
+  table: string;
+  key: string;
+}
 const USERS: Listing = { from: 'users u', keyExpr: 'u.id', table: 'users', key: 'id' };
 const ACCOUNTS: Listing = { from: 'accounts', keyExpr: 'key', table: 'accounts', key: 'key' };
 const FEEDBACK: Listing = { from: 'feedback', keyExpr: 'message_id', table: 'feedback', key: 'message_id' };
@@ -40,7 +55,10 @@ export class PostgresStore implements CheckpointStore {
   /** Rows read ahead in this transaction (postgres-read-ahead.ts). */
   private ahead?: ReadAhead;
 
-  private constructor(readonly pool: pg.Pool, private readonly db: Db) {}
+  private constructor(
+    readonly pool: pg.Pool,
+    private readonly db: Db,
+  ) {}
 
   /** Connects to `url` (a `postgres://` URL; `?options=-c search_path=...` picks a schema) and migrates. */
   static async open(url: string, o: PostgresOptions = {}): Promise<PostgresStore> {
@@ -58,7 +76,12 @@ export class PostgresStore implements CheckpointStore {
     const every = o.compactCountsMs ?? 5000;
     if (every > 0) {
       // Without it the deltas grow with every insert, and so does the cost of reading a count.
-      const c = { running: Promise.resolve(), timer: setInterval(() => { c.running = store.compactCounts().catch(() => undefined); }, every) };
+      const c = {
+        running: Promise.resolve(),
+        timer: setInterval(() => {
+          c.running = store.compactCounts().catch(() => undefined);
+        }, every),
+      };
       c.timer.unref();
       store.compactor = c;
     }
@@ -86,20 +109,62 @@ export class PostgresStore implements CheckpointStore {
   async readAhead(site: string, k: Keys): Promise<void> {
     if (this.db === this.pool) throw new Error('readAhead belongs to a transaction');
     const ahead = new ReadAhead(site);
-    const rows = async <T>(sql: string, keys: string[]) => (keys.length ? (await this.query<{ k: string; doc: T }>(sql, [site, keys])).rows.map((r) => [r.k, r.doc] as [string, T]) : []);
-    ahead.fill('message', k.messageIds, await rows<true>('SELECT message_id AS k, true AS doc FROM messages WHERE site = $1 AND message_id = ANY($2::text[])', k.messageIds));
-    ahead.fill('externalUser', k.externalIds, await rows<ExternalUser>('SELECT external_id AS k, doc FROM external_users WHERE site = $1 AND external_id = ANY($2::text[])', k.externalIds));
-    ahead.fill('pending', k.externalIds, await rows<Pending>('SELECT external_id AS k, doc FROM pending WHERE site = $1 AND external_id = ANY($2::text[])', k.externalIds));
-    ahead.fill('userByEmail', k.emails, await rows<User>('SELECT email AS k, doc FROM users WHERE site = $1 AND email = ANY($2::text[])', k.emails));
-    ahead.fill('account', k.accountKeys, await rows<Account>('SELECT key AS k, doc FROM accounts WHERE site = $1 AND key = ANY($2::text[])', k.accountKeys));
-    ahead.fill('pendingAccount', k.accountKeys, await rows<PendingAccount>('SELECT key AS k, doc FROM pending_accounts WHERE site = $1 AND key = ANY($2::text[])', k.accountKeys));
+    const rows = async <T>(sql: string, keys: string[]) =>
+      keys.length
+        ? (await this.query<{ k: string; doc: T }>(sql, [site, keys])).rows.map((r) => [r.k, r.doc] as [string, T])
+        : [];
+    ahead.fill(
+      'message',
+      k.messageIds,
+      await rows<true>(
+        'SELECT message_id AS k, true AS doc FROM messages WHERE site = $1 AND message_id = ANY($2::text[])',
+        k.messageIds,
+      ),
+    );
+    ahead.fill(
+      'externalUser',
+      k.externalIds,
+      await rows<ExternalUser>(
+        'SELECT external_id AS k, doc FROM external_users WHERE site = $1 AND external_id = ANY($2::text[])',
+        k.externalIds,
+      ),
+    );
+    ahead.fill(
+      'pending',
+      k.externalIds,
+      await rows<Pending>(
+        'SELECT external_id AS k, doc FROM pending WHERE site = $1 AND external_id = ANY($2::text[])',
+        k.externalIds,
+      ),
+    );
+    ahead.fill(
+      'userByEmail',
+      k.emails,
+      await rows<User>('SELECT email AS k, doc FROM users WHERE site = $1 AND email = ANY($2::text[])', k.emails),
+    );
+    ahead.fill(
+      'account',
+      k.accountKeys,
+      await rows<Account>(
+        'SELECT key AS k, doc FROM accounts WHERE site = $1 AND key = ANY($2::text[])',
+        k.accountKeys,
+      ),
+    );
+    ahead.fill(
+      'pendingAccount',
+      k.accountKeys,
+      await rows<PendingAccount>(
+        'SELECT key AS k, doc FROM pending_accounts WHERE site = $1 AND key = ANY($2::text[])',
+        k.accountKeys,
+      ),
+    );
     this.ahead = ahead;
   }
 
   /** One row by (site, key): as read ahead in this transaction, else from `sql` with those two. */
   private async row<K extends Exclude<Kind, 'message'>>(kind: K, site: string, key: string, sql: string) {
     const known = this.ahead?.lookup(kind, site, key);
-    return known !== undefined ? known ?? undefined : this.doc<Kinds[K]>(sql, [site, key]);
+    return known !== undefined ? (known ?? undefined) : this.doc<Kinds[K]>(sql, [site, key]);
   }
 
   /** A query on this store's connection (the pool, or its transaction). */
@@ -120,29 +185,47 @@ export class PostgresStore implements CheckpointStore {
    * index, then only those rows, so deep pages skip rows in the index alone. With `q.after`
    * the keys start after the cursor instead of at an offset: a range scan, as fast at any depth.
    */
-  private async pageOf<T>(l: Listing, where: string[], params: unknown[], order: SqlOrder, q: PageQuery): Promise<Omit<Page<T>, 'total'>> {
+  private async pageOf<T>(
+    l: Listing,
+    where: string[],
+    params: unknown[],
+    order: SqlOrder,
+    q: PageQuery,
+  ): Promise<Omit<Page<T>, 'total'>> {
     const p = (v: unknown) => `$${params.push(v)}`;
     const conds = [...where];
     if (q.after) conds.push(order.after(cursorOf(q.after, order.types).map(p)));
     const cols = order.cursor.map((c, i) => `${c} AS c${i}`).join(', ');
     const skip = q.after ? '' : ` OFFSET ${p((q.page - 1) * q.perPage)}`;
-    const keys = (await this.query<Record<string, string | number>>(
-      `SELECT ${l.keyExpr} AS k, ${cols} FROM ${l.from} WHERE ${conds.join(' AND ')} ORDER BY ${order.orderBy} LIMIT ${p(q.perPage + 1)}${skip}`, params)).rows;
+    const keys = (
+      await this.query<Record<string, string | number>>(
+        `SELECT ${l.keyExpr} AS k, ${cols} FROM ${l.from} WHERE ${conds.join(' AND ')} ORDER BY ${order.orderBy} LIMIT ${p(q.perPage + 1)}${skip}`,
+        params,
+      )
+    ).rows;
     const more = keys.length > q.perPage;
     if (more) keys.pop();
     const last = keys[keys.length - 1];
     // bigint arrives as a string; cursors carry numbers (pos is far below 2^53).
-    const next = more ? order.types.map((t, i) => (t === 'string' ? String(last[`c${i}`]) : Number(last[`c${i}`]))) : null;
+    const next = more
+      ? order.types.map((t, i) => (t === 'string' ? String(last[`c${i}`]) : Number(last[`c${i}`])))
+      : null;
     if (keys.length === 0) return { items: [], next };
     const site = params[0];
-    const rows = await this.query<{ k: string; doc: T }>(`SELECT ${l.key} AS k, doc FROM ${l.table} WHERE site = $1 AND ${l.key} = ANY($2::text[])`, [site, keys.map((r) => r.k)]);
+    const rows = await this.query<{ k: string; doc: T }>(
+      `SELECT ${l.key} AS k, doc FROM ${l.table} WHERE site = $1 AND ${l.key} = ANY($2::text[])`,
+      [site, keys.map((r) => r.k)],
+    );
     const byKey = new Map(rows.rows.map((r) => [r.k, r.doc]));
     return { items: keys.flatMap((r) => (byKey.has(r.k as string) ? [byKey.get(r.k as string)!] : [])), next };
   }
 
   /** Rows per counted table of a site, from the row_counts deltas (sql/003_row_counts.sql). */
   private async rowCounts(site: string): Promise<Record<string, number>> {
-    const r = await this.query<{ tbl: string; n: string }>('SELECT tbl, sum(n) AS n FROM row_counts WHERE site = $1 GROUP BY tbl', [site]);
+    const r = await this.query<{ tbl: string; n: string }>(
+      'SELECT tbl, sum(n) AS n FROM row_counts WHERE site = $1 GROUP BY tbl',
+      [site],
+    );
     return Object.fromEntries(r.rows.map((x) => [x.tbl, Number(x.n)]));
   }
 
@@ -156,14 +239,18 @@ export class PostgresStore implements CheckpointStore {
     let broken: Error | undefined;
     try {
       await c.query('BEGIN');
-      const { rows } = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS ok', [...COMPACT_LOCK]);
+      const { rows } = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS ok', [
+        ...COMPACT_LOCK,
+      ]);
       if (rows[0].ok) {
         await c.query(`WITH gone AS (DELETE FROM row_counts RETURNING site, tbl, n)
           INSERT INTO row_counts (site, tbl, n) SELECT site, tbl, sum(n) FROM gone GROUP BY site, tbl HAVING sum(n) <> 0`);
       }
       await c.query('COMMIT');
     } catch (err) {
-      await c.query('ROLLBACK').catch((e) => { broken = e; });
+      await c.query('ROLLBACK').catch((e) => {
+        broken = e;
+      });
       throw err;
     } finally {
       c.release(broken);
@@ -175,34 +262,63 @@ export class PostgresStore implements CheckpointStore {
   }
 
   /** Nothing to checkpoint: every write is committed. */
-  appliedSeq() { return 0; }
-  async prepareCheckpoint(_seq: number) { return async () => {}; }
-
-  listSites() { return this.docs<Site>('SELECT doc FROM sites ORDER BY pos', []); }
-  getSite(key: string) { return this.doc<Site>('SELECT doc FROM sites WHERE key = $1', [key]); }
-  getSiteByAdminKeyHash(hash: string) { return this.doc<Site>('SELECT doc FROM sites WHERE admin_key_hash = $1 ORDER BY pos LIMIT 1', [hash]); }
-  async putSite(site: Site) {
-    await this.query(`INSERT INTO sites (key, admin_key_hash, doc) VALUES ($1, $2, $3)
-      ON CONFLICT (key) DO UPDATE SET admin_key_hash = EXCLUDED.admin_key_hash, doc = EXCLUDED.doc`, [site.key, site.admin_key_hash, JSON.stringify(site)]);
+  appliedSeq() {
+    return 0;
+  }
+  async prepareCheckpoint(_seq: number) {
+    return async () => {};
   }
 
-  getUser(site: string, id: string) { return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND id = $2', [site, id]); }
-  getUserByEmail(site: string, email: string) { return this.row('userByEmail', site, email, 'SELECT doc FROM users WHERE site = $1 AND email = $2'); }
+  listSites() {
+    return this.docs<Site>('SELECT doc FROM sites ORDER BY pos', []);
+  }
+  getSite(key: string) {
+    return this.doc<Site>('SELECT doc FROM sites WHERE key = $1', [key]);
+  }
+  getSiteByAdminKeyHash(hash: string) {
+    return this.doc<Site>('SELECT doc FROM sites WHERE admin_key_hash = $1 ORDER BY pos LIMIT 1', [hash]);
+  }
+  async putSite(site: Site) {
+    await this.query(
+      `INSERT INTO sites (key, admin_key_hash, doc) VALUES ($1, $2, $3)
+      ON CONFLICT (key) DO UPDATE SET admin_key_hash = EXCLUDED.admin_key_hash, doc = EXCLUDED.doc`,
+      [site.key, site.admin_key_hash, JSON.stringify(site)],
+    );
+  }
+
+  getUser(site: string, id: string) {
+    return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND id = $2', [site, id]);
+  }
+  getUserByEmail(site: string, email: string) {
+    return this.row('userByEmail', site, email, 'SELECT doc FROM users WHERE site = $1 AND email = $2');
+  }
   async putUser(user: User) {
-    await this.query(`INSERT INTO users (site, id, email, email_lc, name_key, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    await this.query(
+      `INSERT INTO users (site, id, email, email_lc, name_key, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (site, id) DO UPDATE SET email = EXCLUDED.email, email_lc = EXCLUDED.email_lc, name_key = EXCLUDED.name_key,
-        created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`, userRow(user));
+        created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`,
+      userRow(user),
+    );
     this.ahead?.user(user.site, user.id, user);
   }
   async listUsers(site: string, q: UserQuery): Promise<Page<User>> {
     const params: unknown[] = [site];
     const where = ['u.site = $1'];
-    const eu = (cond: string) => `EXISTS (SELECT 1 FROM external_users e WHERE e.site = u.site AND e.user_id = u.id AND ${cond})`;
+    const eu = (cond: string) =>
+      `EXISTS (SELECT 1 FROM external_users e WHERE e.site = u.site AND e.user_id = u.id AND ${cond})`;
     const p = (v: unknown) => `$${params.push(v)}`;
-    if (q.updatedAfter !== undefined) { const x = p(q.updatedAfter); where.push(`(u.updated_at > ${x} OR ${eu(`e.updated_at > ${x}`)})`); }
+    if (q.updatedAfter !== undefined) {
+      const x = p(q.updatedAfter);
+      where.push(`(u.updated_at > ${x} OR ${eu(`e.updated_at > ${x}`)})`);
+    }
     if (q.account) where.push(eu(`e.account_key = ${p(q.account)}`));
     if (q.type) where.push(eu(`e.type = ${p(q.type)}`));
-    if (q.tag) where.push(eu(`jsonb_typeof(e.doc->'profile'->'f'->'tags') = 'array' AND e.doc->'profile'->'f'->'tags' @> jsonb_build_array(${p(q.tag)}::text)`));
+    if (q.tag)
+      where.push(
+        eu(
+          `jsonb_typeof(e.doc->'profile'->'f'->'tags') = 'array' AND e.doc->'profile'->'f'->'tags' @> jsonb_build_array(${p(q.tag)}::text)`,
+        ),
+      );
     if (q.q) {
       const x = p(q.q.toLowerCase());
       // As the memory store: the user's email (stored lower case) or name, not their external users'.
@@ -211,7 +327,11 @@ export class PostgresStore implements CheckpointStore {
     const filtered = where.length > 1;
     // An exact count of a filtered listing reads every match; unfiltered totals are kept.
     const [total, page] = await Promise.all([
-      filtered ? this.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${where.join(' AND ')}`, [...params]).then((r) => Number(r.rows[0].n)) : this.rowCounts(site).then((c) => c.users ?? 0),
+      filtered
+        ? this.query<{ n: string }>(`SELECT count(*) AS n FROM users u WHERE ${where.join(' AND ')}`, [...params]).then(
+            (r) => Number(r.rows[0].n),
+          )
+        : this.rowCounts(site).then((c) => c.users ?? 0),
       this.pageOf<User>(USERS, where, params, userOrder(q.sort), q),
     ]);
     return { ...page, total };
@@ -221,28 +341,51 @@ export class PostgresStore implements CheckpointStore {
     this.ahead?.user(site, id, null);
   }
 
-  getExternalUser(site: string, externalId: string) { return this.row('externalUser', site, externalId, 'SELECT doc FROM external_users WHERE site = $1 AND external_id = $2'); }
+  getExternalUser(site: string, externalId: string) {
+    return this.row(
+      'externalUser',
+      site,
+      externalId,
+      'SELECT doc FROM external_users WHERE site = $1 AND external_id = $2',
+    );
+  }
   async putExternalUser(eu: ExternalUser) {
-    await this.query(`INSERT INTO external_users (site, external_id, user_id, account_key, type, name_lc, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    await this.query(
+      `INSERT INTO external_users (site, external_id, user_id, account_key, type, name_lc, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (site, external_id) DO UPDATE SET user_id = EXCLUDED.user_id, account_key = EXCLUDED.account_key, type = EXCLUDED.type,
-        name_lc = EXCLUDED.name_lc, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`, externalUserRow(eu));
+        name_lc = EXCLUDED.name_lc, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`,
+      externalUserRow(eu),
+    );
     this.ahead?.set('externalUser', eu.site, eu.external_id, eu);
   }
-  externalUsersOf(site: string, userId: string) { return this.docs<ExternalUser>('SELECT doc FROM external_users WHERE site = $1 AND user_id = $2 ORDER BY pos', [site, userId]); }
+  externalUsersOf(site: string, userId: string) {
+    return this.docs<ExternalUser>('SELECT doc FROM external_users WHERE site = $1 AND user_id = $2 ORDER BY pos', [
+      site,
+      userId,
+    ]);
+  }
   async deleteExternalUser(site: string, externalId: string) {
     await this.query('DELETE FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]);
     this.ahead?.set('externalUser', site, externalId, null);
   }
 
-  getAccount(site: string, key: string) { return this.row('account', site, key, 'SELECT doc FROM accounts WHERE site = $1 AND key = $2'); }
+  getAccount(site: string, key: string) {
+    return this.row('account', site, key, 'SELECT doc FROM accounts WHERE site = $1 AND key = $2');
+  }
   async putAccount(a: Account) {
-    await this.query(`INSERT INTO accounts (site, key, name_key, mrr_cents, ltv_cents, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    await this.query(
+      `INSERT INTO accounts (site, key, name_key, mrr_cents, ltv_cents, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (site, key) DO UPDATE SET name_key = EXCLUDED.name_key, mrr_cents = EXCLUDED.mrr_cents, ltv_cents = EXCLUDED.ltv_cents,
-        created_at = EXCLUDED.created_at, doc = EXCLUDED.doc`, accountRow(a));
+        created_at = EXCLUDED.created_at, doc = EXCLUDED.doc`,
+      accountRow(a),
+    );
     this.ahead?.set('account', a.site, a.key, a);
   }
   async listAccounts(site: string, q: AccountQuery): Promise<Page<Account>> {
-    const [counts, page] = await Promise.all([this.rowCounts(site), this.pageOf<Account>(ACCOUNTS, ['site = $1'], [site], accountOrder(q.sort), q)]);
+    const [counts, page] = await Promise.all([
+      this.rowCounts(site),
+      this.pageOf<Account>(ACCOUNTS, ['site = $1'], [site], accountOrder(q.sort), q),
+    ]);
     return { ...page, total: counts.accounts ?? 0 };
   }
   async deleteAccount(site: string, key: string) {
@@ -250,15 +393,23 @@ export class PostgresStore implements CheckpointStore {
     this.ahead?.set('account', site, key, null);
   }
   async accountCounts(site: string, key: string) {
-    const r = await this.query<{ u: string; f: string }>(`SELECT (SELECT count(*) FROM external_users WHERE site = $1 AND account_key = $2) AS u,
-      (SELECT count(*) FROM feedback WHERE site = $1 AND account_key = $2) AS f`, [site, key]);
+    const r = await this.query<{ u: string; f: string }>(
+      `SELECT (SELECT count(*) FROM external_users WHERE site = $1 AND account_key = $2) AS u,
+      (SELECT count(*) FROM feedback WHERE site = $1 AND account_key = $2) AS f`,
+      [site, key],
+    );
     return { users_count: Number(r.rows[0].u), feedback_count: Number(r.rows[0].f) };
   }
 
-  getPending(site: string, externalId: string) { return this.row('pending', site, externalId, 'SELECT doc FROM pending WHERE site = $1 AND external_id = $2'); }
+  getPending(site: string, externalId: string) {
+    return this.row('pending', site, externalId, 'SELECT doc FROM pending WHERE site = $1 AND external_id = $2');
+  }
   async putPending(p: Pending) {
-    await this.query(`INSERT INTO pending (site, external_id, email, received_at, doc) VALUES ($1, $2, $3, $4, $5)
-      ON CONFLICT (site, external_id) DO UPDATE SET email = EXCLUDED.email, received_at = EXCLUDED.received_at, doc = EXCLUDED.doc`, pendingRow(p));
+    await this.query(
+      `INSERT INTO pending (site, external_id, email, received_at, doc) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (site, external_id) DO UPDATE SET email = EXCLUDED.email, received_at = EXCLUDED.received_at, doc = EXCLUDED.doc`,
+      pendingRow(p),
+    );
     this.ahead?.set('pending', p.site, p.external_id, p);
   }
   async deletePending(site: string, externalId: string) {
@@ -266,12 +417,22 @@ export class PostgresStore implements CheckpointStore {
     this.ahead?.set('pending', site, externalId, null);
   }
   async pendingIdsByEmail(site: string, email: string) {
-    return (await this.query<{ id: string }>('SELECT external_id AS id FROM pending WHERE site = $1 AND email = $2 ORDER BY pos', [site, email])).rows.map((r) => r.id);
+    return (
+      await this.query<{ id: string }>(
+        'SELECT external_id AS id FROM pending WHERE site = $1 AND email = $2 ORDER BY pos',
+        [site, email],
+      )
+    ).rows.map((r) => r.id);
   }
 
-  getPendingAccount(site: string, key: string) { return this.row('pendingAccount', site, key, 'SELECT doc FROM pending_accounts WHERE site = $1 AND key = $2'); }
+  getPendingAccount(site: string, key: string) {
+    return this.row('pendingAccount', site, key, 'SELECT doc FROM pending_accounts WHERE site = $1 AND key = $2');
+  }
   async putPendingAccount(a: PendingAccount) {
-    await this.query('INSERT INTO pending_accounts (site, key, doc) VALUES ($1, $2, $3) ON CONFLICT (site, key) DO UPDATE SET doc = EXCLUDED.doc', [a.site, a.key, JSON.stringify(a)]);
+    await this.query(
+      'INSERT INTO pending_accounts (site, key, doc) VALUES ($1, $2, $3) ON CONFLICT (site, key) DO UPDATE SET doc = EXCLUDED.doc',
+      [a.site, a.key, JSON.stringify(a)],
+    );
     this.ahead?.set('pendingAccount', a.site, a.key, a);
   }
   async deletePendingAccount(site: string, key: string) {
@@ -282,14 +443,21 @@ export class PostgresStore implements CheckpointStore {
   async hasMessage(site: string, messageId: string) {
     const known = this.ahead?.lookup('message', site, messageId);
     if (known !== undefined) return known === true;
-    return (await this.query('SELECT 1 FROM messages WHERE site = $1 AND message_id = $2', [site, messageId])).rowCount! > 0;
+    return (
+      (await this.query('SELECT 1 FROM messages WHERE site = $1 AND message_id = $2', [site, messageId])).rowCount! > 0
+    );
   }
   async addMessage(site: string, messageId: string, at: number) {
-    await this.query('INSERT INTO messages (site, message_id, at) VALUES ($1, $2, $3) ON CONFLICT (site, message_id) DO UPDATE SET at = EXCLUDED.at', [site, messageId, at]);
+    await this.query(
+      'INSERT INTO messages (site, message_id, at) VALUES ($1, $2, $3) ON CONFLICT (site, message_id) DO UPDATE SET at = EXCLUDED.at',
+      [site, messageId, at],
+    );
     this.ahead?.set('message', site, messageId, true);
   }
 
-  getFeedbackByMessage(site: string, messageId: string) { return this.doc<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND message_id = $2', [site, messageId]); }
+  getFeedbackByMessage(site: string, messageId: string) {
+    return this.doc<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND message_id = $2', [site, messageId]);
+  }
   putFeedback(f: Feedback, idea: Idea | null) {
     return this.atomic(async (s) => {
       if (idea) await s.putIdea(idea);
@@ -297,24 +465,41 @@ export class PostgresStore implements CheckpointStore {
     });
   }
   async putIdea(idea: Idea) {
-    await this.query('INSERT INTO ideas (site, id, doc) VALUES ($1, $2, $3) ON CONFLICT (site, id) DO UPDATE SET doc = EXCLUDED.doc', [idea.site, idea.id, JSON.stringify(idea)]);
+    await this.query(
+      'INSERT INTO ideas (site, id, doc) VALUES ($1, $2, $3) ON CONFLICT (site, id) DO UPDATE SET doc = EXCLUDED.doc',
+      [idea.site, idea.id, JSON.stringify(idea)],
+    );
   }
   private async putFeedbackRow(f: Feedback) {
-    await this.query(`INSERT INTO feedback (site, message_id, id, user_id, account_key, idea_id, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    await this.query(
+      `INSERT INTO feedback (site, message_id, id, user_id, account_key, idea_id, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (site, message_id) DO UPDATE SET id = EXCLUDED.id, user_id = EXCLUDED.user_id, account_key = EXCLUDED.account_key,
-        idea_id = EXCLUDED.idea_id, doc = EXCLUDED.doc`, feedbackRow(f));
+        idea_id = EXCLUDED.idea_id, doc = EXCLUDED.doc`,
+      feedbackRow(f),
+    );
   }
   async listFeedback(site: string, q: PageQuery): Promise<Page<Feedback>> {
-    const [counts, page] = await Promise.all([this.rowCounts(site), this.pageOf<Feedback>(FEEDBACK, ['site = $1'], [site], feedbackOrder, q)]);
+    const [counts, page] = await Promise.all([
+      this.rowCounts(site),
+      this.pageOf<Feedback>(FEEDBACK, ['site = $1'], [site], feedbackOrder, q),
+    ]);
     return { ...page, total: counts.feedback ?? 0 };
   }
-  feedbackForIdea(site: string, ideaId: string) { return this.docs<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND idea_id = $2 ORDER BY pos', [site, ideaId]); }
+  feedbackForIdea(site: string, ideaId: string) {
+    return this.docs<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND idea_id = $2 ORDER BY pos', [
+      site,
+      ideaId,
+    ]);
+  }
   async detachFeedback(site: string, userId: string, accountKeys: string[]) {
-    const r = await this.query(`UPDATE feedback SET user_id = NULL,
+    const r = await this.query(
+      `UPDATE feedback SET user_id = NULL,
         account_key = CASE WHEN account_key = ANY($3::text[]) THEN NULL ELSE account_key END,
         doc = doc || jsonb_build_object('user_id', NULL, 'external_user_id', NULL,
           'account_key', CASE WHEN account_key = ANY($3::text[]) THEN NULL ELSE to_jsonb(account_key) END)
-      WHERE site = $1 AND user_id = $2`, [site, userId, accountKeys]);
+      WHERE site = $1 AND user_id = $2`,
+      [site, userId, accountKeys],
+    );
     return r.rowCount ?? 0;
   }
 
@@ -322,11 +507,18 @@ export class PostgresStore implements CheckpointStore {
     return (await this.getSite(site))?.custom_fields ?? [];
   }
   async putCustomFields(site: string, defs: CustomFieldDef[]) {
-    await this.query(`UPDATE sites SET doc = jsonb_set(doc, '{custom_fields}', $2::jsonb) WHERE key = $1`, [site, JSON.stringify(defs)]);
+    await this.query(`UPDATE sites SET doc = jsonb_set(doc, '{custom_fields}', $2::jsonb) WHERE key = $1`, [
+      site,
+      JSON.stringify(defs),
+    ]);
   }
 
-  getIdea(site: string, id: string) { return this.doc<Idea>('SELECT doc FROM ideas WHERE site = $1 AND id = $2', [site, id]); }
-  listIdeas(site: string) { return this.docs<Idea>('SELECT doc FROM ideas WHERE site = $1 ORDER BY pos', [site]); }
+  getIdea(site: string, id: string) {
+    return this.doc<Idea>('SELECT doc FROM ideas WHERE site = $1 AND id = $2', [site, id]);
+  }
+  listIdeas(site: string) {
+    return this.docs<Idea>('SELECT doc FROM ideas WHERE site = $1 ORDER BY pos', [site]);
+  }
 
   promote(p: Promotion) {
     return this.atomic(async (s) => {
@@ -342,16 +534,25 @@ export class PostgresStore implements CheckpointStore {
 
   async counts(site: string): Promise<SiteCounts> {
     const c = await this.rowCounts(site);
-    return { users: c.users ?? 0, pending_identities: c.pending ?? 0, external_users: c.external_users ?? 0, external_accounts: c.accounts ?? 0, feedback: c.feedback ?? 0 };
+    return {
+      users: c.users ?? 0,
+      pending_identities: c.pending ?? 0,
+      external_users: c.external_users ?? 0,
+      external_accounts: c.accounts ?? 0,
+      feedback: c.feedback ?? 0,
+    };
   }
 
   async prunePending(receivedBefore: number, maxPerSite: number): Promise<number> {
     const old = await this.query('DELETE FROM pending WHERE received_at < $1', [receivedBefore]);
     // Per site over the maximum, its oldest (stable: creation order among equals) via the index.
-    const over = await this.query(`DELETE FROM pending p USING (
+    const over = await this.query(
+      `DELETE FROM pending p USING (
         SELECT x.site, x.external_id FROM (SELECT site, count(*) - $1 AS n FROM pending GROUP BY site HAVING count(*) > $1) o
         CROSS JOIN LATERAL (SELECT site, external_id FROM pending WHERE site = o.site ORDER BY received_at, pos LIMIT o.n) x) d
-      WHERE p.site = d.site AND p.external_id = d.external_id`, [maxPerSite]);
+      WHERE p.site = d.site AND p.external_id = d.external_id`,
+      [maxPerSite],
+    );
     // Message ids are remembered at least as long as pending identities (lowdb keeps 7 days).
     await this.query('DELETE FROM messages WHERE at < $1', [receivedBefore]);
     return (old.rowCount ?? 0) + (over.rowCount ?? 0);

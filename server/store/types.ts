@@ -15,15 +15,32 @@ import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Si
 export type Cursor = readonly (string | number)[];
 
 /** Offset paging (`page`), or keyset paging (`after`, which wins when both are set). */
-export interface PageQuery { page: number; perPage: number; after?: Cursor }
+export interface PageQuery {
+  page: number;
+  perPage: number;
+  after?: Cursor;
+}
 /** `next` resumes after the last item, or is null when nothing follows it. */
-export interface Page<T> { items: T[]; total: number; next: Cursor | null }
+export interface Page<T> {
+  items: T[];
+  total: number;
+  next: Cursor | null;
+}
 
 /** A cursor this store cannot have made (or whose record is gone, where the order needs it). */
 export class BadCursor extends Error {}
 
 /** User listing orders; `-` means descending. The default is creation order. */
-export const USER_SORTS = ['created_at', '-created_at', 'updated_at', '-updated_at', 'name', '-name', 'email', '-email'] as const;
+export const USER_SORTS = [
+  'created_at',
+  '-created_at',
+  'updated_at',
+  '-updated_at',
+  'name',
+  '-name',
+  'email',
+  '-email',
+] as const;
 export type UserSort = (typeof USER_SORTS)[number];
 
 /** A page of visible users, filtered (all filters combine with AND). */
@@ -41,9 +58,20 @@ export interface UserQuery extends PageQuery {
   sort?: UserSort;
 }
 
-export const ACCOUNT_SORTS = ['created_at', '-created_at', 'name', '-name', 'mrr_cents', '-mrr_cents', 'ltv_cents', '-ltv_cents'] as const;
+export const ACCOUNT_SORTS = [
+  'created_at',
+  '-created_at',
+  'name',
+  '-name',
+  'mrr_cents',
+  '-mrr_cents',
+  'ltv_cents',
+  '-ltv_cents',
+] as const;
 export type AccountSort = (typeof ACCOUNT_SORTS)[number];
-export interface AccountQuery extends PageQuery { sort?: AccountSort }
+export interface AccountQuery extends PageQuery {
+  sort?: AccountSort;
+}
 
 export interface SiteCounts {
   users: number;

@@ -7,7 +7,15 @@
  * shape with `cursorOf`.
  */
 import type { Account, ExternalUser, User } from '../core/records.ts';
-import { BadCursor, type AccountSort, type Cursor, type Page, type PageQuery, type UserQuery, type UserSort } from './types.ts';
+import {
+  BadCursor,
+  type AccountSort,
+  type Cursor,
+  type Page,
+  type PageQuery,
+  type UserQuery,
+  type UserSort,
+} from './types.ts';
 
 export function hasUserFilter(q: UserQuery): boolean {
   return Boolean(q.q || q.account || q.type || q.tag || q.updatedAfter !== undefined);
@@ -20,7 +28,12 @@ export function hasUserFilter(q: UserQuery): boolean {
 export function matchesUser(u: User, externals: () => ExternalUser[], q: UserQuery): boolean {
   let eus: ExternalUser[] | undefined;
   const all = () => (eus ??= externals());
-  if (q.updatedAfter !== undefined && u.updated_at <= q.updatedAfter && !all().some((e) => e.updated_at > q.updatedAfter!)) return false;
+  if (
+    q.updatedAfter !== undefined &&
+    u.updated_at <= q.updatedAfter &&
+    !all().some((e) => e.updated_at > q.updatedAfter!)
+  )
+    return false;
   // Emails are stored lower-case; a user's name follows their external user's on every import.
   if (q.q) {
     const needle = q.q.toLowerCase();
@@ -28,7 +41,8 @@ export function matchesUser(u: User, externals: () => ExternalUser[], q: UserQue
   }
   if (q.account && !all().some((e) => e.profile.f.account === q.account)) return false;
   if (q.type && !all().some((e) => e.profile.f.type === q.type)) return false;
-  if (q.tag && !all().some((e) => Array.isArray(e.profile.f.tags) && (e.profile.f.tags as string[]).includes(q.tag!))) return false;
+  if (q.tag && !all().some((e) => Array.isArray(e.profile.f.tags) && (e.profile.f.tags as string[]).includes(q.tag!)))
+    return false;
   return true;
 }
 
@@ -39,7 +53,11 @@ function compareKeys(a: Key, b: Key): number {
 }
 
 /** An order as the key of a record (its sort value, then its id) and a direction. */
-export interface Order<T> { key: (t: T) => [Key, string]; desc: boolean; types: [CursorType, CursorType] }
+export interface Order<T> {
+  key: (t: T) => [Key, string];
+  desc: boolean;
+  types: [CursorType, CursorType];
+}
 
 function compareTuples(a: Cursor, b: Cursor, desc: boolean): number {
   const c = compareKeys(a[0], b[0]) || compareKeys(a[1], b[1]);
@@ -63,8 +81,17 @@ export function accountOrder(sort: AccountSort): Order<Account> {
   const name = sort.replace('-', '') as 'created_at' | 'name' | 'mrr_cents' | 'ltv_cents';
   const desc = sort.startsWith('-');
   if (name === 'created_at') return { key: (a) => [a.created_at, a.key], desc, types: ['number', 'string'] };
-  if (name === 'name') return { key: (a) => [typeof a.profile.f.name === 'string' ? a.profile.f.name.toLowerCase() : '', a.key], desc, types: ['string', 'string'] };
-  return { key: (a) => [typeof a.profile.f[name] === 'number' ? (a.profile.f[name] as number) : 0, a.key], desc, types: ['number', 'string'] };
+  if (name === 'name')
+    return {
+      key: (a) => [typeof a.profile.f.name === 'string' ? a.profile.f.name.toLowerCase() : '', a.key],
+      desc,
+      types: ['string', 'string'],
+    };
+  return {
+    key: (a) => [typeof a.profile.f[name] === 'number' ? (a.profile.f[name] as number) : 0, a.key],
+    desc,
+    types: ['number', 'string'],
+  };
 }
 
 export type CursorType = 'string' | 'number' | 'integer';
@@ -78,7 +105,8 @@ const fits: Record<CursorType, (v: unknown) => boolean> = {
 
 /** `after` when its elements have exactly the types `types`, else BadCursor. */
 export function cursorOf(after: Cursor, types: readonly CursorType[]): Cursor {
-  if (after.length !== types.length || after.some((v, i) => !fits[types[i]](v))) throw new BadCursor('this cursor does not belong to this listing');
+  if (after.length !== types.length || after.some((v, i) => !fits[types[i]](v)))
+    throw new BadCursor('this cursor does not belong to this listing');
   return after;
 }
 
@@ -105,6 +133,7 @@ export function pageOf<T>(items: T[], q: PageQuery, by: Order<T> | { id: (t: T) 
   }
   const page = items.slice(start, start + q.perPage);
   const last = page[page.length - 1];
-  const next = last !== undefined && start + page.length < items.length ? ('key' in by ? by.key(last) : [by.id(last)]) : null;
+  const next =
+    last !== undefined && start + page.length < items.length ? ('key' in by ? by.key(last) : [by.id(last)]) : null;
   return { items: page, total: items.length, next };
 }

@@ -13,7 +13,11 @@ const verified = (p: Profile | undefined) => !!p && Object.values(p.v).some((v) 
  * Whether the person an unproven claim names (by integrator id, or by email) has fields that a
  * verified source set: in the visible store or still pending.
  */
-export async function isVerifiedPerson(store: Store, site: string, claim: { id?: string; email?: string }): Promise<boolean> {
+export async function isVerifiedPerson(
+  store: Store,
+  site: string,
+  claim: { id?: string; email?: string },
+): Promise<boolean> {
   if (claim.id !== undefined) {
     if (verified((await store.getExternalUser(site, claim.id))?.profile)) return true;
     if (verified((await store.getPending(site, claim.id))?.profile)) return true;

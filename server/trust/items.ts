@@ -37,6 +37,10 @@ export function identifyItems(checked: Checked, messageId: string, pageTime: num
  * full (claims applied), so it must not gain the token's rank for fields the page supplied; the
  * claims themselves reach the token rank through the identify that accompanies them.
  */
-export function feedbackVersion(checked: Checked, now: number, messageId: string): { identity: Identity; version: Version } {
+export function feedbackVersion(
+  checked: Checked,
+  now: number,
+  messageId: string,
+): { identity: Identity; version: Version } {
   return { identity: checked.identity, version: [Math.min(checked.rank, RANK.user_hash), now, messageId] };
 }

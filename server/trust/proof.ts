@@ -69,19 +69,28 @@ async function verifyToken(site: Site, token: string, now: number, index?: numbe
       // Only a signature mismatch means "maybe the other secret"; anything else (expired,
       // alg:none, malformed, missing claims) is final.
       if (e instanceof errors.JWSSignatureVerificationFailed) continue;
-      const reason = e instanceof errors.JWTExpired ? 'identity_token has expired'
-        : e instanceof errors.JWTClaimValidationFailed ? `identity_token claim "${e.claim}" is missing or invalid`
-        : e instanceof errors.JOSEAlgNotAllowed ? 'identity_token must be signed with HS256'
-        : 'identity_token is not a valid JWT';
+      const reason =
+        e instanceof errors.JWTExpired
+          ? 'identity_token has expired'
+          : e instanceof errors.JWTClaimValidationFailed
+            ? `identity_token claim "${e.claim}" is missing or invalid`
+            : e instanceof errors.JOSEAlgNotAllowed
+              ? 'identity_token must be signed with HS256'
+              : 'identity_token is not a valid JWT';
       throw unauthorized(reason, 'identity_token', index);
     }
   }
-  throw unauthorized('identity_token is not signed with this site\'s identity secret', 'identity_token', index);
+  throw unauthorized("identity_token is not signed with this site's identity secret", 'identity_token', index);
 }
 
 /** The token's claims as an identity, validated like any other identity. */
 function claimsIdentity(payload: JWTPayload, index?: number): Identity {
-  const parsed = identitySchema.safeParse({ id: payload.sub, email: payload.email, name: payload.name, account: payload.account });
+  const parsed = identitySchema.safeParse({
+    id: payload.sub,
+    email: payload.email,
+    name: payload.name,
+    account: payload.account,
+  });
   if (!parsed.success) {
     const details = issueDetails(parsed.error.issues, index).map((d) => ({ ...d, field: `identity_token.${d.field}` }));
     throw new HttpError(401, 'unauthorized', 'identity_token claims are not a valid identity', details);
@@ -108,11 +117,16 @@ export async function checkProof(site: Site, raw: Identity, now: number, index?:
     return { rank: RANK.token, identity: merged, claims, issuedAt };
   }
   if (hash !== undefined) {
-    if (!hashMatches(site, identity.id, hash)) throw unauthorized('user_hash does not match the id', 'user_hash', index);
+    if (!hashMatches(site, identity.id, hash))
+      throw unauthorized('user_hash does not match the id', 'user_hash', index);
     return { rank: RANK.user_hash, identity };
   }
   if (site.verification === 'required') {
-    throw unauthorized('this site requires an identity_token or user_hash with every identity', 'identity_token', index);
+    throw unauthorized(
+      'this site requires an identity_token or user_hash with every identity',
+      'identity_token',
+      index,
+    );
   }
   return { rank: RANK.unproven, identity };
 }

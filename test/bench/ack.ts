@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { bulkBodies, widgetBodies } from './payloads.ts';
 import { ADMIN_KEY, sampleRss, startBare, startCollector, type Proc } from './proc.ts';
 
-export interface Scenario { name: string; route: 'admin' | 'widget'; batch: number }
+export interface Scenario {
+  name: string;
+  route: 'admin' | 'widget';
+  batch: number;
+}
 
 export const SCENARIOS: Scenario[] = [
   { name: 'bulk_identify ×10', route: 'admin', batch: 10 },
@@ -40,29 +44,41 @@ function path(s: Scenario) {
 
 async function load(proc: Proc, s: Scenario, seconds: number, prefix: string) {
   const next = s.route === 'admin' ? bulkBodies(s.batch, prefix) : widgetBodies(s.batch, prefix);
-  const headers: Record<string, string> = s.route === 'admin'
-    ? { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }
-    : { 'content-type': 'text/plain;charset=UTF-8' };
+  const headers: Record<string, string> =
+    s.route === 'admin'
+      ? { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }
+      : { 'content-type': 'text/plain;charset=UTF-8' };
   const rss = sampleRss(proc);
   const cpu0 = proc.cpuSeconds();
   const r = await autocannon({
-    url: proc.url, connections: 10, duration: seconds,
+    url: proc.url,
+    connections: 10,
+    duration: seconds,
     requests: [{ method: 'POST', path: path(s), headers, setupRequest: (req: any) => ({ ...req, body: next() }) }],
   });
   return { r, rss: rss.stop(), cpu: proc.cpuSeconds() - cpu0 };
 }
 
 /** Runs one scenario against one server (warm-up first, not counted). */
-async function measure(proc: Proc, server: 'parley' | 'bare', s: Scenario, seconds: number, tag: string): Promise<AckResult> {
+async function measure(
+  proc: Proc,
+  server: 'parley' | 'bare',
+  s: Scenario,
+  seconds: number,
+  tag: string,
+): Promise<AckResult> {
   await load(proc, s, 1, `${tag}w`);
   const { r, rss, cpu } = await load(proc, s, seconds, tag);
   const ok = r['2xx'];
   return {
-    scenario: s.name, server,
+    scenario: s.name,
+    server,
     identities_per_s: Math.round((ok * s.batch) / r.duration),
     requests_per_s: Math.round(ok / r.duration),
-    p50_ms: r.latency.p50, p99_ms: r.latency.p99,
-    non_2xx: r.non2xx, errors: r.errors + r.timeouts,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    non_2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
     cpu_us_per_identity: ok > 0 ? +((cpu * 1e6) / (ok * s.batch)).toFixed(1) : NaN,
     rss_peak_mb: Math.round(rss.peak),
   };
@@ -72,7 +88,9 @@ async function measure(proc: Proc, server: 'parley' | 'bare', s: Scenario, secon
  * Every scenario against the bare server and a fresh collector, back to back, so that both
  * figures of a ratio are measured under the same machine load.
  */
-export async function ackBench(opts: { seconds?: number; scenarios?: Scenario[]; env?: Record<string, string> } = {}): Promise<AckResult[]> {
+export async function ackBench(
+  opts: { seconds?: number; scenarios?: Scenario[]; env?: Record<string, string> } = {},
+): Promise<AckResult[]> {
   const seconds = opts.seconds ?? 8;
   const out: AckResult[] = [];
   const bare = await startBare();
@@ -98,6 +116,9 @@ export async function ackBench(opts: { seconds?: number; scenarios?: Scenario[];
 if (import.meta.url === `file://${process.argv[1]}`) {
   const seconds = Number(process.env.BENCH_SECONDS ?? 8);
   const only = process.env.BENCH_ONLY;
-  const rows = await ackBench({ seconds, scenarios: only ? SCENARIOS.filter((s) => s.name.includes(only)) : SCENARIOS });
+  const rows = await ackBench({
+    seconds,
+    scenarios: only ? SCENARIOS.filter((s) => s.name.includes(only)) : SCENARIOS,
+  });
   console.table(rows);
 }

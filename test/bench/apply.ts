@@ -39,13 +39,14 @@ async function stats(p: Proc) {
 async function burst(p: Proc, total: number, storeUsers: number): Promise<number> {
   let next = 0;
   let retries = 0;
-  const body = (b: number) => JSON.stringify({
-    identities: Array.from({ length: BATCH }, (_, j) => {
-      const i = b * BATCH + j;
-      // Even: an existing user (when the store has that many); odd: someone new.
-      return i % 2 === 0 && i / 2 < storeUsers ? identity('seed', i / 2) : identity('burst', i);
-    }),
-  });
+  const body = (b: number) =>
+    JSON.stringify({
+      identities: Array.from({ length: BATCH }, (_, j) => {
+        const i = b * BATCH + j;
+        // Even: an existing user (when the store has that many); odd: someone new.
+        return i % 2 === 0 && i / 2 < storeUsers ? identity('seed', i / 2) : identity('burst', i);
+      }),
+    });
   const sender = async () => {
     while (next * BATCH < total) {
       const b = next++;
@@ -81,13 +82,15 @@ export async function applyOne(storeUsers: number, total: number): Promise<Apply
       await new Promise((r) => setTimeout(r, 6000));
       const { peak, last } = rss.stop();
       return {
-        store_users: storeUsers, burst: total,
+        store_users: storeUsers,
+        burst: total,
         ack_s: +((tAck - t0) / 1000).toFixed(2),
         lag_after_ack_s: +((tDone - tAck) / 1000).toFixed(2),
         total_s: +((tDone - t0) / 1000).toFixed(2),
         applied_per_s: Math.round(total / ((tDone - t0) / 1000)),
         retries_503: retries,
-        rss_peak_mb: Math.round(peak), rss_after_mb: Math.round(last),
+        rss_peak_mb: Math.round(peak),
+        rss_after_mb: Math.round(last),
       };
     } finally {
       await p.stop();

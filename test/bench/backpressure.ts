@@ -28,22 +28,31 @@ export async function backpressureBench(): Promise<BackpressureResult> {
     let maxDepth = 0;
     const poll = setInterval(async () => {
       try {
-        const s = await (await fetch(`${p.url}/healthz`)).json() as { queue: { depth: number } };
+        const s = (await (await fetch(`${p.url}/healthz`)).json()) as { queue: { depth: number } };
         maxDepth = Math.max(maxDepth, s.queue.depth);
-      } catch { /* the poll is best effort */ }
+      } catch {
+        /* the poll is best effort */
+      }
     }, 50);
     const rss = sampleRss(p, 50);
     const next = bulkBodies(1000, 'bp');
     let retryAfter = false;
     const r = await autocannon({
-      url: p.url, connections: 10, duration: 6,
-      requests: [{
-        method: 'POST', path: '/api/v2/admin/bulk_identify', headers,
-        setupRequest: (req: any) => ({ ...req, body: next() }),
-        onResponse: (status: number, _body: string, _ctx: unknown, resHeaders: Record<string, string>) => {
-          if (status === 503 && Object.keys(resHeaders ?? {}).some((h) => h.toLowerCase() === 'retry-after')) retryAfter = true;
+      url: p.url,
+      connections: 10,
+      duration: 6,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/v2/admin/bulk_identify',
+          headers,
+          setupRequest: (req: any) => ({ ...req, body: next() }),
+          onResponse: (status: number, _body: string, _ctx: unknown, resHeaders: Record<string, string>) => {
+            if (status === 503 && Object.keys(resHeaders ?? {}).some((h) => h.toLowerCase() === 'retry-after'))
+              retryAfter = true;
+          },
         },
-      }],
+      ],
     });
     clearInterval(poll);
     const codes = r.statusCodeStats as Record<string, { count: number }>;
@@ -51,7 +60,9 @@ export async function backpressureBench(): Promise<BackpressureResult> {
       max_queue: 1000,
       accepted_202: codes['202']?.count ?? 0,
       refused_503: codes['503']?.count ?? 0,
-      other: Object.entries(codes).filter(([c]) => c !== '202' && c !== '503').reduce((s, [, v]) => s + v.count, 0),
+      other: Object.entries(codes)
+        .filter(([c]) => c !== '202' && c !== '503')
+        .reduce((s, [, v]) => s + v.count, 0),
       retry_after_seen: retryAfter,
       max_depth_seen: maxDepth,
       rss_peak_mb: Math.round(rss.stop().peak),

@@ -52,28 +52,45 @@ function shardOf(key: string): number {
 async function runCase(shape: Shape, n: number): Promise<GrowthResult> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-growth-'));
   try {
-    const store = await seedStore(dir, shape === 'visible' ? { users: n, pending: 0 } : { users: 0, pending: shape === 'pending' ? n : 0 });
+    const store = await seedStore(
+      dir,
+      shape === 'visible' ? { users: n, pending: 0 } : { users: 0, pending: shape === 'pending' ? n : 0 },
+    );
     if (shape === 'pending-shard') {
       const now = Date.now();
       for (let i = 0; i < n; i++) {
         const identity = seedIdentity('pend', i);
         if (shardOf(`${SITE}\u0000${identity.id}`) !== 0) continue;
-        await applyIdentity(store, SITE, { message_id: `pend-${i}`, version: [RANK.admin, now, String(i)], identity }, now);
+        await applyIdentity(
+          store,
+          SITE,
+          { message_id: `pend-${i}`, version: [RANK.admin, now, String(i)], identity },
+          now,
+        );
       }
     }
     const full = await checkpoint(store, 1);
     const rss = process.memoryUsage().rss / 1e6;
     // One more identity of the same shape: an existing user's update, or a new pending one.
     const id = shape === 'visible' ? seedIdentity('seed', 0) : seedIdentity('pend', 0);
-    await applyIdentity(store, SITE, { message_id: 'one-more', version: [RANK.admin, Date.now() + 1, 'x'], identity: { ...id, name: 'Changed' } }, Date.now());
+    await applyIdentity(
+      store,
+      SITE,
+      { message_id: 'one-more', version: [RANK.admin, Date.now() + 1, 'x'], identity: { ...id, name: 'Changed' } },
+      Date.now(),
+    );
     const one = await checkpoint(store, 2);
     const t = performance.now();
     await LowdbStore.open(join(dir, 'store'));
     const open = performance.now() - t;
     return {
-      shape, records: n,
-      full_checkpoint_ms: Math.round(full), one_change_checkpoint_ms: Math.round(one),
-      disk_mb: diskMb(join(dir, 'store')), open_ms: Math.round(open), rss_mb: Math.round(rss),
+      shape,
+      records: n,
+      full_checkpoint_ms: Math.round(full),
+      one_change_checkpoint_ms: Math.round(one),
+      disk_mb: diskMb(join(dir, 'store')),
+      open_ms: Math.round(open),
+      rss_mb: Math.round(rss),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -83,16 +100,27 @@ async function runCase(shape: Shape, n: number): Promise<GrowthResult> {
 /** One case in a child process. */
 function inChild(shape: string, n: number): Promise<GrowthResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/bench/growth.ts'), shape, String(n)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/bench/growth.ts'), shape, String(n)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`growth ${shape} ${n} exited ${code}`))));
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()!))
+        : reject(new Error(`growth ${shape} ${n} exited ${code}`)),
+    );
   });
 }
 
 export const CASES: [Shape, number][] = [
-  ['visible', 10_000], ['visible', 100_000],
-  ['pending', 10_000], ['pending', 100_000],
+  ['visible', 10_000],
+  ['visible', 100_000],
+  ['pending', 10_000],
+  ['pending', 100_000],
   ['pending-shard', 1_000_000],
 ];
 

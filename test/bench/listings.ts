@@ -16,8 +16,12 @@ for (let start = 0; start < N; start += 1000) {
   const records = Array.from({ length: Math.min(1000, N - start) }, (_, j) => {
     const i = start + j;
     return importUserSchema.parse({
-      external_id: `b-${i}`, email: `user${i}@bench.test`, name: `User ${(i * 7919) % N}`, type: i % 10 ? 'Member' : 'Owner',
-      tags: i % 100 ? [] : ['vip'], account: { external_id: `acct-${i % 500}`, mrr_cents: (i % 500) * 100 },
+      external_id: `b-${i}`,
+      email: `user${i}@bench.test`,
+      name: `User ${(i * 7919) % N}`,
+      type: i % 10 ? 'Member' : 'Owner',
+      tags: i % 100 ? [] : ['vip'],
+      account: { external_id: `acct-${i % 500}`, mrr_cents: (i % 500) * 100 },
     });
   });
   await importUsers(store, SITE, records, 1_000_000 + start);
@@ -36,8 +40,12 @@ await time('users, first page', () => store.listUsers(SITE, { page: 1, perPage: 
 await time(`users, last page (${last})`, () => store.listUsers(SITE, { page: last, perPage: 100 }));
 await time('users, q=user4242', () => store.listUsers(SITE, { page: 1, perPage: 100, q: 'user4242' }));
 await time('users, tag=vip', () => store.listUsers(SITE, { page: 1, perPage: 100, tag: 'vip' }));
-await time('users, account=acct-7&type=Owner', () => store.listUsers(SITE, { page: 1, perPage: 100, account: 'acct-7', type: 'Owner' }));
-await time('users, sort=-name, middle page', () => store.listUsers(SITE, { page: Math.ceil(last / 2), perPage: 100, sort: '-name' }));
+await time('users, account=acct-7&type=Owner', () =>
+  store.listUsers(SITE, { page: 1, perPage: 100, account: 'acct-7', type: 'Owner' }),
+);
+await time('users, sort=-name, middle page', () =>
+  store.listUsers(SITE, { page: Math.ceil(last / 2), perPage: 100, sort: '-name' }),
+);
 await time('accounts, sort=-mrr_cents', () => store.listAccounts(SITE, { page: 1, perPage: 20, sort: '-mrr_cents' }));
 t = performance.now();
 const page = await store.listAccounts(SITE, { page: 1, perPage: 20, sort: '-mrr_cents' });

@@ -15,7 +15,15 @@ export function identity(tag: string, i: number): Record<string, unknown> {
     created_at: 1364406966 + i,
     type: i % 3 === 0 ? 'Owner' : 'Member',
     cf_persona: i % 2 === 0 ? 'developer' : 'manager',
-    account: { id: `acct-${i % 50}`, name: `Account ${i % 50}`, created_at: 1364406966, monthly_rate: 99.5, ltv: 1495, plan: 'Team', cf_region: 'EU' },
+    account: {
+      id: `acct-${i % 50}`,
+      name: `Account ${i % 50}`,
+      created_at: 1364406966,
+      monthly_rate: 99.5,
+      ltv: 1495,
+      plan: 'Team',
+      cf_region: 'EU',
+    },
     app_version: '4.2.0',
     location: { country: 'DE', region: 'BE', city: 'Berlin' },
   };
@@ -33,7 +41,11 @@ export function widgetBodies(n: number, prefix = 'w'): () => string {
   const now = Date.now();
   const template = JSON.stringify({
     sent_at: now,
-    identities: Array.from({ length: n }, (_, i) => ({ ...identity(`${prefix}${MARK}`, i), message_id: `m-${prefix}${MARK}-${i}`, observed_at: now - 50 })),
+    identities: Array.from({ length: n }, (_, i) => ({
+      ...identity(`${prefix}${MARK}`, i),
+      message_id: `m-${prefix}${MARK}-${i}`,
+      observed_at: now - 50,
+    })),
   });
   let serial = 0;
   return () => template.replaceAll(MARK, String(++serial));

@@ -22,8 +22,14 @@ import { ADMIN_KEY, startCollector, type Proc } from './proc.ts';
 
 const [collectors, batch, total] = process.argv.slice(2, 5).map(Number);
 const variant = process.argv[5] ?? 'base';
-if (!process.env.DATABASE_URL || !(collectors > 0 && batch > 0 && total > 0) || !['base', 'nosync', 'notrig', 'uniqacct'].includes(variant)) {
-  console.error('usage: DATABASE_URL=... npx tsx test/bench/pg-apply.ts COLLECTORS BATCH TOTAL [base|nosync|notrig|uniqacct]');
+if (
+  !process.env.DATABASE_URL ||
+  !(collectors > 0 && batch > 0 && total > 0) ||
+  !['base', 'nosync', 'notrig', 'uniqacct'].includes(variant)
+) {
+  console.error(
+    'usage: DATABASE_URL=... npx tsx test/bench/pg-apply.ts COLLECTORS BATCH TOTAL [base|nosync|notrig|uniqacct]',
+  );
   process.exit(2);
 }
 
@@ -41,7 +47,9 @@ try {
     procs.push(await startCollector(dirs[i], { PARLEY_STORE: 'postgres', DATABASE_URL: url.toString() }));
   }
   await db.connect();
-  if (variant === 'notrig') for (const t of ['users', 'external_users', 'accounts', 'pending', 'feedback']) await db.query(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
+  if (variant === 'notrig')
+    for (const t of ['users', 'external_users', 'accounts', 'pending', 'feedback'])
+      await db.query(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` };
   const t0 = performance.now();
   let sent = 0;
@@ -52,7 +60,8 @@ try {
       sent += batch;
       const body = JSON.stringify({
         identities: Array.from({ length: batch }, (_, j) => ({
-          ...identity(`a${b}`, j), message_id: `m-${b}-${j}`,
+          ...identity(`a${b}`, j),
+          message_id: `m-${b}-${j}`,
           ...(variant === 'uniqacct' ? { account: { id: `acct-${b}-${j}`, name: 'Account', monthly_rate: 10 } } : {}),
         })),
       });
@@ -65,19 +74,32 @@ try {
   const tAck = performance.now();
   let waiting = 0;
   let samples = 0;
-  const count = async (sql: string, params: unknown[] = []) => Number((await db.query<{ n: string }>(sql, params)).rows[0].n);
+  const count = async (sql: string, params: unknown[] = []) =>
+    Number((await db.query<{ n: string }>(sql, params)).rows[0].n);
   for (;;) {
-    waiting += await count('SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = $1', [app]);
+    waiting += await count(
+      'SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = $1',
+      [app],
+    );
     samples++;
-    if (await count('SELECT count(*) AS n FROM intake') === 0) break;
+    if ((await count('SELECT count(*) AS n FROM intake')) === 0) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const s = (performance.now() - t0) / 1000;
   const stored = await count('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS n');
-  console.log(JSON.stringify({
-    collectors, batch, variant, sent, stored, ack_s: +((tAck - t0) / 1000).toFixed(1), applied_s: +s.toFixed(1),
-    applied_per_s: Math.round(stored / s), mean_waiting_backends: +(waiting / samples).toFixed(2),
-  }));
+  console.log(
+    JSON.stringify({
+      collectors,
+      batch,
+      variant,
+      sent,
+      stored,
+      ack_s: +((tAck - t0) / 1000).toFixed(1),
+      applied_s: +s.toFixed(1),
+      applied_per_s: Math.round(stored / s),
+      mean_waiting_backends: +(waiting / samples).toFixed(2),
+    }),
+  );
 } finally {
   await Promise.all(procs.map((p) => p.stop()));
   await db.end().catch(() => undefined);

@@ -125,7 +125,9 @@ function cpuOf(pid: number): number {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
-  } catch { return NaN; }
+  } catch {
+    return NaN;
+  }
 }
 
 /**
@@ -135,18 +137,27 @@ function cpuOf(pid: number): number {
 function backendCpu(monitor: pg.Client, app: string) {
   const seen = new Map<number, { first: number; last: number }>();
   const sample = async () => {
-    const r = await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app]);
+    const r = await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+      app,
+    ]);
     for (const { pid } of r.rows) {
       const c = cpuOf(pid);
       if (Number.isNaN(c)) continue;
       const s = seen.get(pid);
-      if (s) s.last = c; else seen.set(pid, { first: c, last: c });
+      if (s) s.last = c;
+      else seen.set(pid, { first: c, last: c });
     }
   };
   let timer: NodeJS.Timeout | undefined;
   let pending: Promise<void> = Promise.resolve();
   return {
-    async start() { seen.clear(); await sample(); timer = setInterval(() => { pending = sample().catch(() => undefined); }, 250); },
+    async start() {
+      seen.clear();
+      await sample();
+      timer = setInterval(() => {
+        pending = sample().catch(() => undefined);
+      }, 250);
+    },
     async stop(): Promise<number> {
       clearInterval(timer);
       await pending;
@@ -164,16 +175,42 @@ async function stats(url: string) {
 
 /** autocannon on one collector; every response's latency and the time of the last 2xx are kept. */
 function cannon(p: Proc, connections: number, seconds: number, next: () => string) {
-  return new Promise<{ ok: number; non2xx: number; errors: number; duration: number; latencies: number[]; last2xx: number }>((resolve, reject) => {
+  return new Promise<{
+    ok: number;
+    non2xx: number;
+    errors: number;
+    duration: number;
+    latencies: number[];
+    last2xx: number;
+  }>((resolve, reject) => {
     const latencies: number[] = [];
     let last2xx = performance.now();
-    const instance = autocannon({
-      url: p.url, connections, duration: seconds,
-      requests: [{ method: 'POST', path: '/api/v2/admin/bulk_identify', headers, setupRequest: (req: any) => ({ ...req, body: next() }) }],
-    }, (err: unknown, r: any) => {
-      if (err) return reject(err);
-      resolve({ ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, duration: r.duration, latencies, last2xx });
-    });
+    const instance = autocannon(
+      {
+        url: p.url,
+        connections,
+        duration: seconds,
+        requests: [
+          {
+            method: 'POST',
+            path: '/api/v2/admin/bulk_identify',
+            headers,
+            setupRequest: (req: any) => ({ ...req, body: next() }),
+          },
+        ],
+      },
+      (err: unknown, r: any) => {
+        if (err) return reject(err);
+        resolve({
+          ok: r['2xx'],
+          non2xx: r.non2xx,
+          errors: r.errors + r.timeouts,
+          duration: r.duration,
+          latencies,
+          last2xx,
+        });
+      },
+    );
     instance.on('response', (_client: unknown, status: number, _bytes: number, time: number) => {
       latencies.push(time);
       if (status >= 200 && status < 300) last2xx = performance.now();
@@ -244,27 +281,40 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
     // In one snapshot: what is stored, and how many distinct message ids still queued are new.
     // An item whose message id was applied already (or is queued twice) is skipped as a
     // duplicate when its turn comes, so whatever is neither stored nor fresh is lost.
-    const end2 = (await db.query<{ stored: string; fresh: string; queued: string }>(`WITH items AS (
+    const end2 = (
+      await db.query<{ stored: string; fresh: string; queued: string }>(`WITH items AS (
         SELECT i->>'message_id' AS m FROM intake, jsonb_array_elements(entry->'items') AS i WHERE entry->>'op' = 'identify')
       SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS stored, (SELECT count(*) FROM items) AS queued,
-        (SELECT count(DISTINCT m) FROM items WHERE NOT EXISTS (SELECT 1 FROM messages WHERE message_id = items.m)) AS fresh`)).rows[0];
+        (SELECT count(DISTINCT m) FROM items WHERE NOT EXISTS (SELECT 1 FROM messages WHERE message_id = items.m)) AS fresh`)
+    ).rows[0];
     const atEnd = Number(end2.stored);
     if (drained) {
       const st = await stats(procs[0].url);
-      if (st.users + st.pending_identities !== atEnd) throw new Error(`/stats counts ${st.users} + ${st.pending_identities}, the tables ${atEnd}`);
+      if (st.users + st.pending_identities !== atEnd)
+        throw new Error(`/stats counts ${st.users} + ${st.pending_identities}, the tables ${atEnd}`);
     }
     const committed = await count('SELECT coalesce(sum(n), 0) AS n FROM bench_committed');
     const applyRate = (atEnd - atAck) / ((end - lastAck) / 1000);
-    if (!drained) process.stderr.write(`bench: pg: ${n} collector(s): ${end2.queued} identities still in the intake ${drainTimeoutS} s after the last 202 (PG_DRAIN_TIMEOUT_S)\n`);
+    if (!drained)
+      process.stderr.write(
+        `bench: pg: ${n} collector(s): ${end2.queued} identities still in the intake ${drainTimeoutS} s after the last 202 (PG_DRAIN_TIMEOUT_S)\n`,
+      );
     const latencies = runs.flatMap((r) => r.latencies);
     return {
-      collectors: n, connections: per.join(' + '),
+      collectors: n,
+      connections: per.join(' + '),
       identities_per_s: Math.round(runs.reduce((a, r) => a + (r.ok * BATCH) / r.duration, 0)),
-      p50_ms: ms(percentile(latencies, 50)), p99_ms: ms(percentile(latencies, 99)),
-      non_2xx: runs.reduce((a, r) => a + r.non2xx, 0), errors: runs.reduce((a, r) => a + r.errors, 0),
-      acknowledged, committed, stored: atEnd,
+      p50_ms: ms(percentile(latencies, 50)),
+      p99_ms: ms(percentile(latencies, 99)),
+      non_2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+      acknowledged,
+      committed,
+      stored: atEnd,
       lost: committed - atEnd - Number(end2.fresh),
-      applied_after_last_202_s: +((drained ? drained - lastAck : (end - lastAck) + (Number(end2.queued) * 1000) / applyRate) / 1000).toFixed(1),
+      applied_after_last_202_s: +(
+        (drained ? drained - lastAck : end - lastAck + (Number(end2.queued) * 1000) / applyRate) / 1000
+      ).toFixed(1),
       drain_measured: drained !== null,
       apply_ids_per_s: Math.round(applyRate),
       collector_cpu_us_per_id: Math.round((collectorCpu * 1e6) / atEnd),
@@ -273,11 +323,13 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
     };
   } finally {
     // A collector with a backlog would spend its 10 s shutdown grace applying it: not needed here.
-    await Promise.all(procs.map(async (p) => {
-      if (!drained) p.child.kill('SIGKILL');
-      await p.stop();
-      cleanup.procs.delete(p);
-    }));
+    await Promise.all(
+      procs.map(async (p) => {
+        if (!drained) p.child.kill('SIGKILL');
+        await p.stop();
+        cleanup.procs.delete(p);
+      }),
+    );
     await db.end().catch(() => undefined);
     cleanup.clients.delete(db);
     await schema.drop();
@@ -286,7 +338,13 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
 }
 
 /** GET `path` `n` times (after 2 unmeasured); wall time per call and CPU per call. */
-async function timeCalls(p: Proc, db: ReturnType<typeof backendCpu>, call: string, path: string | (() => string), n = 20): Promise<PgListingResult & { last: any }> {
+async function timeCalls(
+  p: Proc,
+  db: ReturnType<typeof backendCpu>,
+  call: string,
+  path: string | (() => string),
+  n = 20,
+): Promise<PgListingResult & { last: any }> {
   const get = async () => {
     const url = `${p.url}/api/v2/admin/${typeof path === 'string' ? path : path()}`;
     const res = await fetch(url, { headers });
@@ -307,9 +365,14 @@ async function timeCalls(p: Proc, db: ReturnType<typeof backendCpu>, call: strin
   const collector = p.cpuSeconds() - cpu0;
   const postgres = await db.stop();
   return {
-    call, calls: n, p50_ms: ms(percentile(times, 50)), p95_ms: ms(percentile(times, 95)),
+    call,
+    calls: n,
+    p50_ms: ms(percentile(times, 50)),
+    p95_ms: ms(percentile(times, 95)),
     records: last?.pagination?.total_records ?? last?.users ?? null,
-    collector_cpu_ms: ms((collector * 1000) / n), postgres_cpu_ms: ms((postgres * 1000) / n), last,
+    collector_cpu_ms: ms((collector * 1000) / n),
+    postgres_cpu_ms: ms((postgres * 1000) / n),
+    last,
   };
 }
 
@@ -317,11 +380,21 @@ async function timeCalls(p: Proc, db: ReturnType<typeof backendCpu>, call: strin
  * Walks `pages` pages by `after`, starting from the `pagination.next` of `start` (an offset
  * page): ms per page. Null when the listing does not hand out cursors.
  */
-async function cursorWalk(p: Proc, db: ReturnType<typeof backendCpu>, call: string, query: string, start: number, pages: number): Promise<PgListingResult | null> {
-  const first = await (await fetch(`${p.url}/api/v2/admin/users?${query}&per_page=20&page=${start}`, { headers })).json() as any;
+async function cursorWalk(
+  p: Proc,
+  db: ReturnType<typeof backendCpu>,
+  call: string,
+  query: string,
+  start: number,
+  pages: number,
+): Promise<PgListingResult | null> {
+  const first = (await (
+    await fetch(`${p.url}/api/v2/admin/users?${query}&per_page=20&page=${start}`, { headers })
+  ).json()) as any;
   let next: unknown = first?.pagination?.next;
   if (typeof next !== 'string') return null;
-  const page = (after: string) => fetch(`${p.url}/api/v2/admin/users?${query}&per_page=20&after=${encodeURIComponent(after)}`, { headers });
+  const page = (after: string) =>
+    fetch(`${p.url}/api/v2/admin/users?${query}&per_page=20&after=${encodeURIComponent(after)}`, { headers });
   for (let i = 0; i < 2; i++) await (await page(next)).arrayBuffer(); // unmeasured, as for the other calls
   // Walk: each call resumes after the previous page, so the calls are made one by one here.
   await db.start();
@@ -331,7 +404,7 @@ async function cursorWalk(p: Proc, db: ReturnType<typeof backendCpu>, call: stri
   for (let i = 0; i < pages && typeof next === 'string'; i++) {
     const t = performance.now();
     const res = await page(next);
-    const body = await res.json() as any;
+    const body = (await res.json()) as any;
     times.push(performance.now() - t);
     if (res.status !== 200) throw new Error(`cursor page answered ${res.status}: ${JSON.stringify(body)}`);
     if (!Array.isArray(body.users) || body.users.length === 0) throw new Error('cursor page without users');
@@ -341,13 +414,21 @@ async function cursorWalk(p: Proc, db: ReturnType<typeof backendCpu>, call: stri
   const collector = p.cpuSeconds() - cpu0;
   const postgres = await db.stop();
   return {
-    call, calls: times.length, p50_ms: ms(percentile(times, 50)), p95_ms: ms(percentile(times, 95)), records,
-    collector_cpu_ms: ms((collector * 1000) / times.length), postgres_cpu_ms: ms((postgres * 1000) / times.length),
+    call,
+    calls: times.length,
+    p50_ms: ms(percentile(times, 50)),
+    p95_ms: ms(percentile(times, 95)),
+    records,
+    collector_cpu_ms: ms((collector * 1000) / times.length),
+    postgres_cpu_ms: ms((postgres * 1000) / times.length),
   };
 }
 
 /** Listing latency over HTTP at `users` seeded users. */
-async function listingRun(users: number, cleanup: Cleanup): Promise<{ seed: PgSeedResult; listings: PgListingResult[]; cursor_note: string | null }> {
+async function listingRun(
+  users: number,
+  cleanup: Cleanup,
+): Promise<{ seed: PgSeedResult; listings: PgListingResult[]; cursor_note: string | null }> {
   const schema = await freshSchema();
   cleanup.schemas.add(schema);
   const monitor = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -368,14 +449,31 @@ async function listingRun(users: number, cleanup: Cleanup): Promise<{ seed: PgSe
     const firstPage = rows[0].last as { pagination?: { next?: unknown } };
     rows.push(await timeCalls(p, db, `users page ${deep.toLocaleString('en-US')}`, `users?per_page=20&page=${deep}`));
     rows.push(await timeCalls(p, db, 'sort=-updated_at page 1', 'users?sort=-updated_at&per_page=20'));
-    rows.push(await timeCalls(p, db, `sort=-updated_at page ${deep.toLocaleString('en-US')}`, `users?sort=-updated_at&per_page=20&page=${deep}`));
+    rows.push(
+      await timeCalls(
+        p,
+        db,
+        `sort=-updated_at page ${deep.toLocaleString('en-US')}`,
+        `users?sort=-updated_at&per_page=20&page=${deep}`,
+      ),
+    );
     rows.push(await timeCalls(p, db, 'q=seed.4242 page 1', 'users?q=seed.4242&per_page=20'));
     rows.push(await timeCalls(p, db, '/stats', 'stats'));
     let cursor_note: string | null = null;
     if (typeof firstPage?.pagination?.next === 'string') {
       const start = Math.max(1, Math.floor(deep / 2));
-      for (const [label, query] of [['users', ''], ['sort=-updated_at', 'sort=-updated_at']] as const) {
-        const r = await cursorWalk(p, db, `${label}: 50 pages by after from page ${start.toLocaleString('en-US')}`, query, start, 50);
+      for (const [label, query] of [
+        ['users', ''],
+        ['sort=-updated_at', 'sort=-updated_at'],
+      ] as const) {
+        const r = await cursorWalk(
+          p,
+          db,
+          `${label}: 50 pages by after from page ${start.toLocaleString('en-US')}`,
+          query,
+          start,
+          50,
+        );
         if (r) rows.push(r);
         else cursor_note = `${label}: page ${start} has no pagination.next`;
       }
@@ -385,7 +483,10 @@ async function listingRun(users: number, cleanup: Cleanup): Promise<{ seed: PgSe
     }
     return { seed, listings: rows.map(({ last: _l, ...r }) => r), cursor_note };
   } finally {
-    if (p) { await p.stop(); cleanup.procs.delete(p); }
+    if (p) {
+      await p.stop();
+      cleanup.procs.delete(p);
+    }
     await monitor.end().catch(() => undefined);
     cleanup.clients.delete(monitor);
     await schema.drop();
@@ -397,8 +498,12 @@ async function listingRun(users: number, cleanup: Cleanup): Promise<{ seed: PgSe
 function checkout(): string {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--', 'server', 'shared') ? '+dirty' : '');
-  } catch { return 'unknown'; }
+    return (
+      git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--', 'server', 'shared') ? '+dirty' : '')
+    );
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** The bench's knobs from the environment (run.ts and running this file directly). */
@@ -408,9 +513,16 @@ export function pgOptions(env: NodeJS.ProcessEnv) {
 }
 
 /** What is still running or existing; released on failure and on SIGINT/SIGTERM. */
-interface Cleanup { procs: Set<Proc>; schemas: Set<TestSchema>; clients: Set<pg.Client>; dirs: Set<string> }
+interface Cleanup {
+  procs: Set<Proc>;
+  schemas: Set<TestSchema>;
+  clients: Set<pg.Client>;
+  dirs: Set<string>;
+}
 
-export async function pgBench(opts: { seconds?: number; users?: number; drainTimeoutS?: number } = {}): Promise<PgResult> {
+export async function pgBench(
+  opts: { seconds?: number; users?: number; drainTimeoutS?: number } = {},
+): Promise<PgResult> {
   if (!process.env.DATABASE_URL) throw new Error('pgBench needs DATABASE_URL');
   const started = Date.now();
   const load0 = loadavg().map((l) => +l.toFixed(2));
@@ -419,7 +531,8 @@ export async function pgBench(opts: { seconds?: number; users?: number; drainTim
   const release = async () => {
     await Promise.all([...cleanup.procs].map((p) => p.stop()));
     await Promise.all([...cleanup.clients].map((c) => c.end().catch(() => undefined)));
-    for (const s of cleanup.schemas) await s.drop().catch((e) => process.stderr.write(`bench: pg: could not drop schema ${s.name}: ${e}\n`));
+    for (const s of cleanup.schemas)
+      await s.drop().catch((e) => process.stderr.write(`bench: pg: could not drop schema ${s.name}: ${e}\n`));
     for (const d of cleanup.dirs) rmSync(d, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals) => {
@@ -437,13 +550,20 @@ export async function pgBench(opts: { seconds?: number; users?: number; drainTim
     const drain = opts.drainTimeoutS ?? 90;
     const ack: PgAckResult[] = [];
     for (const n of [1, 2]) {
-      process.stderr.write(`bench: pg: ${n} collector(s), bulk_identify ×${BATCH}, ${CONNECTIONS} connections, ${seconds} s…\n`);
+      process.stderr.write(
+        `bench: pg: ${n} collector(s), bulk_identify ×${BATCH}, ${CONNECTIONS} connections, ${seconds} s…\n`,
+      );
       ack.push(await ackRun(n, seconds, drain, cleanup));
     }
     const listing = await listingRun(opts.users ?? 1_000_000, cleanup);
     return {
-      date: new Date(started).toISOString(), commit, load_average: { start: load0, end: loadavg().map((l) => +l.toFixed(2)) },
-      duration_s: Math.round((Date.now() - started) / 1000), ack, ...listing, postgres: version,
+      date: new Date(started).toISOString(),
+      commit,
+      load_average: { start: load0, end: loadavg().map((l) => +l.toFixed(2)) },
+      duration_s: Math.round((Date.now() - started) / 1000),
+      ack,
+      ...listing,
+      postgres: version,
     };
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -24,40 +24,61 @@ export interface Proc {
 }
 
 async function launch(args: string[], env: Record<string, string>, cwd = ROOT): Promise<Proc> {
-  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
-  child.stderr!.on('data', (d) => { err = (err + d).slice(-4000); });
+  child.stderr!.on('data', (d) => {
+    err = (err + d).slice(-4000);
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "listening on" within 60 s: ${err}`)), 60_000);
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1].replace('localhost', '127.0.0.1')); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].replace('localhost', '127.0.0.1'));
+      }
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}: ${err}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}: ${err}`));
+    });
   });
   return {
-    url, child,
+    url,
+    child,
     rssMb: () => {
       try {
         const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         return m ? Number(m[1]) / 1024 : NaN;
-      } catch { return NaN; }
+      } catch {
+        return NaN;
+      }
     },
     cpuSeconds: () => {
       try {
         // Fields 14 and 15 of /proc/PID/stat (after the parenthesized command name): utime, stime.
         const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
         return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
-      } catch { return NaN; }
+      } catch {
+        return NaN;
+      }
     },
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => { clearTimeout(kill); resolve(); });
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -65,11 +86,25 @@ async function launch(args: string[], env: Record<string, string>, cwd = ROOT): 
  * The collector as `npm start` runs it (without the build step), rate limits off. `root` runs
  * another checkout of Parley instead (a before/after comparison in one run).
  */
-export function startCollector(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = [], root = ROOT): Promise<Proc> {
-  return launch([...nodeArgs, '--import', 'tsx', join(root, 'server/main.ts')], {
-    PORT: '0', HOST: '127.0.0.1', PARLEY_DATA_DIR: dataDir, PARLEY_DEMO_ADMIN_KEY: ADMIN_KEY,
-    PARLEY_LOG_LEVEL: 'warn', PARLEY_RATE_LIMIT: 'off', ...env,
-  }, root);
+export function startCollector(
+  dataDir: string,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+  root = ROOT,
+): Promise<Proc> {
+  return launch(
+    [...nodeArgs, '--import', 'tsx', join(root, 'server/main.ts')],
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PARLEY_DATA_DIR: dataDir,
+      PARLEY_DEMO_ADMIN_KEY: ADMIN_KEY,
+      PARLEY_LOG_LEVEL: 'warn',
+      PARLEY_RATE_LIMIT: 'off',
+      ...env,
+    },
+    root,
+  );
 }
 
 /** The physical limit: node:http that reads the body, JSON.parses it and answers 202. */
@@ -81,6 +116,16 @@ export function startBare(): Promise<Proc> {
 export function sampleRss(proc: Proc, ms = 100) {
   let peak = proc.rssMb();
   let last = peak;
-  const timer = setInterval(() => { last = proc.rssMb(); if (last > peak) peak = last; }, ms);
-  return { stop() { clearInterval(timer); last = proc.rssMb(); peak = Math.max(peak, last); return { peak, last }; } };
+  const timer = setInterval(() => {
+    last = proc.rssMb();
+    if (last > peak) peak = last;
+  }, ms);
+  return {
+    stop() {
+      clearInterval(timer);
+      last = proc.rssMb();
+      peak = Math.max(peak, last);
+      return { peak, last };
+    },
+  };
 }

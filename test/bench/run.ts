@@ -21,13 +21,24 @@ import { widgetBench, type WidgetResult } from './widget-cost.ts';
 const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,backpressure,growth,widget,pg').split(','));
 const started = Date.now();
 const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30),
-  node: process.version, platform: `${process.platform} ${process.arch}`, load_average_at_start: loadavg().map((l) => +l.toFixed(2)),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memory_gb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  load_average_at_start: loadavg().map((l) => +l.toFixed(2)),
 };
 const results: {
-  date: string; machine: typeof machine; duration_s?: number;
-  ack?: (AckResult & { ratio_of_bare: number })[]; apply?: ApplyResult[]; backpressure?: BackpressureResult; growth?: GrowthResult[]; widget?: WidgetResult;
-  pg?: PgResult; pg_error?: string;
+  date: string;
+  machine: typeof machine;
+  duration_s?: number;
+  ack?: (AckResult & { ratio_of_bare: number })[];
+  apply?: ApplyResult[];
+  backpressure?: BackpressureResult;
+  growth?: GrowthResult[];
+  widget?: WidgetResult;
+  pg?: PgResult;
+  pg_error?: string;
   targets?: { target: string; value: string; met: boolean }[];
 } = { date: new Date(started).toISOString(), machine };
 
@@ -57,8 +68,10 @@ if (only.has('widget') && !existsSync(chromium)) {
 }
 results.widget = await step('widget', widgetBench);
 if (only.has('pg') && !process.env.DATABASE_URL) {
-  process.stderr.write('\n*** bench: DATABASE_URL is not set: the PostgreSQL figures (pg) are SKIPPED. ' +
-    'DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts ***\n\n');
+  process.stderr.write(
+    '\n*** bench: DATABASE_URL is not set: the PostgreSQL figures (pg) are SKIPPED. ' +
+      'DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts ***\n\n',
+  );
   only.delete('pg');
 }
 // A broken database must not lose the other steps' figures: reported, and the run exits 1.
@@ -76,18 +89,43 @@ results.pg = await step('pg', async () => {
 const targets: { target: string; value: string; met: boolean }[] = [];
 const parley100 = results.ack?.find((r) => r.server === 'parley' && r.scenario === 'bulk_identify ×100');
 if (parley100) {
-  targets.push({ target: 'identities/s at batches of 100 ≥ 40% of bare parse', value: `${(parley100.ratio_of_bare * 100).toFixed(1)}%`, met: parley100.ratio_of_bare >= 0.4 });
-  targets.push({ target: 'p99 acknowledgement ≤ 25 ms at 10 connections (×100)', value: `${parley100.p99_ms} ms`, met: parley100.p99_ms <= 25 });
+  targets.push({
+    target: 'identities/s at batches of 100 ≥ 40% of bare parse',
+    value: `${(parley100.ratio_of_bare * 100).toFixed(1)}%`,
+    met: parley100.ratio_of_bare >= 0.4,
+  });
+  targets.push({
+    target: 'p99 acknowledgement ≤ 25 ms at 10 connections (×100)',
+    value: `${parley100.p99_ms} ms`,
+    met: parley100.p99_ms <= 25,
+  });
 }
 const big = results.apply?.find((r) => r.store_users === 100_000 && r.burst === 100_000);
-if (big) targets.push({ target: 'all applied ≤ 5 s after a 100k burst at 100k users', value: `${big.lag_after_ack_s} s after the last 202 (${big.total_s} s from the first request)`, met: big.lag_after_ack_s <= 5 });
-const rss = [...(results.ack ?? []).filter((r) => r.server === 'parley').map((r) => r.rss_peak_mb), ...(results.apply ?? []).map((r) => r.rss_peak_mb)];
-if (rss.length) targets.push({ target: 'collector RSS ≤ 300 MB throughout', value: `${Math.max(...rss)} MB peak`, met: Math.max(...rss) <= 300 });
+if (big)
+  targets.push({
+    target: 'all applied ≤ 5 s after a 100k burst at 100k users',
+    value: `${big.lag_after_ack_s} s after the last 202 (${big.total_s} s from the first request)`,
+    met: big.lag_after_ack_s <= 5,
+  });
+const rss = [
+  ...(results.ack ?? []).filter((r) => r.server === 'parley').map((r) => r.rss_peak_mb),
+  ...(results.apply ?? []).map((r) => r.rss_peak_mb),
+];
+if (rss.length)
+  targets.push({
+    target: 'collector RSS ≤ 300 MB throughout',
+    value: `${Math.max(...rss)} MB peak`,
+    met: Math.max(...rss) <= 300,
+  });
 if (results.widget) {
   const gz = results.widget.sizes['widget.js'].gzip;
   targets.push({ target: 'widget.js ≤ 5 KB gzip', value: `${gz} B`, met: gz <= 5120 });
   const ms = results.widget.libs.find((l) => l.lib === 'parley')!.main_thread_ms;
-  targets.push({ target: 'widget page-load main-thread ≤ 5 ms', value: `${ms} ms (first Intl call alone: ${results.widget.intl_first_call_ms} ms)`, met: ms <= 5 });
+  targets.push({
+    target: 'widget page-load main-thread ≤ 5 ms',
+    value: `${ms} ms (first Intl call alone: ${results.widget.intl_first_call_ms} ms)`,
+    met: ms <= 5,
+  });
 }
 results.targets = targets;
 results.duration_s = Math.round((Date.now() - started) / 1000);
@@ -96,12 +134,44 @@ machine.load_average_at_start = machine.load_average_at_start;
 
 if (results.ack) {
   console.log('\nAcknowledgement throughput (autocannon, 10 connections, loopback)');
-  console.table(results.ack.map(({ scenario, server, identities_per_s, ratio_of_bare, p50_ms, p99_ms, non_2xx, cpu_us_per_identity, rss_peak_mb }) =>
-    ({ scenario, server, 'ids/s': identities_per_s, 'of bare': ratio_of_bare, p50_ms, p99_ms, non_2xx, 'cpu µs/id': cpu_us_per_identity, rss_peak_mb })));
+  console.table(
+    results.ack.map(
+      ({
+        scenario,
+        server,
+        identities_per_s,
+        ratio_of_bare,
+        p50_ms,
+        p99_ms,
+        non_2xx,
+        cpu_us_per_identity,
+        rss_peak_mb,
+      }) => ({
+        scenario,
+        server,
+        'ids/s': identities_per_s,
+        'of bare': ratio_of_bare,
+        p50_ms,
+        p99_ms,
+        non_2xx,
+        'cpu µs/id': cpu_us_per_identity,
+        rss_peak_mb,
+      }),
+    ),
+  );
 }
-if (results.apply) { console.log('\nApply lag after a burst (bulk_identify ×1000, 4 senders)'); console.table(results.apply); }
-if (results.backpressure) { console.log('\nBack-pressure (PARLEY_MAX_QUEUE=1000, bulk_identify ×1000, 10 connections, 6 s)'); console.table([results.backpressure]); }
-if (results.growth) { console.log('\nStore growth (lowdb checkpoint)'); console.table(results.growth); }
+if (results.apply) {
+  console.log('\nApply lag after a burst (bulk_identify ×1000, 4 senders)');
+  console.table(results.apply);
+}
+if (results.backpressure) {
+  console.log('\nBack-pressure (PARLEY_MAX_QUEUE=1000, bulk_identify ×1000, 10 connections, 6 s)');
+  console.table([results.backpressure]);
+}
+if (results.growth) {
+  console.log('\nStore growth (lowdb checkpoint)');
+  console.table(results.growth);
+}
 if (results.widget) {
   console.log('\nWidget cost (headless Chromium)');
   console.table(Object.entries(results.widget.sizes).map(([file, s]) => ({ file, ...s })));
@@ -111,13 +181,31 @@ if (results.widget) {
 }
 if (results.pg) {
   const p = results.pg;
-  console.log(`\nPostgreSQL ${p.postgres}, checkout ${p.commit}: bulk_identify ×100, 10 connections in all, new people; apply lag = last 202 until the intake table is empty`);
-  console.table(p.ack.map((a) => ({
-    collectors: a.collectors, connections: a.connections, 'ids/s': a.identities_per_s, p50_ms: a.p50_ms, p99_ms: a.p99_ms, non_2xx: a.non_2xx,
-    committed: a.committed, stored: a.stored, lost: a.lost, 'applied after last 202, s': a.drain_measured ? a.applied_after_last_202_s : `≈${a.applied_after_last_202_s} (projected)`,
-    'applied ids/s': a.apply_ids_per_s, 'collector cpu µs/id': a.collector_cpu_us_per_id, 'postgres cpu µs/id': a.postgres_cpu_us_per_id,
-  })));
-  console.log(`PostgreSQL listings at ${p.seed.users.toLocaleString('en-US')} users (seeded in ${p.seed.total_s} s, ${p.seed.size_mb} MB, ${Math.round(p.seed.all_visible * 100)}% of users' pages all-visible), one collector, GET over HTTP`);
+  console.log(
+    `\nPostgreSQL ${p.postgres}, checkout ${p.commit}: bulk_identify ×100, 10 connections in all, new people; apply lag = last 202 until the intake table is empty`,
+  );
+  console.table(
+    p.ack.map((a) => ({
+      collectors: a.collectors,
+      connections: a.connections,
+      'ids/s': a.identities_per_s,
+      p50_ms: a.p50_ms,
+      p99_ms: a.p99_ms,
+      non_2xx: a.non_2xx,
+      committed: a.committed,
+      stored: a.stored,
+      lost: a.lost,
+      'applied after last 202, s': a.drain_measured
+        ? a.applied_after_last_202_s
+        : `≈${a.applied_after_last_202_s} (projected)`,
+      'applied ids/s': a.apply_ids_per_s,
+      'collector cpu µs/id': a.collector_cpu_us_per_id,
+      'postgres cpu µs/id': a.postgres_cpu_us_per_id,
+    })),
+  );
+  console.log(
+    `PostgreSQL listings at ${p.seed.users.toLocaleString('en-US')} users (seeded in ${p.seed.total_s} s, ${p.seed.size_mb} MB, ${Math.round(p.seed.all_visible * 100)}% of users' pages all-visible), one collector, GET over HTTP`,
+  );
   console.table(p.listings);
   if (p.cursor_note) console.log(p.cursor_note);
 }
@@ -127,6 +215,11 @@ console.table(targets);
 const file = join(ROOT, 'test/bench/results.json');
 // (Each step's figures carry what they need; the date and machine at the top stay the full run's.)
 const kept = existsSync(file) && only.size < 6 ? JSON.parse(readFileSync(file, 'utf8')) : {};
-const ran = Object.entries(results).filter(([k, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0) && !(kept.date && ['date', 'machine', 'duration_s'].includes(k)));
+const ran = Object.entries(results).filter(
+  ([k, v]) =>
+    v !== undefined &&
+    !(Array.isArray(v) && v.length === 0) &&
+    !(kept.date && ['date', 'machine', 'duration_s'].includes(k)),
+);
 writeFileSync(file, JSON.stringify({ ...kept, ...Object.fromEntries(ran) }, null, 2) + '\n');
 console.log(`\nwrote test/bench/results.json (${results.duration_s} s)`);

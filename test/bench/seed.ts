@@ -20,17 +20,32 @@ export function seedIdentity(tag: string, i: number) {
 }
 
 /** Opens (or creates) the store of a collector data directory and fills it. */
-export async function seedStore(dataDir: string, o: { users: number; pending: number }, now = Date.now(), origins = ['http://127.0.0.1']): Promise<LowdbStore> {
+export async function seedStore(
+  dataDir: string,
+  o: { users: number; pending: number },
+  now = Date.now(),
+  origins = ['http://127.0.0.1'],
+): Promise<LowdbStore> {
   const store = await LowdbStore.open(join(dataDir, 'store'));
   await createSite(store, { name: 'Bench', origins, siteKey: SITE, adminKey: ADMIN_KEY }, now);
   for (let i = 0; i < o.users; i++) {
     const id = seedIdentity('seed', i);
     // A known email makes the identity attach to a visible user at once (docs/API.md#identify-semantics).
     await store.putUser(newUser(SITE, id.email, id.name, now));
-    await applyIdentity(store, SITE, { message_id: `seed-${i}`, version: [RANK.admin, now, String(i)], identity: id }, now);
+    await applyIdentity(
+      store,
+      SITE,
+      { message_id: `seed-${i}`, version: [RANK.admin, now, String(i)], identity: id },
+      now,
+    );
   }
   for (let i = 0; i < o.pending; i++) {
-    await applyIdentity(store, SITE, { message_id: `pend-${i}`, version: [RANK.admin, now, String(i)], identity: seedIdentity('pend', i) }, now);
+    await applyIdentity(
+      store,
+      SITE,
+      { message_id: `pend-${i}`, version: [RANK.admin, now, String(i)], identity: seedIdentity('pend', i) },
+      now,
+    );
   }
   return store;
 }

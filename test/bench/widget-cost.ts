@@ -60,24 +60,52 @@ export interface WidgetResult {
   requests_10_updates_one_user: number;
 }
 
-const user = { id: '123', email: 'ann@acme.test', name: 'Ann', created_at: 1364406966, type: 'Owner', cf_persona: 'developer' };
-const account = { id: 'acme', name: 'Acme', created_at: 1364406966, monthly_rate: 99.5, ltv: 1495, plan: 'Team', cf_region: 'EU' };
+const user = {
+  id: '123',
+  email: 'ann@acme.test',
+  name: 'Ann',
+  created_at: 1364406966,
+  type: 'Owner',
+  cf_persona: 'developer',
+};
+const account = {
+  id: 'acme',
+  name: 'Acme',
+  created_at: 1364406966,
+  monthly_rate: 99.5,
+  ltv: 1495,
+  plan: 'Team',
+  cf_region: 'EU',
+};
 
 /** The script of /script.html (identifyRequests sets it before loading the page). */
 let SCRIPT = '';
 
 function pages(collector: string): Record<string, string> {
-  const identity = JSON.stringify({ ...user, account, app_version: '4.2.0', location: { country: 'DE', region: 'BE', city: 'Berlin' } });
-  const shell = (head: string) => `<!doctype html><html><head><meta charset="utf-8"><title>host</title>${head}</head><body><main><h1>Host app</h1><p>Some content.</p></main></body></html>`;
+  const identity = JSON.stringify({
+    ...user,
+    account,
+    app_version: '4.2.0',
+    location: { country: 'DE', region: 'BE', city: 'Berlin' },
+  });
+  const shell = (head: string) =>
+    `<!doctype html><html><head><meta charset="utf-8"><title>host</title>${head}</head><body><main><h1>Host app</h1><p>Some content.</p></main></body></html>`;
   return {
     '/none.html': shell(''),
-    '/intl.html': shell(`<script>const t = performance.now(); Intl.DateTimeFormat().resolvedOptions().timeZone; document.title = String(performance.now() - t);</script>`),
-    '/script.html': shell(`<script>window.Parley=[];${SCRIPT}</script><script async src="${collector}/widget.js" data-site="demo"></script>`),
+    '/intl.html': shell(
+      `<script>const t = performance.now(); Intl.DateTimeFormat().resolvedOptions().timeZone; document.title = String(performance.now() - t);</script>`,
+    ),
+    '/script.html': shell(
+      `<script>window.Parley=[];${SCRIPT}</script><script async src="${collector}/widget.js" data-site="demo"></script>`,
+    ),
     '/parley.html': shell(`<script>window.Parley=window.Parley||[];Parley.push(['identify',${identity}]);</script>
 <script async src="${collector}/widget.js" data-site="demo"></script>`),
-    '/segment.html': shell(`<script>window.analytics=window.analytics||[];analytics._writeKey='bench';analytics.push(['identify','123',${JSON.stringify({ ...user, id: undefined, company: account })}]);analytics.push(['page']);</script>
+    '/segment.html':
+      shell(`<script>window.analytics=window.analytics||[];analytics._writeKey='bench';analytics.push(['identify','123',${JSON.stringify({ ...user, id: undefined, company: account })}]);analytics.push(['page']);</script>
 <script async src="${ORIGIN}/analytics.js/v1/bench/analytics.min.js"></script>`),
-    '/posthog.html': shell(`<script async src="${ORIGIN}/ph/static/array.js" onload="posthog.init('phc_bench',{api_host:'${ORIGIN}/ph',autocapture:false,capture_pageview:true,disable_session_recording:true});posthog.identify('123',${JSON.stringify({ ...user, id: undefined })})"></script>`),
+    '/posthog.html': shell(
+      `<script async src="${ORIGIN}/ph/static/array.js" onload="posthog.init('phc_bench',{api_host:'${ORIGIN}/ph',autocapture:false,capture_pageview:true,disable_session_recording:true});posthog.identify('123',${JSON.stringify({ ...user, id: undefined })})"></script>`,
+    ),
   };
 }
 
@@ -90,7 +118,12 @@ function answer(url: URL, collector: string): { type: string; body: Buffer } {
   const chunk = /\/analytics-next\/bundles\/([\w.-]+\.js)$/.exec(url.pathname);
   if (chunk && existsSync(join(SEGMENT_UMD, chunk[1]))) return js(join(SEGMENT_UMD, chunk[1]));
   if (url.pathname.endsWith('/settings')) {
-    return { type: 'application/json', body: Buffer.from(JSON.stringify({ integrations: { 'Segment.io': { apiKey: 'bench' } }, plan: {}, edgeFunction: {} })) };
+    return {
+      type: 'application/json',
+      body: Buffer.from(
+        JSON.stringify({ integrations: { 'Segment.io': { apiKey: 'bench' } }, plan: {}, edgeFunction: {} }),
+      ),
+    };
   }
   const static_ = /^\/ph\/static\/([\w.-]+\.js)$/.exec(url.pathname);
   if (static_ && existsSync(join(POSTHOG_DIST, static_[1]))) return js(join(POSTHOG_DIST, static_[1]));
@@ -113,15 +146,28 @@ async function hostServer(collector: () => string, loaded: Map<string, Buffer>):
 
 /** Requests to anywhere but loopback (the peers' CDNs and APIs) are answered like the host server would. */
 async function route(context: BrowserContext, collector: string, loaded: Map<string, Buffer>) {
-  await context.route((url) => url.hostname !== '127.0.0.1', (r) => {
-    const url = new URL(r.request().url());
-    const { type, body } = answer(url, collector);
-    if (type === 'application/javascript') loaded.set(url.href, body);
-    return r.fulfill({ status: 200, contentType: type, body, headers: { 'access-control-allow-origin': '*' } });
-  });
+  await context.route(
+    (url) => url.hostname !== '127.0.0.1',
+    (r) => {
+      const url = new URL(r.request().url());
+      const { type, body } = answer(url, collector);
+      if (type === 'application/javascript') loaded.set(url.href, body);
+      return r.fulfill({ status: 200, contentType: type, body, headers: { 'access-control-allow-origin': '*' } });
+    },
+  );
 }
 
-interface TraceEvent { name: string; ph: string; ts: number; dur?: number; tts?: number; tdur?: number; tid: number; pid: number; args?: { name?: string; data?: { url?: string } } }
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  tts?: number;
+  tdur?: number;
+  tid: number;
+  pid: number;
+  args?: { name?: string; data?: { url?: string } };
+}
 
 /**
  * Main-thread milliseconds of the events attributed to URLs that `match`, overlaps merged.
@@ -130,9 +176,18 @@ interface TraceEvent { name: string; ph: string; ts: number; dur?: number; tts?:
  */
 function mainThreadMs(trace: { traceEvents: TraceEvent[] }, match: (url: string) => boolean): number {
   const events = trace.traceEvents;
-  const main = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const main = new Set(
+    events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`),
+  );
   const spans = events
-    .filter((e) => e.ph === 'X' && e.tdur !== undefined && e.tts !== undefined && main.has(`${e.pid}:${e.tid}`) && ['EvaluateScript', 'FunctionCall', 'v8.compile', 'v8.compileModule', 'v8.evaluateModule'].includes(e.name))
+    .filter(
+      (e) =>
+        e.ph === 'X' &&
+        e.tdur !== undefined &&
+        e.tts !== undefined &&
+        main.has(`${e.pid}:${e.tid}`) &&
+        ['EvaluateScript', 'FunctionCall', 'v8.compile', 'v8.compileModule', 'v8.evaluateModule'].includes(e.name),
+    )
     .filter((e) => match(e.args?.data?.url ?? ''))
     .map((e) => [e.tts!, e.tts! + e.tdur!] as const)
     .sort((a, b) => a[0] - b[0]);
@@ -151,7 +206,14 @@ const WIDGET_ONLY_MS: number[] = [];
 
 function dumpEvents(trace: { traceEvents: TraceEvent[] }, match: (url: string) => boolean) {
   for (const e of trace.traceEvents) {
-    if (e.ph === 'X' && e.tdur && e.tdur > 500 && match(e.args?.data?.url ?? '')) console.error(e.name, e.args?.data?.url, (e.tdur / 1000).toFixed(2), 'ms', JSON.stringify(e.args?.data).slice(0, 200));
+    if (e.ph === 'X' && e.tdur && e.tdur > 500 && match(e.args?.data?.url ?? ''))
+      console.error(
+        e.name,
+        e.args?.data?.url,
+        (e.tdur / 1000).toFixed(2),
+        'ms',
+        JSON.stringify(e.args?.data).slice(0, 200),
+      );
   }
 }
 
@@ -178,7 +240,9 @@ async function costOf(browser: Browser, collector: string, lib: string): Promise
       if (r.url().endsWith('/panel.js')) panel = true;
       if (process.env.BENCH_DEBUG) console.error(lib, r.method(), r.url());
     });
-    await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'v8'] });
+    await browser.startTracing(page, {
+      categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'v8'],
+    });
     await page.goto(`${ORIGIN}/${lib}.html`, { waitUntil: 'load' });
     await page.waitForTimeout(3000);
     const trace = JSON.parse((await browser.stopTracing()).toString('utf8'));
@@ -188,7 +252,8 @@ async function costOf(browser: Browser, collector: string, lib: string): Promise
       if (process.env.BENCH_DEBUG) dumpEvents(trace, MATCH[lib]);
     }
     requests = n;
-    if (lib === 'parley') bytes = sizes(join(DIST, 'widget.js')).gzip + (panel ? sizes(join(DIST, 'panel.js')).gzip : 0);
+    if (lib === 'parley')
+      bytes = sizes(join(DIST, 'widget.js')).gzip + (panel ? sizes(join(DIST, 'panel.js')).gzip : 0);
     else bytes = [...LOADED.values()].reduce((s, b) => s + gzipLen(b), 0);
     await context.close();
   }
@@ -202,7 +267,11 @@ const gzipLen = (b: Buffer) => gzipSync(b, { level: 9 }).length;
 const LOADED = new Map<string, Buffer>();
 
 /** Opens the Parley page, runs `script` in it, and counts identify requests for 4 s. */
-async function identifyRequests(browser: Browser, collector: string, script: string): Promise<{ requests: number; items: number }> {
+async function identifyRequests(
+  browser: Browser,
+  collector: string,
+  script: string,
+): Promise<{ requests: number; items: number }> {
   const context = await browser.newContext();
   await route(context, collector, new Map());
   SCRIPT = script;
@@ -211,7 +280,11 @@ async function identifyRequests(browser: Browser, collector: string, script: str
   page.on('request', (r) => {
     if (!r.url().includes('/identify')) return;
     seen.requests++;
-    try { seen.items += JSON.parse(r.postData() ?? '{}').identities?.length ?? 0; } catch { /* counted as a request only */ }
+    try {
+      seen.items += JSON.parse(r.postData() ?? '{}').identities?.length ?? 0;
+    } catch {
+      /* counted as a request only */
+    }
   });
   await page.goto(`${ORIGIN}/script.html`);
   await page.waitForTimeout(4000);
@@ -221,7 +294,14 @@ async function identifyRequests(browser: Browser, collector: string, script: str
 
 export async function widgetBench(): Promise<WidgetResult> {
   const result: WidgetResult = {
-    sizes: {}, libs: [], widget_js_main_thread_ms: NaN, intl_first_call_ms: NaN, requests_100_identical: NaN, requests_10_changed: NaN, items_10_changed: NaN, requests_10_updates_one_user: NaN,
+    sizes: {},
+    libs: [],
+    widget_js_main_thread_ms: NaN,
+    intl_first_call_ms: NaN,
+    requests_100_identical: NaN,
+    requests_10_changed: NaN,
+    items_10_changed: NaN,
+    requests_10_updates_one_user: NaN,
   };
   for (const f of ['widget.js', 'panel.js']) result.sizes[f] = sizes(join(DIST, f));
   result.sizes['segment standalone.js'] = sizes(join(SEGMENT_UMD, 'standalone.js'));
@@ -235,7 +315,16 @@ export async function widgetBench(): Promise<WidgetResult> {
   collectorUrl = collector.url;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+    ],
   });
   try {
     for (const lib of ['parley', 'segment', 'posthog']) result.libs.push(await costOf(browser, collector.url, lib));
@@ -250,13 +339,27 @@ export async function widgetBench(): Promise<WidgetResult> {
     }
     result.intl_first_call_ms = median(intl);
     const same = JSON.stringify({ ...user, account });
-    result.requests_100_identical = (await identifyRequests(browser, collector.url, `for (let i = 0; i < 100; i++) Parley.push(['identify', ${same}]);`)).requests;
-    const changed = await identifyRequests(browser, collector.url,
-      `let i = 0; const t = setInterval(() => { Parley.push(['identify', { id: 'p' + i, email: 'p' + i + '@acme.test', name: 'P ' + i }]); if (++i === 10) clearInterval(t); }, 90);`);
+    result.requests_100_identical = (
+      await identifyRequests(
+        browser,
+        collector.url,
+        `for (let i = 0; i < 100; i++) Parley.push(['identify', ${same}]);`,
+      )
+    ).requests;
+    const changed = await identifyRequests(
+      browser,
+      collector.url,
+      `let i = 0; const t = setInterval(() => { Parley.push(['identify', { id: 'p' + i, email: 'p' + i + '@acme.test', name: 'P ' + i }]); if (++i === 10) clearInterval(t); }, 90);`,
+    );
     result.requests_10_changed = changed.requests;
     result.items_10_changed = changed.items;
-    result.requests_10_updates_one_user = (await identifyRequests(browser, collector.url,
-      `let i = 0; const t = setInterval(() => { Parley.push(['identify', { id: '123', email: 'ann@acme.test', cf_clicks: i }]); if (++i === 10) clearInterval(t); }, 90);`)).requests;
+    result.requests_10_updates_one_user = (
+      await identifyRequests(
+        browser,
+        collector.url,
+        `let i = 0; const t = setInterval(() => { Parley.push(['identify', { id: '123', email: 'ann@acme.test', cf_clicks: i }]); if (++i === 10) clearInterval(t); }, 90);`,
+      )
+    ).requests;
   } finally {
     await browser.close();
     await collector.stop();

@@ -13,9 +13,15 @@ let browser: Browser;
 let c: TestCollector;
 let pages: Opened[] = [];
 
-beforeAll(async () => { browser = await launchBrowser(); }, 60_000);
-afterAll(async () => { await browser?.close(); });
-beforeEach(async () => { c = await startCollector(); });
+beforeAll(async () => {
+  browser = await launchBrowser();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+beforeEach(async () => {
+  c = await startCollector();
+});
 afterEach(async () => {
   for (const { page } of pages) await page.context().close();
   pages = [];
@@ -25,7 +31,8 @@ afterEach(async () => {
 /** Feedback sent as the widget sends it (no Origin: a server-side client, allowed by CORS rules). */
 async function sendFeedback(body: Record<string, unknown>) {
   const res = await fetch(`${c.url}/api/widget/v1/demo/feedback`, {
-    method: 'POST', headers: { 'content-type': 'text/plain' },
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
     body: JSON.stringify({ message_id: crypto.randomUUID(), kind: 'idea', ...body }),
   });
   expect(res.status).toBe(201);
@@ -39,7 +46,8 @@ async function openConsole(): Promise<Opened> {
 }
 
 const tab = (page: Page, name: string) => page.getByRole('tab', { name }).click();
-const stat = (page: Page, label: string) => page.locator('.stat').filter({ hasText: label }).locator('.stat-value').textContent();
+const stat = (page: Page, label: string) =>
+  page.locator('.stat').filter({ hasText: label }).locator('.stat-value').textContent();
 
 // Generous: two cores run these beside the other browser suites.
 describeBrowser('admin console', { timeout: 45_000 }, () => {
@@ -56,7 +64,11 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
   it('shows designed empty states on a collector with no data', async () => {
     const { page, errors } = await openConsole();
     await expect.poll(() => page.getByRole('tabpanel').textContent()).toContain('No feedback yet');
-    for (const [name, text] of [['Ideas', 'No ideas yet'], ['Users', 'No users yet'], ['Accounts', 'No accounts yet']]) {
+    for (const [name, text] of [
+      ['Ideas', 'No ideas yet'],
+      ['Users', 'No users yet'],
+      ['Accounts', 'No accounts yet'],
+    ]) {
       await tab(page, name);
       await expect.poll(() => page.getByRole('tabpanel').textContent()).toContain(text);
     }
@@ -78,15 +90,21 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
     await until(async () => (await c.admin('/stats')).pending_identities).toBe(1);
 
     const { page, errors } = await openConsole();
-    await expect.poll(() => row(page, 'Export dashboards to PDF').textContent()).toMatch(/Ann Lee.*Acme Corp.*Enterprise.*\$1,250\.00.*\/demo\//);
+    await expect
+      .poll(() => row(page, 'Export dashboards to PDF').textContent())
+      .toMatch(/Ann Lee.*Acme Corp.*Enterprise.*\$1,250\.00.*\/demo\//);
     expect(await stat(page, 'Pending identities')).toBe('1');
 
     await tab(page, 'Users');
-    await expect.poll(() => row(page, 'Ann Lee').textContent()).toMatch(/ann@acme-corp\.test.*u-101.*Owner.*Acme Corp.*\$1,250\.00.*4\.2\.0.*Berlin, BE, DE/);
+    await expect
+      .poll(() => row(page, 'Ann Lee').textContent())
+      .toMatch(/ann@acme-corp\.test.*u-101.*Owner.*Acme Corp.*\$1,250\.00.*4\.2\.0.*Berlin, BE, DE/);
     expect(await row(page, 'Bruno').count()).toBe(0);
 
     await tab(page, 'Accounts');
-    await expect.poll(() => row(page, 'Acme Corp').textContent()).toMatch(/acme-corp.*Enterprise.*\$1,250\.00.*\$45,000\.00/);
+    await expect
+      .poll(() => row(page, 'Acme Corp').textContent())
+      .toMatch(/acme-corp.*Enterprise.*\$1,250\.00.*\$45,000\.00/);
 
     await tab(page, 'Ideas');
     await expect.poll(() => row(page, 'Export dashboards to PDF').textContent()).toMatch(/\$1,250\.00/);
@@ -95,11 +113,18 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
   });
 
   it('ranks ideas by supporters or by the MRR behind them', async () => {
-    const small = (n: number) => ({ id: `s${n}`, email: `s${n}@small.test`, account: { id: `small${n}`, name: `Small ${n}`, monthly_rate: 10 } });
+    const small = (n: number) => ({
+      id: `s${n}`,
+      email: `s${n}@small.test`,
+      account: { id: `small${n}`, name: `Small ${n}`, monthly_rate: 10 },
+    });
     await sendFeedback({ title: 'Popular with small accounts', identity: small(1) });
     const ideas = (await c.admin('/ideas')).ideas;
     await sendFeedback({ kind: 'support', idea_id: ideas[0].id, identity: small(2) });
-    await sendFeedback({ title: 'Wanted by one big account', identity: { id: 'big', email: 'cfo@big.test', account: { id: 'big', name: 'Big', monthly_rate: 5000 } } });
+    await sendFeedback({
+      title: 'Wanted by one big account',
+      identity: { id: 'big', email: 'cfo@big.test', account: { id: 'big', name: 'Big', monthly_rate: 5000 } },
+    });
 
     const { page, errors } = await openConsole();
     await tab(page, 'Ideas');
@@ -110,13 +135,19 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
     expect(await row(page, 'Wanted by one big account').textContent()).toContain('$5,000.00');
     // The feedback list names the idea a supporter backed.
     await tab(page, 'Feedback');
-    await expect.poll(() => row(page, 's2@small.test').textContent()).toContain('Supports “Popular with small accounts”');
+    await expect
+      .poll(() => row(page, 's2@small.test').textContent())
+      .toContain('Supports “Popular with small accounts”');
     expect(errors).toEqual([]);
   });
 
   it('finds users by name or email and sorts accounts by MRR or name', async () => {
-    const person = (id: string, name: string, account: string, rate: number) =>
-      ({ id, email: `${id}@${account.toLowerCase()}.test`, name, account: { id: account.toLowerCase(), name: account, monthly_rate: rate } });
+    const person = (id: string, name: string, account: string, rate: number) => ({
+      id,
+      email: `${id}@${account.toLowerCase()}.test`,
+      name,
+      account: { id: account.toLowerCase(), name: account, monthly_rate: rate },
+    });
     await sendFeedback({ title: 'One', identity: person('zoe', 'Zoe Park', 'Alpha', 20) });
     await sendFeedback({ title: 'Two', identity: person('yan', 'Yan Wu', 'Beta', 900) });
     await sendFeedback({ title: 'Three', identity: person('xia', 'Xia Chen', 'Gamma', 300) });
@@ -144,11 +175,19 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
 
   it('renders what users typed as text, never as markup', async () => {
     await sendFeedback({
-      title: '<img src=x onerror="window.__owned=1">', body: '<script>window.__owned=2</script>',
-      identity: { id: 'm', email: 'mallory@evil.test', name: '<b>Mallory</b>', account: { id: 'evil', name: '<i>Evil</i>', monthly_rate: 1 } },
+      title: '<img src=x onerror="window.__owned=1">',
+      body: '<script>window.__owned=2</script>',
+      identity: {
+        id: 'm',
+        email: 'mallory@evil.test',
+        name: '<b>Mallory</b>',
+        account: { id: 'evil', name: '<i>Evil</i>', monthly_rate: 1 },
+      },
     });
     const { page, errors } = await openConsole();
-    await expect.poll(() => row(page, 'mallory@evil.test').textContent()).toContain('<img src=x onerror="window.__owned=1">');
+    await expect
+      .poll(() => row(page, 'mallory@evil.test').textContent())
+      .toContain('<img src=x onerror="window.__owned=1">');
     expect(await row(page, 'mallory@evil.test').textContent()).toContain('<b>Mallory</b>');
     expect(await page.getByRole('tabpanel').locator('img, b, i, script').count()).toBe(0);
     expect(await page.evaluate(() => (window as any).__owned)).toBeUndefined();
@@ -170,10 +209,15 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
 
   it('shows a failed list with a retry, and recovers', async () => {
     const { page, errors } = await openPage(browser, `${c.url}/admin/`, pages);
-    await page.route('**/api/v2/admin/feedback?*', (route) => route.fulfill({
-      status: 503, contentType: 'application/json',
-      body: JSON.stringify({ errors: { type: 'unavailable', message: 'the collector is catching up; retry shortly', details: [] } }),
-    }));
+    await page.route('**/api/v2/admin/feedback?*', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          errors: { type: 'unavailable', message: 'the collector is catching up; retry shortly', details: [] },
+        }),
+      }),
+    );
     await enterKey(page, c.adminKey);
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('the collector is catching up');
     await page.unroute('**/api/v2/admin/feedback?*');

@@ -13,9 +13,15 @@ let browser: Browser;
 let c: TestCollector;
 let pages: Opened[] = [];
 
-beforeAll(async () => { browser = await launchBrowser(); }, 60_000);
-afterAll(async () => { await browser?.close(); });
-beforeEach(async () => { c = await startCollector(); });
+beforeAll(async () => {
+  browser = await launchBrowser();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+beforeEach(async () => {
+  c = await startCollector();
+});
 afterEach(async () => {
   for (const { page } of pages) await page.context().close();
   pages = [];
@@ -35,7 +41,9 @@ describeBrowser('demo host page', { timeout: 45_000 }, () => {
   it('identifies the signed-in user with their account, app version and location', async () => {
     const identifies: Request[] = [];
     const context = await browser.newContext();
-    context.on('request', (r) => { if (r.url().endsWith('/api/widget/v1/demo/identify')) identifies.push(r); });
+    context.on('request', (r) => {
+      if (r.url().endsWith('/api/widget/v1/demo/identify')) identifies.push(r);
+    });
     const page = await context.newPage();
     const opened = { page, errors: [] as string[] };
     page.on('pageerror', (e) => opened.errors.push(String(e)));
@@ -46,7 +54,11 @@ describeBrowser('demo host page', { timeout: 45_000 }, () => {
     const response = await identifies[0].response();
     expect(response?.status()).toBe(202);
     expect(identifies[0].postDataJSON().identities[0]).toMatchObject({
-      id: 'u-101', email: 'ann@acme-corp.test', name: 'Ann Lee', type: 'Owner', app_version: '4.2.0',
+      id: 'u-101',
+      email: 'ann@acme-corp.test',
+      name: 'Ann Lee',
+      type: 'Owner',
+      app_version: '4.2.0',
       location: { country: 'DE', city: 'Berlin' },
       account: { id: 'acme-corp', name: 'Acme Corp', plan: 'Enterprise', monthly_rate: 1250 },
     });
@@ -75,9 +87,21 @@ describeBrowser('demo host page', { timeout: 45_000 }, () => {
 
     const list = await feedback();
     expect(list).toHaveLength(3);
-    expect(byTitle(list, 'Idea from Ann')).toMatchObject({ user: { email: 'ann@acme-corp.test' }, external_account: { external_id: 'acme-corp' }, mrr_cents_at: 125000 });
-    expect(byTitle(list, 'Idea from Bruno')).toMatchObject({ user: { email: 'bruno@globex.test' }, external_account: { external_id: 'globex' }, mrr_cents_at: 9950 });
-    expect(byTitle(list, 'Idea from Chloé')).toMatchObject({ user: { email: 'chloe@initech.test' }, external_account: { external_id: 'initech' }, mrr_cents_at: 2900 });
+    expect(byTitle(list, 'Idea from Ann')).toMatchObject({
+      user: { email: 'ann@acme-corp.test' },
+      external_account: { external_id: 'acme-corp' },
+      mrr_cents_at: 125000,
+    });
+    expect(byTitle(list, 'Idea from Bruno')).toMatchObject({
+      user: { email: 'bruno@globex.test' },
+      external_account: { external_id: 'globex' },
+      mrr_cents_at: 9950,
+    });
+    expect(byTitle(list, 'Idea from Chloé')).toMatchObject({
+      user: { email: 'chloe@initech.test' },
+      external_account: { external_id: 'initech' },
+      mrr_cents_at: 2900,
+    });
     expect(errors).toEqual([]);
   });
 
@@ -98,11 +122,16 @@ describeBrowser('demo host page', { timeout: 45_000 }, () => {
     await leaveIdea(page, 'From a visitor', { email: 'visitor@example.test' });
 
     const visitor = byTitle(await feedback(), 'From a visitor');
-    expect(visitor).toMatchObject({ user: { email: 'visitor@example.test' }, external_user: null, external_account: null, mrr_cents_at: null });
+    expect(visitor).toMatchObject({
+      user: { email: 'visitor@example.test' },
+      external_user: null,
+      external_account: null,
+      mrr_cents_at: null,
+    });
     expect(errors).toEqual([]);
   });
 
-  it('opens the widget from the page\'s own buttons through the command queue', async () => {
+  it("opens the widget from the page's own buttons through the command queue", async () => {
     const { page, errors } = await openPage(browser, `${c.url}/demo/`, pages);
     await page.getByRole('button', { name: 'Suggest a feature' }).click();
     await expect.poll(() => page.getByRole('dialog').getByLabel('Title').count()).toBe(1);

@@ -10,7 +10,10 @@ import { watch } from '../helpers/browser.ts';
 /** Polls until the assertion holds: the widget batches and the collector applies asynchronously. */
 export const until = (fn: () => unknown | Promise<unknown>) => expect.poll(fn, { timeout: 10_000, interval: 100 });
 
-export interface Opened { page: Page; errors: string[] }
+export interface Opened {
+  page: Page;
+  errors: string[];
+}
 
 /** A fresh profile (own storage), a fixed locale and zone so money and dates read predictably. */
 export async function openPage(browser: Browser, url: string, pages: Opened[]): Promise<Opened> {

@@ -16,12 +16,19 @@ let proxy: Awaited<ReturnType<typeof faultProxy>>;
 let site: Awaited<ReturnType<typeof serveFixtures>>;
 let context: BrowserContext;
 
-const embed = (attrs = 'data-site="demo" data-debug') => `<script async src="${proxy.origin}/widget.js" ${attrs}></script>`;
+const embed = (attrs = 'data-site="demo" data-debug') =>
+  `<script async src="${proxy.origin}/widget.js" ${attrs}></script>`;
 const queue = (identity: object) =>
   `<script>window.Parley = window.Parley || []; Parley.push(['identify', ${JSON.stringify(identity)}]);</script>`;
-const page = (body: string, head = '') => `<!doctype html><html><head><meta charset="utf-8">${head}</head><body><h1>Host app</h1>${body}</body></html>`;
+const page = (body: string, head = '') =>
+  `<!doctype html><html><head><meta charset="utf-8">${head}</head><body><h1>Host app</h1>${body}</body></html>`;
 
-const ann = { id: 'ann-1', email: 'ann@acme.test', name: 'Ann', account: { id: 'acme', name: 'Acme', monthly_rate: 99.5 } };
+const ann = {
+  id: 'ann-1',
+  email: 'ann@acme.test',
+  name: 'Ann',
+  account: { id: 'acme', name: 'Acme', monthly_rate: 99.5 },
+};
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -32,15 +39,26 @@ beforeAll(async () => {
     '/plain.html': () => ({ html: page(embed()) }),
     '/blank.html': () => ({ html: page('no widget here') }),
     '/leave.html': () => ({ html: page(embed() + '<a id="away" href="/blank.html">away</a>') }),
-    '/panel.html': () => ({ html: page(queue({ id: 'fay', email: 'fay@acme.test', account: { id: 'fayco', monthly_rate: 42 } }) + embed()) }),
+    '/panel.html': () => ({
+      html: page(queue({ id: 'fay', email: 'fay@acme.test', account: { id: 'fayco', monthly_rate: 42 } }) + embed()),
+    }),
     '/hostile.html': () => ({
-      html: page(embed(), '<style>*{all:unset!important} div{display:none!important} html{font-size:10px} button{visibility:hidden!important}</style>'),
+      html: page(
+        embed(),
+        '<style>*{all:unset!important} div{display:none!important} html{font-size:10px} button{visibility:hidden!important}</style>',
+      ),
     }),
     '/csp.html': () => ({
-      headers: { 'content-security-policy': `default-src 'none'; script-src ${proxy.origin}; connect-src ${proxy.origin}; style-src 'self'` },
-      html: page(`<script type="application/json" data-parley>${JSON.stringify({
-        site: 'demo', identify: { id: 'cspuser', email: 'csp@acme.test' }, settings: { text: 'Ideas?', debug: true },
-      })}</script>${embed('')}`),
+      headers: {
+        'content-security-policy': `default-src 'none'; script-src ${proxy.origin}; connect-src ${proxy.origin}; style-src 'self'`,
+      },
+      html: page(
+        `<script type="application/json" data-parley>${JSON.stringify({
+          site: 'demo',
+          identify: { id: 'cspuser', email: 'csp@acme.test' },
+          settings: { text: 'Ideas?', debug: true },
+        })}</script>${embed('')}`,
+      ),
     }),
   });
   collector = await startCollector({ origins: [site.origin] });
@@ -68,8 +86,8 @@ async function open(path: string): Promise<{ page: Page; problems: ReturnType<ty
   return { page: p, problems };
 }
 
-const identifyRequests = (email: string) => proxy.requests.filter(
-  (r) => r.path.endsWith('/identify') && r.body?.identities?.some((i: any) => i.email === email));
+const identifyRequests = (email: string) =>
+  proxy.requests.filter((r) => r.path.endsWith('/identify') && r.body?.identities?.some((i: any) => i.email === email));
 const outboxEmpty = (p: Page) => p.evaluate(() => !localStorage.getItem('parley:v1:demo:outbox'));
 const until = (fn: () => unknown | Promise<unknown>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
 
@@ -80,12 +98,19 @@ describeBrowser('widget in Chromium', { timeout: 40_000 }, () => {
     await until(() => identifyRequests('ann@acme.test').length).toBe(1);
     await until(() => outboxEmpty(p)).toBe(true);
     // A single-page app identifying again on a route change costs nothing.
-    await p.evaluate((a) => { for (let i = 0; i < 5; i++) (window as any).Parley.push(['identify', a]); }, ann);
+    await p.evaluate((a) => {
+      for (let i = 0; i < 5; i++) (window as any).Parley.push(['identify', a]);
+    }, ann);
     await p.evaluate(() => new Promise((r) => setTimeout(r, 1500)));
     const [req] = identifyRequests('ann@acme.test');
     expect(identifyRequests('ann@acme.test')).toHaveLength(1);
     expect(req.status).toBe(202);
-    expect(req.body.identities[0]).toMatchObject({ id: 'ann-1', account: { id: 'acme' }, locale: expect.any(String), timezone: expect.any(String) });
+    expect(req.body.identities[0]).toMatchObject({
+      id: 'ann-1',
+      account: { id: 'acme' },
+      locale: expect.any(String),
+      timezone: expect.any(String),
+    });
     expect(problems.errors).toEqual([]);
   });
 
@@ -140,7 +165,12 @@ describeBrowser('widget in Chromium', { timeout: 40_000 }, () => {
     await until(() => dialog.getByRole('status').textContent()).toContain('Thank you');
     const sent = proxy.requests.find((r) => r.path.endsWith('/feedback'))!;
     expect(sent.status).toBe(201);
-    expect(sent.body).toMatchObject({ kind: 'idea', title: 'Export to CSV', identity: { email: 'fay@acme.test' }, page_url: `${site.origin}/panel.html` });
+    expect(sent.body).toMatchObject({
+      kind: 'idea',
+      title: 'Export to CSV',
+      identity: { email: 'fay@acme.test' },
+      page_url: `${site.origin}/panel.html`,
+    });
     await until(async () => JSON.stringify(await collector.admin('/feedback'))).toContain('Export to CSV');
     expect(JSON.stringify(await collector.admin('/feedback'))).toContain('fay@acme.test');
     // Keyboard: Escape closes and focus returns to the launcher.

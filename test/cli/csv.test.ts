@@ -8,17 +8,26 @@ import { CsvError, CsvParser, csvLine, parseCsv } from '../../server/cli/csv.ts'
 
 describe('parseCsv', () => {
   it('splits plain rows and fields', () => {
-    expect(parseCsv('a,b,c\n1,2,3\n')).toEqual([['a', 'b', 'c'], ['1', '2', '3']]);
+    expect(parseCsv('a,b,c\n1,2,3\n')).toEqual([
+      ['a', 'b', 'c'],
+      ['1', '2', '3'],
+    ]);
   });
 
   it('keeps commas, line breaks and doubled quotes inside quoted fields', () => {
     expect(parseCsv('name,note\n"Doe, Jane","said ""hi""\nthen left"\n')).toEqual([
-      ['name', 'note'], ['Doe, Jane', 'said "hi"\nthen left'],
+      ['name', 'note'],
+      ['Doe, Jane', 'said "hi"\nthen left'],
     ]);
   });
 
   it('accepts CRLF, LF and CR line ends and a missing final line break', () => {
-    expect(parseCsv('a,b\r\n1,2\r3,4\n5,6')).toEqual([['a', 'b'], ['1', '2'], ['3', '4'], ['5', '6']]);
+    expect(parseCsv('a,b\r\n1,2\r3,4\n5,6')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+      ['5', '6'],
+    ]);
   });
 
   it('drops a leading byte-order mark', () => {
@@ -26,12 +35,21 @@ describe('parseCsv', () => {
   });
 
   it('keeps empty fields, including trailing ones, and skips blank lines', () => {
-    expect(parseCsv('a,,c,\n\n,,,\n')).toEqual([['a', '', 'c', ''], ['', '', '', '']]);
+    expect(parseCsv('a,,c,\n\n,,,\n')).toEqual([
+      ['a', '', 'c', ''],
+      ['', '', '', ''],
+    ]);
   });
 
   it('splits on another delimiter and leaves commas alone then', () => {
-    expect(parseCsv('a;b\n"x;y";1,5\n', ';')).toEqual([['a', 'b'], ['x;y', '1,5']]);
-    expect(parseCsv('a\tb\n1\t2\n', '\t')).toEqual([['a', 'b'], ['1', '2']]);
+    expect(parseCsv('a;b\n"x;y";1,5\n', ';')).toEqual([
+      ['a', 'b'],
+      ['x;y', '1,5'],
+    ]);
+    expect(parseCsv('a\tb\n1\t2\n', '\t')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
   });
 
   it('keeps a stray quote inside an unquoted field as text', () => {
@@ -53,25 +71,33 @@ describe('streaming', () => {
   it('gives the same rows however the text is cut into chunks', () => {
     const text = '\uFEFFid,"note, with comma"\r\n1,"multi\r\nline ""quoted"""\r\n2,plain\r\n3,"",\n';
     const whole = parseCsv(text);
-    fc.assert(fc.property(fc.array(fc.nat({ max: text.length }), { maxLength: 8 }), (cuts) => {
-      const points = [...new Set(cuts)].sort((a, b) => a - b);
-      const p = new CsvParser();
-      const rows: string[][] = [];
-      let last = 0;
-      for (const at of [...points, text.length]) {
-        rows.push(...p.push(text.slice(last, at)));
-        last = at;
-      }
-      rows.push(...p.end());
-      expect(rows).toEqual(whole);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: text.length }), { maxLength: 8 }), (cuts) => {
+        const points = [...new Set(cuts)].sort((a, b) => a - b);
+        const p = new CsvParser();
+        const rows: string[][] = [];
+        let last = 0;
+        for (const at of [...points, text.length]) {
+          rows.push(...p.push(text.slice(last, at)));
+          last = at;
+        }
+        rows.push(...p.end());
+        expect(rows).toEqual(whole);
+      }),
+    );
   });
 
   it('reads back whatever csvLine wrote', () => {
     const cell = fc.string({ unit: fc.constantFrom('a', 'b', ',', ';', '"', '\n', '\r', ' ', 'é') });
-    fc.assert(fc.property(fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 5 }), fc.constantFrom(',', ';'), (rows, d) => {
-      const text = rows.map((r) => csvLine(r, d)).join('');
-      expect(parseCsv(text, d)).toEqual(rows);
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 5 }),
+        fc.constantFrom(',', ';'),
+        (rows, d) => {
+          const text = rows.map((r) => csvLine(r, d)).join('');
+          expect(parseCsv(text, d)).toEqual(rows);
+        },
+      ),
+    );
   });
 });

@@ -14,23 +14,35 @@ import { startCollector, type TestCollector } from '../helpers/collector.ts';
 
 let c: TestCollector;
 const dir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
-beforeAll(async () => { c = await startCollector(); });
-afterAll(async () => { await c.stop(); rmSync(dir, { recursive: true, force: true }); });
+beforeAll(async () => {
+  c = await startCollector();
+});
+afterAll(async () => {
+  await c.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'import', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'server/cli.ts', 'import', ...args],
+      { timeout: 120_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
-const run = (kind: string, file: string, url = c.url, extra: string[] = []) => cli([kind, file, '--url', url, '--key', c.adminKey, ...extra]);
+const run = (kind: string, file: string, url = c.url, extra: string[] = []) =>
+  cli([kind, file, '--url', url, '--key', c.adminKey, ...extra]);
 const summary = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
 const errorLines = (file: string) => readFileSync(`${file}.errors.csv`, 'utf8').split('\n').filter(Boolean);
 
 describe('parley import users FILE.csv', () => {
   it('imports several thousand rows, skipping the bad ones and listing them in FILE.errors.csv', async () => {
-    const header = 'external_id,email,name,type,account.external_id,account.name,account.plan,account.mrr_cents,cf_persona,account.cf_region,tags';
+    const header =
+      'external_id,email,name,type,account.external_id,account.name,account.plan,account.mrr_cents,cf_persona,account.cf_region,tags';
     const rows: string[] = [];
     for (let n = 1; n <= 4000; n++) {
       let row = `csv-${n},csv${n}@file.test,"Doe, Jane ${n}",Member,acct-${n % 7},"Acme ""${n % 7}""",Team,${(n % 7) * 1000},developer,EU,beta|csv`;
@@ -60,15 +72,31 @@ describe('parley import users FILE.csv', () => {
     expect(listed.pagination.total_records).toBe(3996);
     const one = await c.admin('/users?q=csv4000@file.test&includes=external_users,external_accounts');
     expect(one.users[0].name).toBe('Doe, Jane 4000');
-    expect(one.external_users[0]).toMatchObject({ external_id: 'csv-4000', type: 'Member', custom_fields: { cf_persona: 'developer' }, tags: ['beta', 'csv'] });
-    expect(one.external_accounts[0]).toMatchObject({ external_id: 'acct-3', name: 'Acme "3"', plan: 'Team', mrr_cents: 3000, custom_fields: { cf_region: 'EU' } });
+    expect(one.external_users[0]).toMatchObject({
+      external_id: 'csv-4000',
+      type: 'Member',
+      custom_fields: { cf_persona: 'developer' },
+      tags: ['beta', 'csv'],
+    });
+    expect(one.external_accounts[0]).toMatchObject({
+      external_id: 'acct-3',
+      name: 'Acme "3"',
+      plan: 'Team',
+      mrr_cents: 3000,
+      custom_fields: { cf_region: 'EU' },
+    });
     expect((await c.admin('/users?q=csv3001@file.test')).pagination.total_records).toBe(1);
   }, 120_000);
 
   it('reads a ;-delimited file with unquoted commas', async () => {
     const file = join(dir, 'semi.csv');
-    writeFileSync(file, 'external_id;email;name;account.external_id;account.monthly_rate\n'
-      + Array.from({ length: 30 }, (_, i) => `semi-${i};semi${i}@semi.test;Roe, Richard ${i};semi-acct;12.50`).join('\n'));
+    writeFileSync(
+      file,
+      'external_id;email;name;account.external_id;account.monthly_rate\n' +
+        Array.from({ length: 30 }, (_, i) => `semi-${i};semi${i}@semi.test;Roe, Richard ${i};semi-acct;12.50`).join(
+          '\n',
+        ),
+    );
     const res = await run('users', file, c.url, ['--delimiter', ';']);
     expect(summary(res.stdout)).toMatchObject({ imported: 30, failed: 0 });
     expect(errorLines(file)).toEqual(['record_number,message,error_code,status_code']);
@@ -81,7 +109,14 @@ describe('parley import users FILE.csv', () => {
 describe('parley import with JSONL and accounts', () => {
   it('imports a JSONL file, naming its unreadable and invalid lines', async () => {
     const file = join(dir, 'users.jsonl');
-    const lines = Array.from({ length: 25 }, (_, i) => JSON.stringify({ external_id: `jl-${i + 1}`, email: `jl${i + 1}@jsonl.test`, custom_fields: { seats: i }, account: { external_id: 'jl-acct', ltv: 10 } }));
+    const lines = Array.from({ length: 25 }, (_, i) =>
+      JSON.stringify({
+        external_id: `jl-${i + 1}`,
+        email: `jl${i + 1}@jsonl.test`,
+        custom_fields: { seats: i },
+        account: { external_id: 'jl-acct', ltv: 10 },
+      }),
+    );
     lines[4] = '{"external_id": "jl-5", oops';
     lines[9] = JSON.stringify({ external_id: 'jl-10', email: 'jl10@jsonl.test', tags: 'not-a-list' });
     writeFileSync(file, lines.slice(0, 12).join('\n') + '\n\n' + lines.slice(12).join('\n'));
@@ -96,12 +131,20 @@ describe('parley import with JSONL and accounts', () => {
 
   it('imports accounts from CSV', async () => {
     const file = join(dir, 'accounts.csv');
-    writeFileSync(file, 'external_id,name,plan,monthly_rate,ltv_cents,cf_region\nacc-1,One,Pro,99.5,100000,EU\nacc-2,Two,,not money,,\nacc-3,Three,Team,10,,US\n');
+    writeFileSync(
+      file,
+      'external_id,name,plan,monthly_rate,ltv_cents,cf_region\nacc-1,One,Pro,99.5,100000,EU\nacc-2,Two,,not money,,\nacc-3,Three,Team,10,,US\n',
+    );
     const res = await run('accounts', file);
     expect(summary(res.stdout)).toMatchObject({ imported: 2, failed: 1 });
     expect(errorLines(file)[1]).toMatch(/^2,monthly_rate: /);
     const accounts = (await c.admin('/external_accounts?sort=-mrr_cents&per_page=100')).external_accounts;
-    expect(accounts.find((a: any) => a.external_id === 'acc-1')).toMatchObject({ mrr_cents: 9950, ltv_cents: 100000, plan: 'Pro', custom_fields: { cf_region: 'EU' } });
+    expect(accounts.find((a: any) => a.external_id === 'acc-1')).toMatchObject({
+      mrr_cents: 9950,
+      ltv_cents: 100000,
+      plan: 'Pro',
+      custom_fields: { cf_region: 'EU' },
+    });
   }, 60_000);
 });
 
@@ -118,11 +161,29 @@ describe('parley import against a collector that pushes back', () => {
         calls.push(parsed);
         n++;
         res.setHeader('content-type', 'application/json');
-        if (n === 1) { res.statusCode = 503; res.setHeader('retry-after', '0'); res.end('{"errors":{"type":"unavailable","message":"busy"}}'); return; }
-        if (n === 2) { res.statusCode = 429; res.setHeader('retry-after', '0'); res.end('{"errors":{"type":"rate_limited","message":"slow down"}}'); return; }
+        if (n === 1) {
+          res.statusCode = 503;
+          res.setHeader('retry-after', '0');
+          res.end('{"errors":{"type":"unavailable","message":"busy"}}');
+          return;
+        }
+        if (n === 2) {
+          res.statusCode = 429;
+          res.setHeader('retry-after', '0');
+          res.end('{"errors":{"type":"rate_limited","message":"slow down"}}');
+          return;
+        }
         if (n === 3) {
           res.statusCode = 422;
-          res.end(JSON.stringify({ errors: { type: 'invalid_request', message: '1 of 3 records are invalid', details: [{ index: 1, field: 'email', message: 'is taken' }] } }));
+          res.end(
+            JSON.stringify({
+              errors: {
+                type: 'invalid_request',
+                message: '1 of 3 records are invalid',
+                details: [{ index: 1, field: 'email', message: 'is taken' }],
+              },
+            }),
+          );
           return;
         }
         res.end(JSON.stringify({ external_users: parsed.users, users: [], external_accounts: [], warnings: [] }));
@@ -140,7 +201,12 @@ describe('parley import against a collector that pushes back', () => {
     const res = await run('users', file, url);
     expect(res.code).toBe(0);
     expect(summary(res.stdout)).toMatchObject({ imported: 2, failed: 1 });
-    expect(calls.map((b) => b.users.map((u) => u.external_id).join(' '))).toEqual(['p-1 p-2 p-3', 'p-1 p-2 p-3', 'p-1 p-2 p-3', 'p-1 p-3']);
+    expect(calls.map((b) => b.users.map((u) => u.external_id).join(' '))).toEqual([
+      'p-1 p-2 p-3',
+      'p-1 p-2 p-3',
+      'p-1 p-2 p-3',
+      'p-1 p-3',
+    ]);
     expect(errorLines(file)[1]).toBe('2,email: is taken,invalid_record,422');
   }, 60_000);
 });

@@ -7,12 +7,15 @@ import { Progress, progressLine } from '../../server/cli/progress.ts';
 
 describe('progressLine', () => {
   it('shows percent of bytes read, counts, rate and time left', () => {
-    expect(progressLine({ bytes: 250, imported: 900, failed: 100 }, 1000, 10_000, true))
-      .toBe('[######------------------] 25% imported 900 failed 100 100 rec/s ETA 00:30');
+    expect(progressLine({ bytes: 250, imported: 900, failed: 100 }, 1000, 10_000, true)).toBe(
+      '[######------------------] 25% imported 900 failed 100 100 rec/s ETA 00:30',
+    );
   });
 
   it('leaves the bar out for plain output and shows hours when the wait is long', () => {
-    expect(progressLine({ bytes: 1, imported: 1, failed: 0 }, 1000, 10_000, false)).toBe('0% imported 1 failed 0 0 rec/s ETA 2:46:30');
+    expect(progressLine({ bytes: 1, imported: 1, failed: 0 }, 1000, 10_000, false)).toBe(
+      '0% imported 1 failed 0 0 rec/s ETA 2:46:30',
+    );
   });
 
   it('has no ETA before anything is read', () => {
@@ -23,7 +26,13 @@ describe('progressLine', () => {
 describe('Progress', () => {
   function sink(isTTY: boolean) {
     const out: string[] = [];
-    return { out, isTTY, write: (s: string) => { out.push(s); } };
+    return {
+      out,
+      isTTY,
+      write: (s: string) => {
+        out.push(s);
+      },
+    };
   }
 
   it('redraws one line in place on a terminal, at most every 100 ms', () => {

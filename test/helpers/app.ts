@@ -32,14 +32,26 @@ export async function memoryApp(clock: () => number = Date.now) {
     });
     const text = await res.text();
     let json: any = null;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
     return { status: res.status, headers: res.headers, json, text };
   }
   const admin = (method: string, path: string, body?: unknown) =>
     call(method, '/api/v2/admin' + path, body, { authorization: `Bearer ${ADMIN_KEY}` });
 
   return {
-    url, store, intake, call, admin,
-    stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    url,
+    store,
+    intake,
+    call,
+    admin,
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

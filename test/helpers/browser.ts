@@ -11,19 +11,30 @@ export const CHROMIUM_PATH = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
 const present = existsSync(CHROMIUM_PATH);
 
 if (!present && !process.env.CI) {
-  console.warn(`\n*** ${CHROMIUM_PATH} not found: SKIPPING real-browser tests. Install it with: apt-get install -y chromium ***\n`);
+  console.warn(
+    `\n*** ${CHROMIUM_PATH} not found: SKIPPING real-browser tests. Install it with: apt-get install -y chromium ***\n`,
+  );
 }
 
 /** `describe` for suites that need Chromium: skipped locally without it, failing in CI. */
-export const describeBrowser: typeof describe = present || process.env.CI ? describe : (describe.skip as typeof describe);
+export const describeBrowser: typeof describe =
+  present || process.env.CI ? describe : (describe.skip as typeof describe);
 
 /** Launches headless Chromium; one per test file, closed in afterAll. */
 export async function launchBrowser(): Promise<Browser> {
   if (!present) throw new Error(`${CHROMIUM_PATH} is missing: run apt-get install -y chromium`);
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-quic', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+    ],
   });
 }
 

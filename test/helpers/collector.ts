@@ -22,16 +22,27 @@ export interface TestCollector {
   stop(): Promise<void>;
 }
 
-export async function startCollector(opts: { origins?: string[]; dataDir?: string; keepData?: boolean; rateLimits?: RateLimits } = {}): Promise<TestCollector> {
+export async function startCollector(
+  opts: { origins?: string[]; dataDir?: string; keepData?: boolean; rateLimits?: RateLimits } = {},
+): Promise<TestCollector> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const adminKey = 'test-admin-key-0123456789';
-  const collector = await openCollector({ dataDir, demoAdminKey: adminKey, checkpointMs: 1000, rateLimits: opts.rateLimits });
+  const collector = await openCollector({
+    dataDir,
+    demoAdminKey: adminKey,
+    checkpointMs: 1000,
+    rateLimits: opts.rateLimits,
+  });
   const server = collector.app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   await collector.ensureDemoSite([url, url.replace('127.0.0.1', 'localhost'), ...(opts.origins ?? [])]);
   return {
-    url, siteKey: 'demo', adminKey, dataDir, collector,
+    url,
+    siteKey: 'demo',
+    adminKey,
+    dataDir,
+    collector,
     async admin(path: string) {
       const res = await fetch(url + '/api/v2/admin' + path, { headers: { authorization: `Bearer ${adminKey}` } });
       return res.json();
@@ -39,7 +50,10 @@ export async function startCollector(opts: { origins?: string[]; dataDir?: strin
     async send(method: string, path: string, body?: unknown) {
       const res = await fetch(url + '/api/v2/admin' + path, {
         method,
-        headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${adminKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return { status: res.status, json: await res.json() };

@@ -8,32 +8,51 @@ import { createSite } from '../../server/sites.ts';
 import type { Verification } from '../../server/core/records.ts';
 import { startCollector, type TestCollector } from './collector.ts';
 
-export interface Sent { status: number; headers: Headers; json: any; text: string }
+export interface Sent {
+  status: number;
+  headers: Headers;
+  json: any;
+  text: string;
+}
 
 export async function post(url: string, body: string | object, headers: Record<string, string> = {}): Promise<Sent> {
   const res = await fetch(url, {
     method: 'POST',
     // An empty value leaves the header out (e.g. `origin: ''` for a request that is not a browser's).
-    headers: Object.fromEntries(Object.entries({ 'content-type': 'text/plain', ...headers }).filter(([, v]) => v !== '')),
+    headers: Object.fromEntries(
+      Object.entries({ 'content-type': 'text/plain', ...headers }).filter(([, v]) => v !== ''),
+    ),
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
   let json: any = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, headers: res.headers, json, text };
 }
 
 /** One widget identify request with the given items (message_id/observed_at added). */
 export function identify(c: TestCollector, site: string, items: object[], headers: Record<string, string> = {}) {
   const now = Date.now();
-  return post(`${c.url}/api/widget/v1/${site}/identify`, {
-    sent_at: now,
-    identities: items.map((i) => ({ message_id: 'm-' + randomUUID(), observed_at: now, ...i })),
-  }, { origin: c.url, ...headers });
+  return post(
+    `${c.url}/api/widget/v1/${site}/identify`,
+    {
+      sent_at: now,
+      identities: items.map((i) => ({ message_id: 'm-' + randomUUID(), observed_at: now, ...i })),
+    },
+    { origin: c.url, ...headers },
+  );
 }
 
 export function feedback(c: TestCollector, site: string, body: object, headers: Record<string, string> = {}) {
-  return post(`${c.url}/api/widget/v1/${site}/feedback`, { message_id: 'f-' + randomUUID(), ...body }, { origin: c.url, ...headers });
+  return post(
+    `${c.url}/api/widget/v1/${site}/feedback`,
+    { message_id: 'f-' + randomUUID(), ...body },
+    { origin: c.url, ...headers },
+  );
 }
 
 /** An admin call with the site's key (the demo site's by default). */

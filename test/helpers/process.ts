@@ -26,9 +26,15 @@ export function spawnCollector(env: Record<string, string>): CollectorProcess {
   const ready = new Promise<string>((resolve, reject) => {
     const t = setInterval(() => {
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearInterval(t); resolve(m[1].replace('localhost', '127.0.0.1')); }
+      if (m) {
+        clearInterval(t);
+        resolve(m[1].replace('localhost', '127.0.0.1'));
+      }
     }, 20);
-    void exited.then((code) => { clearInterval(t); reject(new Error(`exited ${code}: ${err}`)); });
+    void exited.then((code) => {
+      clearInterval(t);
+      reject(new Error(`exited ${code}: ${err}`));
+    });
   });
   return { child, ready, exited, output: () => ({ out, err }) };
 }

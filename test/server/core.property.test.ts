@@ -22,14 +22,25 @@ const update = fc.record({
   name: fc.option(fc.constantFrom('Ann', 'Bob', 'Cat', 'Dee'), { nil: undefined }),
   app_version: fc.option(fc.constantFrom('1.0', '2.0'), { nil: undefined }),
   cf_plan_seats: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }),
-  account: fc.option(fc.record({ id: fc.option(fc.constantFrom('acme', 'globex'), { nil: undefined }), mrr_cents: fc.integer({ min: 0, max: 100_000 }) }), { nil: undefined }),
+  account: fc.option(
+    fc.record({
+      id: fc.option(fc.constantFrom('acme', 'globex'), { nil: undefined }),
+      mrr_cents: fc.integer({ min: 0, max: 100_000 }),
+    }),
+    { nil: undefined },
+  ),
   at: fc.integer({ min: 1, max: 50 }),
   rank: fc.constantFrom(RANK.unproven, RANK.user_hash, RANK.admin),
 });
 
 /** A snapshot of everything observable, without wall-clock bookkeeping. */
 async function snapshot(store: MemoryStore) {
-  const strip = (o: object) => JSON.parse(JSON.stringify(o, (k, v) => (['created_at', 'updated_at', 'received_at'].includes(k) && typeof v === 'number' && v > 1e9 ? undefined : v)));
+  const strip = (o: object) =>
+    JSON.parse(
+      JSON.stringify(o, (k, v) =>
+        ['created_at', 'updated_at', 'received_at'].includes(k) && typeof v === 'number' && v > 1e9 ? undefined : v,
+      ),
+    );
   const s = store as unknown as Record<string, Map<string, unknown>>;
   const out: Record<string, unknown> = {};
   for (const name of ['users', 'externalUsers', 'accounts', 'pending', 'pendingAccounts']) {
@@ -43,7 +54,12 @@ async function seeded() {
   const store = new MemoryStore();
   // Ann is already visible: identities with her email attach instead of waiting.
   await recordFeedback(store, SITE, {
-    id: 'f0', message_id: 'f0', kind: 'comment', body: 'hi', created_at: 1e12, version: [0, 0, 'f0'],
+    id: 'f0',
+    message_id: 'f0',
+    kind: 'comment',
+    body: 'hi',
+    created_at: 1e12,
+    version: [0, 0, 'f0'],
     identity: identitySchema.parse({ id: 'u0', email: 'ann@a.test' }),
   });
   return store;
@@ -57,10 +73,12 @@ describe('the identify core', () => {
         fc.infiniteStream(fc.nat()),
         async (batches, rand) => {
           let n = 0;
-          const items: IdentifyItem[][] = batches.map((batch) => batch.map(({ at, rank, ...raw }) => {
-            const message_id = `m${n++}`;
-            return { message_id, version: [rank, at, message_id], identity: identitySchema.parse(raw) };
-          }));
+          const items: IdentifyItem[][] = batches.map((batch) =>
+            batch.map(({ at, rank, ...raw }) => {
+              const message_id = `m${n++}`;
+              return { message_id, version: [rank, at, message_id], identity: identitySchema.parse(raw) };
+            }),
+          );
 
           const inOrder = await seeded();
           let now = 2e12;

@@ -16,13 +16,26 @@ let clock = 1_000_000;
 function identity(raw: Record<string, unknown>): Identity {
   return identitySchema.parse(raw);
 }
-function item(raw: Record<string, unknown>, message_id: string, at = ++clock, rank: number = RANK.unproven): IdentifyItem {
+function item(
+  raw: Record<string, unknown>,
+  message_id: string,
+  at = ++clock,
+  rank: number = RANK.unproven,
+): IdentifyItem {
   return { message_id, version: [rank, at, message_id], identity: identity(raw) };
 }
 const apply = (i: IdentifyItem) => applyIdentity(store, SITE, i, ++clock);
 function feedback(raw: Partial<FeedbackItem> & { identity?: Identity }, message_id = 'fb-' + clock): FeedbackItem {
   const at = ++clock;
-  return { id: 'id-' + message_id, message_id, kind: 'idea', title: 'Dark mode', created_at: at, version: [RANK.unproven, at, message_id] as Version, ...raw };
+  return {
+    id: 'id-' + message_id,
+    message_id,
+    kind: 'idea',
+    title: 'Dark mode',
+    created_at: at,
+    version: [RANK.unproven, at, message_id] as Version,
+    ...raw,
+  };
 }
 
 beforeEach(() => {
@@ -47,7 +60,11 @@ describe('an identity never seen before', () => {
     expect(await store.getAccount(SITE, 'acme')).toBeUndefined();
 
     // Bob is visible on the same account, so the account exists.
-    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u2', email: 'bob@acme.test', account: { id: 'acme', monthly_rate: 10 } }) }));
+    await recordFeedback(
+      store,
+      SITE,
+      feedback({ identity: identity({ id: 'u2', email: 'bob@acme.test', account: { id: 'acme', monthly_rate: 10 } }) }),
+    );
     await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', monthly_rate: 99.5 } }, 'm2'));
     expect((await store.getAccount(SITE, 'acme'))!.profile.f.mrr_cents).toBe(9950);
     expect(await store.getExternalUser(SITE, 'u1')).toBeUndefined();
@@ -56,7 +73,11 @@ describe('an identity never seen before', () => {
 
 describe('an identity of someone already visible', () => {
   it('updates the external user at once', async () => {
-    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test', name: 'Ann' }) }));
+    await recordFeedback(
+      store,
+      SITE,
+      feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test', name: 'Ann' }) }),
+    );
     expect(await apply(item({ id: 'u1', email: 'ann@acme.test', name: 'Ann Smith' }, 'm1'))).toBe('updated');
     expect((await store.getExternalUser(SITE, 'u1'))!.profile.f.name).toBe('Ann Smith');
   });
@@ -82,7 +103,18 @@ describe('an identity of someone already visible', () => {
 
 describe('feedback', () => {
   it('promotes a pending identity when its user leaves feedback, with the account MRR at that moment', async () => {
-    await apply(item({ id: 'u1', email: 'ann@acme.test', name: 'Ann', cf_persona: 'dev', account: { id: 'acme', name: 'Acme', monthly_rate: 99.5 } }, 'm1'));
+    await apply(
+      item(
+        {
+          id: 'u1',
+          email: 'ann@acme.test',
+          name: 'Ann',
+          cf_persona: 'dev',
+          account: { id: 'acme', name: 'Acme', monthly_rate: 99.5 },
+        },
+        'm1',
+      ),
+    );
     const f = await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }));
     expect((await store.counts(SITE)).pending_identities).toBe(0);
     const eu = (await store.getExternalUser(SITE, 'u1'))!;
@@ -93,22 +125,41 @@ describe('feedback', () => {
   });
 
   it('keeps the MRR at the time of the feedback when the account changes later', async () => {
-    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 1000 } }) }, 'f1'));
+    await recordFeedback(
+      store,
+      SITE,
+      feedback(
+        { identity: identity({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 1000 } }) },
+        'f1',
+      ),
+    );
     await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 5000 } }, 'm1'));
     expect((await store.getFeedbackByMessage(SITE, 'f1'))!.mrr_cents_at).toBe(1000);
     expect((await store.getAccount(SITE, 'acme'))!.profile.f.mrr_cents).toBe(5000);
   });
 
   it('returns the same feedback for the same message id instead of a new one', async () => {
-    const a = await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }, 'same'));
+    const a = await recordFeedback(
+      store,
+      SITE,
+      feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }, 'same'),
+    );
     const b = await recordFeedback(store, SITE, { ...feedback({}, 'same'), id: 'another-id' });
     expect(b.id).toBe(a.id);
     expect((await store.counts(SITE)).feedback).toBe(1);
   });
 
   it('gives an account without an id to the one user that carries it', async () => {
-    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@a.test', account: { name: 'Solo', mrr_cents: 500 } }) }));
-    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u2', email: 'bob@b.test', account: { name: 'Solo', mrr_cents: 700 } }) }));
+    await recordFeedback(
+      store,
+      SITE,
+      feedback({ identity: identity({ id: 'u1', email: 'ann@a.test', account: { name: 'Solo', mrr_cents: 500 } }) }),
+    );
+    await recordFeedback(
+      store,
+      SITE,
+      feedback({ identity: identity({ id: 'u2', email: 'bob@b.test', account: { name: 'Solo', mrr_cents: 700 } }) }),
+    );
     expect((await store.getAccount(SITE, '~u1'))!.profile.f.mrr_cents).toBe(500);
     expect((await store.getAccount(SITE, '~u2'))!.profile.f.mrr_cents).toBe(700);
   });
@@ -131,13 +182,26 @@ describe('retries and reordering', () => {
     await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }));
     await apply(item({ id: 'u1', email: 'ann@acme.test', name: 'New', app_version: '2.0' }, 'new', 2_000_000));
     await apply(item({ id: 'u1', email: 'ann@acme.test', name: 'Old', type: 'Owner' }, 'old', 1_500_000));
-    expect((await store.getExternalUser(SITE, 'u1'))!.profile.f).toMatchObject({ name: 'New', app_version: '2.0', type: 'Owner' });
+    expect((await store.getExternalUser(SITE, 'u1'))!.profile.f).toMatchObject({
+      name: 'New',
+      app_version: '2.0',
+      type: 'Owner',
+    });
   });
 
   it('lets a stronger source win over a newer weaker one', async () => {
     await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }));
-    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 9900 } }, 'admin', 1_000, RANK.admin));
-    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 1 } }, 'page', 9_000_000, RANK.unproven));
+    await apply(
+      item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 9900 } }, 'admin', 1_000, RANK.admin),
+    );
+    await apply(
+      item(
+        { id: 'u1', email: 'ann@acme.test', account: { id: 'acme', mrr_cents: 1 } },
+        'page',
+        9_000_000,
+        RANK.unproven,
+      ),
+    );
     expect((await store.getAccount(SITE, 'acme'))!.profile.f.mrr_cents).toBe(9900);
   });
 });

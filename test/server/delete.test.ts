@@ -19,10 +19,21 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function request(url: string, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+function request(
+  url: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   return fetch(url + path, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
 }
@@ -35,27 +46,52 @@ const ann = [
 
 describe('DELETE /users/:id', () => {
   let c: TestCollector;
-  afterAll(async () => { await c?.stop(); });
-  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => request(c.url, c.adminKey, method, path, body, headers);
+  afterAll(async () => {
+    await c?.stop();
+  });
+  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    request(c.url, c.adminKey, method, path, body, headers);
 
   it('erases the user, their external users, private account and pending identities, and keeps their feedback anonymous', async () => {
     c = await startCollector();
     // Never seen before, so it waits in the pending store.
-    expect((await call('POST', '/api/v2/admin/bulk_identify', { identities: [{ id: 'widget-ann', email: 'ANN@acme.test', app_version: '1' }] })).status).toBe(202);
+    expect(
+      (
+        await call('POST', '/api/v2/admin/bulk_identify', {
+          identities: [{ id: 'widget-ann', email: 'ANN@acme.test', app_version: '1' }],
+        })
+      ).status,
+    ).toBe(202);
     await c.collector.intake.drained();
     const imported = await call('POST', '/api/v2/admin/external_users/import', { users: ann });
     const annId = imported.json.external_users[0].links.user;
     expect((await c.admin('/stats')).pending_identities).toBe(1);
-    const fb = await call('POST', '/api/widget/v1/demo/feedback', { message_id: 'ann-idea', kind: 'idea', title: 'Export', identity: { id: 'crm-ann', email: 'ann@acme.test' } }, { origin: c.url });
+    const fb = await call(
+      'POST',
+      '/api/widget/v1/demo/feedback',
+      { message_id: 'ann-idea', kind: 'idea', title: 'Export', identity: { id: 'crm-ann', email: 'ann@acme.test' } },
+      { origin: c.url },
+    );
     expect(fb.status).toBe(201);
     const before = await c.admin('/stats');
 
     const res = await call('DELETE', `/api/v2/admin/users/${annId}`);
     expect(res.status).toBe(200);
-    expect(res.json.deleted).toEqual({ users: 1, external_users: 2, pending_identities: 1, accounts: 1, feedback_detached: 1 });
+    expect(res.json.deleted).toEqual({
+      users: 1,
+      external_users: 2,
+      pending_identities: 1,
+      accounts: 1,
+      feedback_detached: 1,
+    });
 
     const after = await c.admin('/stats');
-    expect(after).toMatchObject({ users: before.users - 1, external_users: before.external_users - 2, external_accounts: before.external_accounts - 1, feedback: before.feedback });
+    expect(after).toMatchObject({
+      users: before.users - 1,
+      external_users: before.external_users - 2,
+      external_accounts: before.external_accounts - 1,
+      feedback: before.feedback,
+    });
     expect((await c.admin('/users?q=ann')).pagination.total_records).toBe(0);
     const [feedback] = (await c.admin('/feedback')).feedback;
     expect(feedback).toMatchObject({ message_id: 'ann-idea', user: null, external_user: null, external_account: null });
@@ -77,7 +113,8 @@ describe('DELETE /users/:id', () => {
     await c.stop();
     const first = await startCollector({ dataDir: mkdtempSync(join(tmpdir(), 'parley-del-')), keepData: true });
     dirs.push(first.dataDir);
-    const call1 = (method: string, path: string, body?: unknown) => request(first.url, first.adminKey, method, '/api/v2/admin' + path, body);
+    const call1 = (method: string, path: string, body?: unknown) =>
+      request(first.url, first.adminKey, method, '/api/v2/admin' + path, body);
     await call1('POST', '/bulk_identify', { identities: [{ id: 'widget-ann', email: 'ann@acme.test' }] });
     const imported = await call1('POST', '/external_users/import', { users: ann });
     expect((await call1('DELETE', `/users/${imported.json.users[0].id}`)).status).toBe(200);
@@ -103,14 +140,23 @@ describe('after kill -9', () => {
     dirs.push(dataDir);
     const first = startProcess(dataDir);
     const url = await first.ready;
-    const call = (method: string, path: string, body?: unknown) => request(url, ADMIN, method, '/api/v2/admin' + path, body);
+    const call = (method: string, path: string, body?: unknown) =>
+      request(url, ADMIN, method, '/api/v2/admin' + path, body);
     // Pending identities for Ann logged before the import and the erasure: a replay meets them first.
-    expect((await call('POST', '/bulk_identify', { identities: [{ id: 'widget-ann', email: 'ann@acme.test' }] })).status).toBe(202);
+    expect(
+      (await call('POST', '/bulk_identify', { identities: [{ id: 'widget-ann', email: 'ann@acme.test' }] })).status,
+    ).toBe(202);
     const imported = await call('POST', '/external_users/import', { users: ann });
     expect(imported.status).toBe(200);
-    const many = Array.from({ length: 1000 }, (_, i) => ({ external_id: `k-${i}`, email: `k${i}@kill.test`, tags: ['imported'] }));
+    const many = Array.from({ length: 1000 }, (_, i) => ({
+      external_id: `k-${i}`,
+      email: `k${i}@kill.test`,
+      tags: ['imported'],
+    }));
     expect((await call('POST', '/external_users/import', { users: many })).status).toBe(200);
-    expect((await call('POST', '/bulk_identify', { identities: [{ id: 'late-ann', email: 'ann@acme.test' }] })).status).toBe(202);
+    expect(
+      (await call('POST', '/bulk_identify', { identities: [{ id: 'late-ann', email: 'ann@acme.test' }] })).status,
+    ).toBe(202);
     expect((await call('DELETE', `/users/${imported.json.users[0].id}`)).status).toBe(200);
     first.child.kill('SIGKILL');
     await first.exited;

@@ -26,14 +26,24 @@ function tempDir() {
 
 /** A collector process on `dataDir`, remembered so afterAll can kill it. */
 function start(dataDir: string, env: Record<string, string> = {}) {
-  const p = spawnCollector({ PARLEY_DATA_DIR: dataDir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_CHECKPOINT_MS: '60000', ...env });
+  const p = spawnCollector({
+    PARLEY_DATA_DIR: dataDir,
+    PARLEY_DEMO_ADMIN_KEY: ADMIN,
+    PARLEY_CHECKPOINT_MS: '60000',
+    ...env,
+  });
   procs.push(p.child);
   return p;
 }
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string>) =>
-  fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-const admin = (url: string, path: string) => fetch(url + '/api/v2/admin' + path, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.json());
+  fetch(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+const admin = (url: string, path: string) =>
+  fetch(url + '/api/v2/admin' + path, { headers: { authorization: `Bearer ${ADMIN}` } }).then((r) => r.json());
 
 describe('the collector process', () => {
   it('applies every acknowledged identity after being killed with SIGKILL right after a burst', async () => {
@@ -44,17 +54,46 @@ describe('the collector process', () => {
     // 40 bulk batches of 50 and 40 widget batches of 5, all in flight at once.
     const requests: Promise<void>[] = [];
     for (let b = 0; b < 40; b++) {
-      const identities = Array.from({ length: 50 }, (_, i) => ({ id: `bulk-${b}-${i}`, email: `bulk-${b}-${i}@x.test`, account: { id: `acct-${b}`, mrr_cents: b } }));
-      requests.push(post(url, '/api/v2/admin/bulk_identify', { identities }, { authorization: `Bearer ${ADMIN}` }).then(async (r) => {
-        if (r.status === 202) for (const i of identities) acked.add(i.id);
+      const identities = Array.from({ length: 50 }, (_, i) => ({
+        id: `bulk-${b}-${i}`,
+        email: `bulk-${b}-${i}@x.test`,
+        account: { id: `acct-${b}`, mrr_cents: b },
       }));
-      const widget = Array.from({ length: 5 }, (_, i) => ({ id: `w-${b}-${i}`, email: `w-${b}-${i}@x.test`, message_id: `wm-${b}-${i}`, observed_at: Date.now() }));
-      requests.push(post(url, '/api/widget/v1/demo/identify', { sent_at: Date.now(), identities: widget }, {}).then(async (r) => {
-        if (r.status === 202) for (const i of widget) acked.add(i.id);
+      requests.push(
+        post(url, '/api/v2/admin/bulk_identify', { identities }, { authorization: `Bearer ${ADMIN}` }).then(
+          async (r) => {
+            if (r.status === 202) for (const i of identities) acked.add(i.id);
+          },
+        ),
+      );
+      const widget = Array.from({ length: 5 }, (_, i) => ({
+        id: `w-${b}-${i}`,
+        email: `w-${b}-${i}@x.test`,
+        message_id: `wm-${b}-${i}`,
+        observed_at: Date.now(),
       }));
+      requests.push(
+        post(url, '/api/widget/v1/demo/identify', { sent_at: Date.now(), identities: widget }, {}).then(async (r) => {
+          if (r.status === 202) for (const i of widget) acked.add(i.id);
+        }),
+      );
     }
     // Feedback promotes at once; its 201 must survive too.
-    requests.push(post(url, '/api/widget/v1/demo/feedback', { message_id: 'kill-fb', kind: 'idea', title: 'Survive', identity: { id: 'bulk-0-0', email: 'bulk-0-0@x.test' } }, {}).then((r) => { expect(r.status).toBe(201); }));
+    requests.push(
+      post(
+        url,
+        '/api/widget/v1/demo/feedback',
+        {
+          message_id: 'kill-fb',
+          kind: 'idea',
+          title: 'Survive',
+          identity: { id: 'bulk-0-0', email: 'bulk-0-0@x.test' },
+        },
+        {},
+      ).then((r) => {
+        expect(r.status).toBe(201);
+      }),
+    );
     await Promise.all(requests);
     first.child.kill('SIGKILL');
     expect(await first.exited).toBeNull();
@@ -90,10 +129,15 @@ describe('the collector process', () => {
     const p = start(dir);
     const url = await p.ready;
     const identities = Array.from({ length: 20 }, (_, i) => ({ id: `t-${i}`, email: `t-${i}@x.test` }));
-    expect((await post(url, '/api/v2/admin/bulk_identify', { identities }, { authorization: `Bearer ${ADMIN}` })).status).toBe(202);
+    expect(
+      (await post(url, '/api/v2/admin/bulk_identify', { identities }, { authorization: `Bearer ${ADMIN}` })).status,
+    ).toBe(202);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
-    const logBytes = readdirSync(join(dir, 'intake')).reduce((n, f) => n + readFileSync(join(dir, 'intake', f)).length, 0);
+    const logBytes = readdirSync(join(dir, 'intake')).reduce(
+      (n, f) => n + readFileSync(join(dir, 'intake', f)).length,
+      0,
+    );
     expect(logBytes).toBe(0);
     const again = start(dir);
     expect((await admin(await again.ready, '/stats')).pending_identities).toBe(20);

@@ -6,8 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type TestCollector } from '../helpers/collector.ts';
 
 let c: TestCollector;
-beforeAll(async () => { c = await startCollector(); });
-afterAll(async () => { await c.stop(); });
+beforeAll(async () => {
+  c = await startCollector();
+});
+afterAll(async () => {
+  await c.stop();
+});
 
 const send = (method: string, path: string, body?: unknown) => c.send(method, path, body);
 const importUsers = (users: unknown[]) => send('POST', '/external_users/import', { users });
@@ -17,7 +21,9 @@ const stats = () => c.admin('/stats');
 describe('external_users/import', () => {
   it('makes 1000 users visible at once, with links to their user and account', async () => {
     const users = Array.from({ length: 1000 }, (_, i) => ({
-      external_id: `bulk-${i}`, email: `bulk${i}@big.test`, name: `Bulk ${i}`,
+      external_id: `bulk-${i}`,
+      email: `bulk${i}@big.test`,
+      name: `Bulk ${i}`,
       account: { external_id: `bulk-acct-${i % 10}`, name: `Big ${i % 10}`, monthly_rate: '10.50' },
     }));
     const res = await importUsers(users);
@@ -71,7 +77,9 @@ describe('external_users/import', () => {
   it('updates a re-imported record in place', async () => {
     await importUsers([{ external_id: 're-1', email: 're1@acme.test', name: 'Old', type: 'Owner', cf_persona: 'dev' }]);
     const before = await stats();
-    const res = await importUsers([{ external_id: 're-1', email: 're1@acme.test', name: 'New', custom_fields: { seats: 4 } }]);
+    const res = await importUsers([
+      { external_id: 're-1', email: 're1@acme.test', name: 'New', custom_fields: { seats: 4 } },
+    ]);
     expect(res.status).toBe(200);
     expect(await stats()).toMatchObject({ users: before.users, external_users: before.external_users });
     const eu = res.json.external_users[0];
@@ -92,18 +100,28 @@ describe('external_users/import', () => {
   });
 
   it('makes a pending identity visible when its external user is imported', async () => {
-    const queued = await send('POST', '/bulk_identify', { identities: [{ id: 'pend-1', email: 'pend@acme.test', app_version: '9.9', account: { id: 'pend-acct', monthly_rate: 5 } }] });
+    const queued = await send('POST', '/bulk_identify', {
+      identities: [
+        { id: 'pend-1', email: 'pend@acme.test', app_version: '9.9', account: { id: 'pend-acct', monthly_rate: 5 } },
+      ],
+    });
     expect(queued.status).toBe(202);
     await c.collector.intake.drained();
     const before = await stats();
     const res = await importUsers([{ external_id: 'pend-1', email: 'pend@acme.test', name: 'Pat' }]);
-    expect(res.json.external_users[0]).toMatchObject({ name: 'Pat', app_version: '9.9', links: { external_account: 'pend-acct' } });
+    expect(res.json.external_users[0]).toMatchObject({
+      name: 'Pat',
+      app_version: '9.9',
+      links: { external_account: 'pend-acct' },
+    });
     expect(res.json.external_accounts[0]).toMatchObject({ external_id: 'pend-acct', mrr_cents: 500 });
     expect((await stats()).pending_identities).toBe(before.pending_identities - 1);
   });
 
   it('keeps a private account for an embedded account without external_id', async () => {
-    const res = await importUsers([{ external_id: 'solo-1', email: 'solo@acme.test', account: { name: 'Solo', mrr_cents: 900 } }]);
+    const res = await importUsers([
+      { external_id: 'solo-1', email: 'solo@acme.test', account: { name: 'Solo', mrr_cents: 900 } },
+    ]);
     expect(res.json.external_accounts[0]).toMatchObject({ external_id: null, name: 'Solo', mrr_cents: 900 });
     expect(res.json.external_users[0].links.external_account).toBe('~solo-1');
   });
@@ -111,8 +129,20 @@ describe('external_users/import', () => {
   it('is not overwritten by a later unproven widget identity', async () => {
     await importUsers([{ external_id: 'rank-1', email: 'rank@acme.test', name: 'From CRM' }]);
     const identify = await fetch(`${c.url}/api/widget/v1/demo/identify`, {
-      method: 'POST', headers: { 'content-type': 'text/plain', origin: c.url },
-      body: JSON.stringify({ sent_at: Date.now(), identities: [{ id: 'rank-1', email: 'rank@acme.test', name: 'From page', message_id: 'rank-msg-1', observed_at: Date.now() }] }),
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', origin: c.url },
+      body: JSON.stringify({
+        sent_at: Date.now(),
+        identities: [
+          {
+            id: 'rank-1',
+            email: 'rank@acme.test',
+            name: 'From page',
+            message_id: 'rank-msg-1',
+            observed_at: Date.now(),
+          },
+        ],
+      }),
     });
     expect(identify.status).toBe(202);
     await c.collector.intake.drained();
@@ -135,16 +165,20 @@ describe('tags', () => {
 
 describe('external_accounts/import', () => {
   it('upserts accounts with money in cents and refuses a record without external_id', async () => {
-    let res = await send('POST', '/external_accounts/import', { accounts: [
-      { external_id: 'acct-a', name: 'A', plan: 'Team', monthly_rate: 99.5, ltv: '1495' },
-      { external_id: 42, name: 'Numeric', mrr_cents: 1000, ltv_cents: 5000, custom_fields: { region: 'EU' } },
-    ] });
+    let res = await send('POST', '/external_accounts/import', {
+      accounts: [
+        { external_id: 'acct-a', name: 'A', plan: 'Team', monthly_rate: 99.5, ltv: '1495' },
+        { external_id: 42, name: 'Numeric', mrr_cents: 1000, ltv_cents: 5000, custom_fields: { region: 'EU' } },
+      ],
+    });
     expect(res.status).toBe(200);
     expect(res.json.external_accounts).toEqual([
       expect.objectContaining({ external_id: 'acct-a', mrr_cents: 9950, ltv_cents: 149500, plan: 'Team' }),
       expect.objectContaining({ external_id: '42', mrr_cents: 1000, custom_fields: { cf_region: 'EU' } }),
     ]);
-    res = await send('POST', '/external_accounts/import', { accounts: [{ external_id: 'acct-a', mrr_cents: 12000 }, { name: 'no id' }] });
+    res = await send('POST', '/external_accounts/import', {
+      accounts: [{ external_id: 'acct-a', mrr_cents: 12000 }, { name: 'no id' }],
+    });
     expect(res.status).toBe(422);
     expect(res.json.errors.details).toEqual([expect.objectContaining({ index: 1, field: 'external_id' })]);
     res = await send('POST', '/external_accounts/import', { accounts: [{ external_id: 'acct-a', mrr_cents: 12000 }] });

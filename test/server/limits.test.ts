@@ -25,7 +25,9 @@ import { spawnCollector } from '../helpers/process.ts';
 const ORIGIN = 'https://app.acme.test';
 const ADMIN_KEY = 'admin-key-for-limits-0001';
 const stops: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const stop of stops.splice(0)) await stop(); });
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
 
 /** The app on a memory store, with the given limits, a controllable clock and a captured log. */
 async function app(limits: Partial<RateLimits> = {}, o: { trustProxy?: boolean } = {}) {
@@ -34,15 +36,49 @@ async function app(limits: Partial<RateLimits> = {}, o: { trustProxy?: boolean }
   const store = new MemoryStore();
   const intake = new Intake({ store, log: new MemoryLog(), clock });
   await intake.open();
-  const site = await createSite(store, { name: 'Acme', origins: [ORIGIN], siteKey: 'acme', adminKey: ADMIN_KEY, verification: 'optional' });
+  const site = await createSite(store, {
+    name: 'Acme',
+    origins: [ORIGIN],
+    siteKey: 'acme',
+    adminKey: ADMIN_KEY,
+    verification: 'optional',
+  });
   const lines: string[] = [];
-  const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } }));
-  const server = createApp({ store, intake, clock, logger, rateLimits: { ...DEFAULT_RATE_LIMITS, ...limits }, trustProxy: o.trustProxy }).listen(0, '127.0.0.1');
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _e, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    }),
+  );
+  const server = createApp({
+    store,
+    intake,
+    clock,
+    logger,
+    rateLimits: { ...DEFAULT_RATE_LIMITS, ...limits },
+    trustProxy: o.trustProxy,
+  }).listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  stops.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  stops.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   const identify = (headers: Record<string, string> = {}, identity: object = { id: 'ann', email: 'ann@acme.test' }) =>
-    post(`${url}/api/widget/v1/acme/identify`, { sent_at: now.t, identities: [{ message_id: 'm' + Math.random().toString(36).slice(2), observed_at: now.t, ...identity }] }, { origin: ORIGIN, ...headers });
+    post(
+      `${url}/api/widget/v1/acme/identify`,
+      {
+        sent_at: now.t,
+        identities: [{ message_id: 'm' + Math.random().toString(36).slice(2), observed_at: now.t, ...identity }],
+      },
+      { origin: ORIGIN, ...headers },
+    );
   const stats = (key = ADMIN_KEY, headers: Record<string, string> = {}) =>
     fetch(`${url}/api/v2/admin/stats`, { headers: { authorization: `Bearer ${key}`, ...headers } });
   return { url, now, store, site, lines, identify, stats };
@@ -96,7 +132,12 @@ describe('rate limits', () => {
 
   it('turns off completely with PARLEY_RATE_LIMIT=off', async () => {
     const config = loadConfig({ PARLEY_RATE_LIMIT: 'off' });
-    const a = await app({ enabled: config.PARLEY_RATE_LIMIT === 'on', addressPerMinute: 1, sitePerMinute: 1, adminPerMinute: 1 });
+    const a = await app({
+      enabled: config.PARLEY_RATE_LIMIT === 'on',
+      addressPerMinute: 1,
+      sitePerMinute: 1,
+      adminPerMinute: 1,
+    });
     for (let i = 0; i < 10; i++) expect((await a.identify()).status).toBe(202);
     for (let i = 0; i < 5; i++) expect((await a.stats()).status).toBe(200);
   });
@@ -106,8 +147,14 @@ describe('configuration', () => {
   it('has documented defaults sized for real browsers', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
-      PARLEY_RATE_LIMIT: 'on', PARLEY_RATE_LIMIT_ADDRESS: 120, PARLEY_RATE_LIMIT_SITE: 6000, PARLEY_RATE_LIMIT_ADMIN: 600,
-      PARLEY_TRUST_PROXY: false, PARLEY_PENDING_TTL_DAYS: 30, PARLEY_REQUEST_TIMEOUT_MS: 30_000, PARLEY_HEADERS_TIMEOUT_MS: 10_000,
+      PARLEY_RATE_LIMIT: 'on',
+      PARLEY_RATE_LIMIT_ADDRESS: 120,
+      PARLEY_RATE_LIMIT_SITE: 6000,
+      PARLEY_RATE_LIMIT_ADMIN: 600,
+      PARLEY_TRUST_PROXY: false,
+      PARLEY_PENDING_TTL_DAYS: 30,
+      PARLEY_REQUEST_TIMEOUT_MS: 30_000,
+      PARLEY_HEADERS_TIMEOUT_MS: 10_000,
     });
     expect(DEFAULT_RATE_LIMITS).toMatchObject({ addressPerMinute: 120, sitePerMinute: 6000, adminPerMinute: 600 });
   });
@@ -128,12 +175,25 @@ describe('configuration', () => {
 describe('request bodies', () => {
   it('refuses a body over 64 KB with 413 before parsing, declared or streamed', async () => {
     const a = await app();
-    const big = JSON.stringify({ sent_at: 1, identities: [{ id: 'x', email: 'x@acme.test', name: 'y'.repeat(66_000) }] });
+    const big = JSON.stringify({
+      sent_at: 1,
+      identities: [{ id: 'x', email: 'x@acme.test', name: 'y'.repeat(66_000) }],
+    });
     const declared = await post(`${a.url}/api/widget/v1/acme/identify`, big, { origin: ORIGIN });
     expect(declared.status).toBe(413);
     expect(declared.json.errors.type).toBe('payload_too_large');
-    const stream = new ReadableStream({ start(ctl) { for (let i = 0; i < 20; i++) ctl.enqueue(new TextEncoder().encode('x'.repeat(4096))); ctl.close(); } });
-    const streamed = await fetch(`${a.url}/api/widget/v1/acme/identify`, { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'text/plain', origin: ORIGIN } } as RequestInit);
+    const stream = new ReadableStream({
+      start(ctl) {
+        for (let i = 0; i < 20; i++) ctl.enqueue(new TextEncoder().encode('x'.repeat(4096)));
+        ctl.close();
+      },
+    });
+    const streamed = await fetch(`${a.url}/api/widget/v1/acme/identify`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { 'content-type': 'text/plain', origin: ORIGIN },
+    } as RequestInit);
     expect(streamed.status).toBe(413);
   });
 
@@ -142,11 +202,16 @@ describe('request bodies', () => {
     const ok = { sent_at: a.now.t, identities: [{ message_id: 'ct-1', observed_at: a.now.t, email: 'ct@acme.test' }] };
     const url = `${a.url}/api/widget/v1/acme/identify`;
     expect((await post(url, ok, { origin: ORIGIN })).status).toBe(202);
-    expect((await post(url, ok, { origin: ORIGIN, 'content-type': 'application/json; charset=utf-8' })).status).toBe(202);
+    expect((await post(url, ok, { origin: ORIGIN, 'content-type': 'application/json; charset=utf-8' })).status).toBe(
+      202,
+    );
     for (const headers of <Record<string, string>[]>[
-      { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'multipart/form-data; boundary=x' },
-      { 'content-type': 'application/xml' }, { 'content-type': 'text/plain', 'content-encoding': 'gzip' },
-      { 'content-type': 'text/plain', 'content-encoding': 'deflate' }, { 'content-type': 'text/plain', 'content-encoding': 'br' },
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      { 'content-type': 'multipart/form-data; boundary=x' },
+      { 'content-type': 'application/xml' },
+      { 'content-type': 'text/plain', 'content-encoding': 'gzip' },
+      { 'content-type': 'text/plain', 'content-encoding': 'deflate' },
+      { 'content-type': 'text/plain', 'content-encoding': 'br' },
     ]) {
       const res = await post(url, ok, { origin: ORIGIN, ...headers });
       expect(res.status).toBe(415);
@@ -158,7 +223,12 @@ describe('request bodies', () => {
 describe('security headers and hygiene', () => {
   it('sends nosniff, no-referrer and no framing on every answer, and no-store on the API', async () => {
     const a = await app();
-    for (const res of [await fetch(`${a.url}/healthz`), await fetch(`${a.url}/nope`), await a.stats(), await a.stats('wrong-key-00000000000000')]) {
+    for (const res of [
+      await fetch(`${a.url}/healthz`),
+      await fetch(`${a.url}/nope`),
+      await a.stats(),
+      await a.stats('wrong-key-00000000000000'),
+    ]) {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('referrer-policy')).toBe('no-referrer');
       expect(res.headers.get('x-frame-options')).toBe('DENY');
@@ -176,27 +246,39 @@ describe('security headers and hygiene', () => {
     expect(csp).not.toContain('unsafe-eval');
   });
 
-  it.each(['production', 'development', 'test'])('never shows a stack trace or file path in an answer (NODE_ENV=%s)', async (env) => {
-    const saved = process.env.NODE_ENV;
-    process.env.NODE_ENV = env;
-    try {
-      const a = await app();
-      a.store.getSite = async () => { throw new Error(`boom at /work/main/server/store/memory.ts:42 secret=${ADMIN_KEY}`); };
-      const res = await a.identify();
-      expect(res.status).toBe(500);
-      expect(res.json.errors.type).toBe('application_error');
-      expect(res.text).not.toMatch(/boom|\/work\/|memory\.ts|at |secret/);
-      const malformed = await post(`${a.url}/api/v2/admin/bulk_identify`, '{"identities": [', { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' });
-      expect(malformed.status).toBe(400);
-      expect(malformed.text).not.toMatch(/SyntaxError|position|\/work\//);
-    } finally {
-      process.env.NODE_ENV = saved;
-    }
-  });
+  it.each(['production', 'development', 'test'])(
+    'never shows a stack trace or file path in an answer (NODE_ENV=%s)',
+    async (env) => {
+      const saved = process.env.NODE_ENV;
+      process.env.NODE_ENV = env;
+      try {
+        const a = await app();
+        a.store.getSite = async () => {
+          throw new Error(`boom at /work/main/server/store/memory.ts:42 secret=${ADMIN_KEY}`);
+        };
+        const res = await a.identify();
+        expect(res.status).toBe(500);
+        expect(res.json.errors.type).toBe('application_error');
+        expect(res.text).not.toMatch(/boom|\/work\/|memory\.ts|at |secret/);
+        const malformed = await post(`${a.url}/api/v2/admin/bulk_identify`, '{"identities": [', {
+          authorization: `Bearer ${ADMIN_KEY}`,
+          'content-type': 'application/json',
+        });
+        expect(malformed.status).toBe(400);
+        expect(malformed.text).not.toMatch(/SyntaxError|position|\/work\//);
+      } finally {
+        process.env.NODE_ENV = saved;
+      }
+    },
+  );
 
   it('never logs admin keys, identity tokens or query strings', async () => {
     const a = await app();
-    const token = await signIdentityToken(a.site.identity_secret, { id: 'ann', email: 'ann@acme.test' }, { now: a.now.t });
+    const token = await signIdentityToken(
+      a.site.identity_secret,
+      { id: 'ann', email: 'ann@acme.test' },
+      { now: a.now.t },
+    );
     expect((await a.identify({}, { email: 'ann@acme.test', identity_token: token })).status).toBe(202);
     await a.stats();
     await fetch(`${a.url}/api/v2/admin/stats?key=${ADMIN_KEY}`);
@@ -211,11 +293,26 @@ describe('pending retention', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-retention-'));
     const now = { t: Date.UTC(2026, 0, 1) };
     const day = 24 * 60 * 60 * 1000;
-    const collector = await openCollector({ dataDir, clock: () => now.t, pendingTtlMs: 30 * day, pendingMax: 2, rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false } });
-    stops.push(async () => { await collector.close(); rmSync(dataDir, { recursive: true, force: true }); });
+    const collector = await openCollector({
+      dataDir,
+      clock: () => now.t,
+      pendingTtlMs: 30 * day,
+      pendingMax: 2,
+      rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false },
+    });
+    stops.push(async () => {
+      await collector.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
     await createSite(collector.store, { name: 'R', origins: [ORIGIN], siteKey: 'r' });
     const hold = async (id: string, account?: object) => {
-      await collector.intake.identify('r', [{ message_id: `m-${id}`, version: [0, now.t, id], identity: { id, email: `${id}@acme.test`, traits: {}, ...(account ? { account } : {}) } as never }]);
+      await collector.intake.identify('r', [
+        {
+          message_id: `m-${id}`,
+          version: [0, now.t, id],
+          identity: { id, email: `${id}@acme.test`, traits: {}, ...(account ? { account } : {}) } as never,
+        },
+      ]);
       await collector.intake.drained();
     };
     await hold('old', { id: 'old-co', traits: {} });
@@ -241,7 +338,11 @@ describe('pending retention', () => {
 describe('slow clients', () => {
   it('closes a connection whose headers never finish', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-slow-'));
-    const { child, ready } = spawnCollector({ PARLEY_DATA_DIR: dataDir, PARLEY_HEADERS_TIMEOUT_MS: '1000', PARLEY_REQUEST_TIMEOUT_MS: '2000' });
+    const { child, ready } = spawnCollector({
+      PARLEY_DATA_DIR: dataDir,
+      PARLEY_HEADERS_TIMEOUT_MS: '1000',
+      PARLEY_REQUEST_TIMEOUT_MS: '2000',
+    });
     stops.push(async () => {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
@@ -250,7 +351,9 @@ describe('slow clients', () => {
     const port = Number(new URL(await ready).port);
     const socket = connect(port, '127.0.0.1');
     let answer = '';
-    socket.on('data', (d) => { answer += d; });
+    socket.on('data', (d) => {
+      answer += d;
+    });
     socket.write('POST /api/widget/v1/demo/identify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
     const closed = await new Promise<boolean>((resolve) => {
       socket.once('close', () => resolve(true));

@@ -21,27 +21,37 @@ function start(url: string) {
   const dir = mkdtempSync(join(tmpdir(), 'parley-mp-'));
   dirs.push(dir);
   const p = spawnCollector({
-    PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: ADMIN,
-    PARLEY_STORE: 'postgres', DATABASE_URL: url, PARLEY_CHECKPOINT_MS: '200', PARLEY_RATE_LIMIT: 'off',
+    PARLEY_DATA_DIR: dir,
+    PARLEY_DEMO_ADMIN_KEY: ADMIN,
+    PARLEY_STORE: 'postgres',
+    DATABASE_URL: url,
+    PARLEY_CHECKPOINT_MS: '200',
+    PARLEY_RATE_LIMIT: 'off',
   });
   procs.push(p.child);
   return p;
 }
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 /** Runs `tasks` with at most `n` in flight. */
 async function pool<T>(tasks: (() => Promise<T>)[], n: number): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < tasks.length) await tasks[next++]();
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < tasks.length) await tasks[next++]();
+    }),
+  );
 }
 
 function shuffle<T>(xs: T[], seed: number): T[] {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [xs[i], xs[j]] = [xs[j], xs[i]];
@@ -72,7 +82,8 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
     // process receives them: observed_at moves by 100 s per k, far more than the load lasts.
     type Update = { user: number; k: number; message_id: string };
     const updates: Update[] = [];
-    for (let i = 0; i < USERS; i++) for (let k = 1; k <= UPDATES; k++) updates.push({ user: i, k, message_id: `m-${i}-${k}` });
+    for (let i = 0; i < USERS; i++)
+      for (let k = 1; k <= UPDATES; k++) updates.push({ user: i, k, message_id: `m-${i}-${k}` });
     shuffle(updates, 7);
     const identity = (i: number) => ({ id: `mp-${i}`, email: `mp-${i}@x.test` });
 
@@ -89,7 +100,9 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
         try {
           const res = await post(url, path, body, headers);
           if (res.status < 500) return res;
-        } catch { /* connection refused or reset: try the other collector */ }
+        } catch {
+          /* connection refused or reset: try the other collector */
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
       return null;
@@ -101,14 +114,18 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
       const n = tasks.length;
       tasks.push(async () => {
         const identities = batch.map((u) => ({
-          ...identity(u.user), name: `n${u.k}`, account: { id: accountOf(u.user), mrr_cents: u.k },
-          message_id: u.message_id, observed_at: T - 100_000_000 + u.k * 100_000,
+          ...identity(u.user),
+          name: `n${u.k}`,
+          account: { id: accountOf(u.user), mrr_cents: u.k },
+          message_id: u.message_id,
+          observed_at: T - 100_000_000 + u.k * 100_000,
         }));
         const res = await send(n, '/api/widget/v1/demo/identify', { sent_at: T, identities });
-        if (res?.status === 202) for (const u of batch) {
-          ackedIdentify.add(u.message_id);
-          maxAcked.set(u.user, Math.max(maxAcked.get(u.user) ?? 0, u.k));
-        }
+        if (res?.status === 202)
+          for (const u of batch) {
+            ackedIdentify.add(u.message_id);
+            maxAcked.set(u.user, Math.max(maxAcked.get(u.user) ?? 0, u.k));
+          }
       });
       // Every third user gives feedback mid-load, sent to both collectors at once: one feedback, one promotion.
       if (n % 3 === 0) {
@@ -117,7 +134,10 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
         sentFeedback.add(message_id);
         const body = { message_id, kind: 'idea', title: `Idea ${n}`, identity: identity(i) };
         tasks.push(async () => {
-          const results = await Promise.all([send(n, '/api/widget/v1/demo/feedback', body), send(n + 1, '/api/widget/v1/demo/feedback', body)]);
+          const results = await Promise.all([
+            send(n, '/api/widget/v1/demo/feedback', body),
+            send(n + 1, '/api/widget/v1/demo/feedback', body),
+          ]);
           for (const r of results) if (r?.status === 201) ackedFeedback.set(message_id, i);
         });
       }
@@ -125,7 +145,10 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
     // Bulk identities of people who never give feedback: they must all be pending at the end.
     const bulkIds: string[] = [];
     for (let j = 0; j < 6; j++) {
-      const identities = Array.from({ length: 50 }, (_, x) => ({ id: `bulk-${j}-${x}`, email: `bulk-${j}-${x}@x.test` }));
+      const identities = Array.from({ length: 50 }, (_, x) => ({
+        id: `bulk-${j}-${x}`,
+        email: `bulk-${j}-${x}@x.test`,
+      }));
       const n = tasks.length;
       tasks.splice(j * 10, 0, async () => {
         const res = await send(n, '/api/v2/admin/bulk_identify', { identities }, { authorization: `Bearer ${ADMIN}` });
@@ -162,21 +185,37 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
     expect(bulkIds.length).toBe(300);
 
     // Every acknowledged identity applied (its message id remembered)...
-    const messages = new Set((await pgs.db.query<{ message_id: string }>('SELECT message_id FROM messages')).rows.map((r) => r.message_id));
+    const messages = new Set(
+      (await pgs.db.query<{ message_id: string }>('SELECT message_id FROM messages')).rows.map((r) => r.message_id),
+    );
     for (const m of ackedIdentify) expect(messages.has(m), m).toBe(true);
-    const pendingBulk = Number((await pgs.db.query(`SELECT count(*) AS n FROM pending WHERE external_id LIKE 'bulk-%'`)).rows[0].n);
+    const pendingBulk = Number(
+      (await pgs.db.query(`SELECT count(*) AS n FROM pending WHERE external_id LIKE 'bulk-%'`)).rows[0].n,
+    );
     expect(pendingBulk).toBe(300);
 
     // ...each person once: visible or pending, never both; one user per email.
-    const eus = (await pgs.db.query<{ external_id: string; doc: any }>(`SELECT external_id, doc FROM external_users WHERE external_id LIKE 'mp-%'`)).rows;
-    const pend = (await pgs.db.query<{ external_id: string; doc: any }>(`SELECT external_id, doc FROM pending WHERE external_id LIKE 'mp-%'`)).rows;
+    const eus = (
+      await pgs.db.query<{ external_id: string; doc: any }>(
+        `SELECT external_id, doc FROM external_users WHERE external_id LIKE 'mp-%'`,
+      )
+    ).rows;
+    const pend = (
+      await pgs.db.query<{ external_id: string; doc: any }>(
+        `SELECT external_id, doc FROM pending WHERE external_id LIKE 'mp-%'`,
+      )
+    ).rows;
     const visible = new Set(eus.map((r) => r.external_id));
     for (const p of pend) expect(visible.has(p.external_id), p.external_id).toBe(false);
     const dupEmails = await pgs.db.query('SELECT email FROM users GROUP BY email HAVING count(*) > 1');
     expect(dupEmails.rowCount).toBe(0);
 
     // Feedback: each acknowledged message once, linked to its promoted author.
-    const fb = (await pgs.db.query<{ message_id: string; user_id: string; doc: any }>(`SELECT message_id, user_id, doc FROM feedback`)).rows;
+    const fb = (
+      await pgs.db.query<{ message_id: string; user_id: string; doc: any }>(
+        `SELECT message_id, user_id, doc FROM feedback`,
+      )
+    ).rows;
     expect(new Set(fb.map((f) => f.message_id)).size).toBe(fb.length);
     for (const [m, i] of ackedFeedback) {
       const row = fb.find((f) => f.message_id === m);
@@ -194,10 +233,12 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
       expect(profile, `mp-${i}`).toBeDefined();
       expect(Number(String(profile.f.name).slice(1)), `mp-${i}`).toBeGreaterThanOrEqual(k);
     }
-    const accounts = new Map([
-      ...(await pgs.db.query<{ key: string; doc: any }>('SELECT key, doc FROM accounts')).rows,
-      ...(await pgs.db.query<{ key: string; doc: any }>('SELECT key, doc FROM pending_accounts')).rows,
-    ].map((r) => [r.key, r.doc.profile.f.mrr_cents as number]));
+    const accounts = new Map(
+      [
+        ...(await pgs.db.query<{ key: string; doc: any }>('SELECT key, doc FROM accounts')).rows,
+        ...(await pgs.db.query<{ key: string; doc: any }>('SELECT key, doc FROM pending_accounts')).rows,
+      ].map((r) => [r.key, r.doc.profile.f.mrr_cents as number]),
+    );
     for (const [i, k] of maxAcked) expect(accounts.get(accountOf(i))!, accountOf(i)).toBeGreaterThanOrEqual(k);
 
     restarted.child.kill('SIGTERM');

@@ -13,9 +13,14 @@ let c: TestCollector;
 let site: CreatedSite;
 beforeAll(async () => {
   c = await startCollector();
-  site = await createSite(c.collector.store, { name: 'Wild', origins: ['https://app.acme.test', 'https://*.Example.com'] });
+  site = await createSite(c.collector.store, {
+    name: 'Wild',
+    origins: ['https://app.acme.test', 'https://*.Example.com'],
+  });
 });
-afterAll(async () => { await c.stop(); });
+afterAll(async () => {
+  await c.stop();
+});
 
 const ann = { id: 'ann', email: 'ann@acme.test' };
 
@@ -76,7 +81,10 @@ describe('refused origins', () => {
   });
 
   it('refuses a preflight from an unlisted origin', async () => {
-    const res = await fetch(`${c.url}/api/widget/v1/${site.site_key}/identify`, { method: 'OPTIONS', headers: { origin: 'https://evil.test' } });
+    const res = await fetch(`${c.url}/api/widget/v1/${site.site_key}/identify`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.test' },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -107,9 +115,14 @@ describe('CORS on error answers', () => {
 
 describe('admin routes', () => {
   it('send no CORS headers at all, not even to an origin the site allows', async () => {
-    const get = await fetch(`${c.url}/api/v2/admin/stats`, { headers: { authorization: `Bearer ${c.adminKey}`, origin: c.url } });
+    const get = await fetch(`${c.url}/api/v2/admin/stats`, {
+      headers: { authorization: `Bearer ${c.adminKey}`, origin: c.url },
+    });
     expect(get.status).toBe(200);
-    const preflight = await fetch(`${c.url}/api/v2/admin/stats`, { method: 'OPTIONS', headers: { origin: c.url, 'access-control-request-method': 'GET' } });
+    const preflight = await fetch(`${c.url}/api/v2/admin/stats`, {
+      method: 'OPTIONS',
+      headers: { origin: c.url, 'access-control-request-method': 'GET' },
+    });
     for (const res of [get, preflight]) {
       for (const h of ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers']) {
         expect(res.headers.get(h)).toBeNull();
@@ -126,13 +139,21 @@ describe('origin patterns', () => {
   });
 
   it('refuses wildcards over a bare TLD or an address, and non-http schemes', () => {
-    for (const bad of ['https://*.com', 'https://*.127.0.0.1', 'ftp://example.com', 'null', 'https://user:pw@example.com']) {
+    for (const bad of [
+      'https://*.com',
+      'https://*.127.0.0.1',
+      'ftp://example.com',
+      'null',
+      'https://user:pw@example.com',
+    ]) {
       expect(() => normalizeOriginPattern(bad)).toThrow();
     }
   });
 
   it('creates no site with a malformed origin', async () => {
-    await expect(createSite(c.collector.store, { name: 'Bad', origins: ['https://*.com'] })).rejects.toThrow(/two labels/);
+    await expect(createSite(c.collector.store, { name: 'Bad', origins: ['https://*.com'] })).rejects.toThrow(
+      /two labels/,
+    );
   });
 
   it('matches by parsed parts, never by suffix', () => {

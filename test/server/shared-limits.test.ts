@@ -28,7 +28,9 @@ import { DATABASE_URL, suiteSchema } from '../store/pg-schema.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const stops: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const stop of stops.splice(0).reverse()) await stop(); });
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
 
 /** What the rate_limits table does, in memory: totals per (window, name, key). */
 function fakeShared() {
@@ -42,7 +44,12 @@ function fakeShared() {
       return rows.get(k)!;
     });
   };
-  return { rows, calls, add, total: (name: string, key: string, start = T0) => rows.get(`${start}/${name}/${key}`) ?? 0 };
+  return {
+    rows,
+    calls,
+    add,
+    total: (name: string, key: string, start = T0) => rows.get(`${start}/${name}/${key}`) ?? 0,
+  };
 }
 
 describe('SharedLimits, the merge arithmetic', () => {
@@ -81,8 +88,13 @@ describe('SharedLimits, the merge arithmetic', () => {
     const now = { t: T0 };
     const shared = fakeShared();
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const slow: AddHits = async (batch, at) => { await gate; return shared.add(batch, at); };
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: AddHits = async (batch, at) => {
+      await gate;
+      return shared.add(batch, at);
+    };
     const limits = new SharedLimits(slow, { clock: () => now.t, syncEarly: false });
     const c = limits.counter('n', 4);
     expect(c.take('k')).toBe(0);
@@ -106,10 +118,17 @@ describe('SharedLimits, the merge arithmetic', () => {
     const now = { t: T0 };
     const shared = fakeShared();
     let down = true;
-    const flaky: AddHits = async (batch, at) => { if (down) throw new Error('connect ECONNREFUSED'); return shared.add(batch, at); };
+    const flaky: AddHits = async (batch, at) => {
+      if (down) throw new Error('connect ECONNREFUSED');
+      return shared.add(batch, at);
+    };
     const failures: unknown[] = [];
     let recoveries = 0;
-    const limits = new SharedLimits(flaky, { clock: () => now.t, onFailure: (e) => failures.push(e), onRecovery: () => recoveries++ });
+    const limits = new SharedLimits(flaky, {
+      clock: () => now.t,
+      onFailure: (e) => failures.push(e),
+      onRecovery: () => recoveries++,
+    });
     const c = limits.counter('n', 3);
     for (let i = 0; i < 3; i++) {
       expect(c.take('k')).toBe(0);
@@ -128,8 +147,16 @@ describe('SharedLimits, the merge arithmetic', () => {
     const now = { t: T0 + 59_500 };
     const shared = fakeShared();
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const limits = new SharedLimits(async (batch, at) => { await gate; return shared.add(batch, at); }, { clock: () => now.t });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const limits = new SharedLimits(
+      async (batch, at) => {
+        await gate;
+        return shared.add(batch, at);
+      },
+      { clock: () => now.t },
+    );
     const c = limits.counter('n', 1);
     expect(c.take('k')).toBe(0);
     expect(c.take('k')).toBe(1);
@@ -202,13 +229,21 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     const open = async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'parley-sl-'));
       const collector = await openCollector({
-        dataDir, databaseUrl: pgs.schema.url, demoAdminKey: ADMIN, clock: () => now.t,
+        dataDir,
+        databaseUrl: pgs.schema.url,
+        demoAdminKey: ADMIN,
+        clock: () => now.t,
         // The timer stays out of the way: the test syncs by hand after each request.
-        rateLimitSyncMs: 60_000, rateLimits: { ...DEFAULT_RATE_LIMITS, addressPerMinute: 10 },
+        rateLimitSyncMs: 60_000,
+        rateLimits: { ...DEFAULT_RATE_LIMITS, addressPerMinute: 10 },
       });
       const server = collector.app.listen(0, '127.0.0.1');
       await new Promise<void>((r) => server.once('listening', () => r()));
-      stops.push(async () => { server.closeAllConnections(); await collector.close(server); rmSync(dataDir, { recursive: true, force: true }); });
+      stops.push(async () => {
+        server.closeAllConnections();
+        await collector.close(server);
+        rmSync(dataDir, { recursive: true, force: true });
+      });
       return { collector, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
     };
     const a = await open();
@@ -218,7 +253,11 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     let refused;
     for (let i = 0; i < 30; i++) {
       const c = i % 2 ? b : a;
-      const res = await post(`${c.url}/api/widget/v1/demo/identify`, { sent_at: now.t, identities: [{ message_id: `m-${i}`, observed_at: now.t, email: 'x@acme.test' }] }, { origin: 'https://app.acme.test' });
+      const res = await post(
+        `${c.url}/api/widget/v1/demo/identify`,
+        { sent_at: now.t, identities: [{ message_id: `m-${i}`, observed_at: now.t, email: 'x@acme.test' }] },
+        { origin: 'https://app.acme.test' },
+      );
       statuses.push(res.status);
       if (res.status === 429) refused ??= res;
       await Promise.all([a.collector.sharedLimits!.sync(), b.collector.sharedLimits!.sync()]);
@@ -233,7 +272,8 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     // One row per limit and key, every hit counted once; keys stored as 32-byte digests only.
     const rows = (await pgs.db.query('SELECT window_start, name, key, hits FROM rate_limits ORDER BY name')).rows;
     expect(rows.map((r) => [Number(r.window_start), r.name, Number(r.hits)])).toEqual([
-      [T0, 'public.address', 30], [T0, 'public.site', 11],
+      [T0, 'public.address', 30],
+      [T0, 'public.site', 11],
     ]);
     for (const r of rows) expect(r.key).toHaveLength(32);
     expect(JSON.stringify(rows)).not.toMatch(/127\.0\.0\.1|demo/);
@@ -244,9 +284,25 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     stops.push(() => pool.end());
     const add = postgresAddHits(pool);
     const H = T0 + 3_600_000;
-    await add([{ name: 'n', key: 'old', windowStart: H, hits: 1 }, { name: 'n', key: 'recent', windowStart: H + 60_000, hits: 1 }], H + 60_000);
-    expect(await add([{ name: 'n', key: 'k', windowStart: H + 180_000, hits: 2 }, { name: 'n', key: 'recent', windowStart: H + 60_000, hits: 3 }], H + 180_500)).toEqual([2, 4]);
-    const left = (await pgs.db.query(`SELECT window_start FROM rate_limits WHERE name = 'n' ORDER BY window_start`)).rows.map((r) => Number(r.window_start));
+    await add(
+      [
+        { name: 'n', key: 'old', windowStart: H, hits: 1 },
+        { name: 'n', key: 'recent', windowStart: H + 60_000, hits: 1 },
+      ],
+      H + 60_000,
+    );
+    expect(
+      await add(
+        [
+          { name: 'n', key: 'k', windowStart: H + 180_000, hits: 2 },
+          { name: 'n', key: 'recent', windowStart: H + 60_000, hits: 3 },
+        ],
+        H + 180_500,
+      ),
+    ).toEqual([2, 4]);
+    const left = (
+      await pgs.db.query(`SELECT window_start FROM rate_limits WHERE name = 'n' ORDER BY window_start`)
+    ).rows.map((r) => Number(r.window_start));
     expect(left).toEqual([H + 60_000, H + 180_000]);
   });
 
@@ -256,12 +312,19 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     const start = () => {
       const dir = mkdtempSync(join(tmpdir(), 'parley-slp-'));
       const p = spawnCollector({
-        PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_STORE: 'postgres', DATABASE_URL: pgs.schema.url,
-        PARLEY_RATE_LIMIT_ADMIN: '20', PARLEY_RATE_LIMIT_SYNC_MS: '100',
+        PARLEY_DATA_DIR: dir,
+        PARLEY_DEMO_ADMIN_KEY: ADMIN,
+        PARLEY_STORE: 'postgres',
+        DATABASE_URL: pgs.schema.url,
+        PARLEY_RATE_LIMIT_ADMIN: '20',
+        PARLEY_RATE_LIMIT_SYNC_MS: '100',
       });
       procs.push(p.child);
       stops.push(async () => {
-        if (p.child.exitCode === null) { p.child.kill('SIGTERM'); await p.exited; }
+        if (p.child.exitCode === null) {
+          p.child.kill('SIGTERM');
+          await p.exited;
+        }
         rmSync(dir, { recursive: true, force: true });
       });
       return p.ready;
@@ -276,7 +339,10 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
       if (res.status === 429) retryAfter ??= res.headers.get('retry-after');
     }
     const ok = statuses.filter((s) => s === 200).length;
-    expect(statuses.every((s) => s === 200 || s === 429), statuses.join()).toBe(true);
+    expect(
+      statuses.every((s) => s === 200 || s === 429),
+      statuses.join(),
+    ).toBe(true);
     // Alone, each would let 20 through (40). Here each asks for a sync every 2 hits (a tenth of
     // 20), so the slack is what the other took since its last sync: 2-3 measured on an idle
     // machine. Timing decides it (a slow database widens it); the exact bound is checked above.
@@ -294,37 +360,71 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     const target = new URL(DATABASE_URL!);
     const sockets = new Set<Socket>();
     let relay: Server;
-    const listen = (port = 0) => new Promise<number>((resolve) => {
-      relay = createServer((client) => {
-        const up = connect(Number(target.port || 5432), target.hostname);
-        sockets.add(client).add(up);
-        const drop = () => { client.destroy(); up.destroy(); };
-        for (const s of [client, up]) s.on('error', drop).on('close', drop);
-        client.pipe(up).pipe(client);
-      }).listen(port, '127.0.0.1', () => resolve((relay.address() as AddressInfo).port));
-    });
-    const cut = () => new Promise<void>((r) => { relay.close(() => r()); for (const s of sockets) s.destroy(); sockets.clear(); });
+    const listen = (port = 0) =>
+      new Promise<number>((resolve) => {
+        relay = createServer((client) => {
+          const up = connect(Number(target.port || 5432), target.hostname);
+          sockets.add(client).add(up);
+          const drop = () => {
+            client.destroy();
+            up.destroy();
+          };
+          for (const s of [client, up]) s.on('error', drop).on('close', drop);
+          client.pipe(up).pipe(client);
+        }).listen(port, '127.0.0.1', () => resolve((relay.address() as AddressInfo).port));
+      });
+    const cut = () =>
+      new Promise<void>((r) => {
+        relay.close(() => r());
+        for (const s of sockets) s.destroy();
+        sockets.clear();
+      });
     const port = await listen();
     const url = new URL(pgs.schema.url);
     url.host = `127.0.0.1:${port}`;
     const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
     pool.on('error', () => undefined);
-    stops.push(async () => { await cut().catch(() => undefined); await pool.end(); });
+    stops.push(async () => {
+      await cut().catch(() => undefined);
+      await pool.end();
+    });
 
     const W = T0 + 7_200_000;
     const now = { t: W + 30_000 };
     const failures: unknown[] = [];
     let recoveries = 0;
-    const limits = new SharedLimits(postgresAddHits(pool), { clock: () => now.t, onFailure: (e) => failures.push(e), onRecovery: () => recoveries++ });
+    const limits = new SharedLimits(postgresAddHits(pool), {
+      clock: () => now.t,
+      onFailure: (e) => failures.push(e),
+      onRecovery: () => recoveries++,
+    });
     const store = new MemoryStore();
     const intake = new Intake({ store, log: new MemoryLog(), clock: () => now.t });
     await intake.open();
     await createSite(store, { name: 'Acme', origins: ['https://app.acme.test'], siteKey: 'acme' });
-    const server = createApp({ store, intake, clock: () => now.t, logger: pino({ level: 'silent' }), rateLimits: { ...DEFAULT_RATE_LIMITS, addressPerMinute: 6 }, sharedLimits: limits }).listen(0, '127.0.0.1');
+    const server = createApp({
+      store,
+      intake,
+      clock: () => now.t,
+      logger: pino({ level: 'silent' }),
+      rateLimits: { ...DEFAULT_RATE_LIMITS, addressPerMinute: 6 },
+      sharedLimits: limits,
+    }).listen(0, '127.0.0.1');
     await new Promise<void>((r) => server.once('listening', () => r()));
-    stops.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    stops.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
     const app = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const identify = (i: number) => post(`${app}/api/widget/v1/acme/identify`, { sent_at: now.t, identities: [{ message_id: `d-${i}`, observed_at: now.t, email: 'd@acme.test' }] }, { origin: 'https://app.acme.test' });
+    const identify = (i: number) =>
+      post(
+        `${app}/api/widget/v1/acme/identify`,
+        { sent_at: now.t, identities: [{ message_id: `d-${i}`, observed_at: now.t, email: 'd@acme.test' }] },
+        { origin: 'https://app.acme.test' },
+      );
 
     expect((await identify(0)).status).toBe(202);
     await limits.sync();
@@ -340,7 +440,9 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
     await listen(port);
     await limits.sync();
     expect(recoveries).toBe(1);
-    const hits = (await pgs.db.query(`SELECT hits FROM rate_limits WHERE name = 'public.address' AND window_start = $1`, [W])).rows.map((r) => Number(r.hits));
+    const hits = (
+      await pgs.db.query(`SELECT hits FROM rate_limits WHERE name = 'public.address' AND window_start = $1`, [W])
+    ).rows.map((r) => Number(r.hits));
     expect(hits).toEqual([8]);
   });
 });

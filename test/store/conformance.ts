@@ -13,26 +13,74 @@ import { RANK } from '../../server/core/merge.ts';
 import type { Account, ExternalUser, Feedback, Pending, Site, User } from '../../server/core/records.ts';
 import { BadCursor, USER_SORTS, type Cursor, type Page, type Store } from '../../server/store/types.ts';
 
-export interface StoreHandle { store: Store; close(): Promise<void> }
+export interface StoreHandle {
+  store: Store;
+  close(): Promise<void>;
+}
 
 const S = 'site-a';
 const T = 'site-b';
 
 const site = (key: string, extra: Partial<Site> = {}): Site => ({
-  key, name: key, admin_key_hash: `hash-${key}`, identity_secrets: ['secret'], origins: ['http://localhost'], verification: 'off', created_at: 1, ...extra,
+  key,
+  name: key,
+  admin_key_hash: `hash-${key}`,
+  identity_secrets: ['secret'],
+  origins: ['http://localhost'],
+  verification: 'off',
+  created_at: 1,
+  ...extra,
 });
-const user = (id: string, email: string, extra: Partial<User> = {}): User => ({ site: S, id, email, created_at: 10, updated_at: 10, ...extra });
-const eu = (external_id: string, user_id: string, f: Record<string, unknown> = {}, extra: Partial<ExternalUser> = {}): ExternalUser => ({
-  site: S, external_id, user_id, profile: { f, v: Object.fromEntries(Object.keys(f).map((k) => [k, [0, 1, 'm']])) as never }, created_at: 10, updated_at: 10, ...extra,
+const user = (id: string, email: string, extra: Partial<User> = {}): User => ({
+  site: S,
+  id,
+  email,
+  created_at: 10,
+  updated_at: 10,
+  ...extra,
+});
+const eu = (
+  external_id: string,
+  user_id: string,
+  f: Record<string, unknown> = {},
+  extra: Partial<ExternalUser> = {},
+): ExternalUser => ({
+  site: S,
+  external_id,
+  user_id,
+  profile: { f, v: Object.fromEntries(Object.keys(f).map((k) => [k, [0, 1, 'm']])) as never },
+  created_at: 10,
+  updated_at: 10,
+  ...extra,
 });
 const account = (key: string, f: Record<string, unknown> = {}, extra: Partial<Account> = {}): Account => ({
-  site: S, key, external_id: key, profile: { f, v: {} }, created_at: 10, updated_at: 10, ...extra,
+  site: S,
+  key,
+  external_id: key,
+  profile: { f, v: {} },
+  created_at: 10,
+  updated_at: 10,
+  ...extra,
 });
 const pending = (external_id: string, email: string, received_at = 100): Pending => ({
-  site: S, external_id, profile: { f: { email }, v: { email: [0, 1, 'm'] } }, account_keys: [], received_at,
+  site: S,
+  external_id,
+  profile: { f: { email }, v: { email: [0, 1, 'm'] } },
+  account_keys: [],
+  received_at,
 });
 const feedbackRow = (n: number, extra: Partial<Feedback> = {}): Feedback => ({
-  site: S, id: `f${n}`, message_id: `fm${n}`, kind: 'comment', body: `body ${n}`, user_id: null, external_user_id: null, account_key: null, mrr_cents_at: null, created_at: n, ...extra,
+  site: S,
+  id: `f${n}`,
+  message_id: `fm${n}`,
+  kind: 'comment',
+  body: `body ${n}`,
+  user_id: null,
+  external_user_id: null,
+  account_key: null,
+  mrr_cents_at: null,
+  created_at: n,
+  ...extra,
 });
 
 const ids = <T extends { id: string }>(xs: T[]) => xs.map((x) => x.id);
@@ -45,7 +93,9 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       h = await open();
       store = h.store;
     });
-    afterEach(async () => { await h.close(); });
+    afterEach(async () => {
+      await h.close();
+    });
 
     it('keeps sites, finds one by admin key hash, and lists them in creation order', async () => {
       await store.putSite(site('b'));
@@ -94,14 +144,23 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       expect((await store.listUsers(S, { page: 4, perPage: 3 })).items).toEqual([]);
       await store.deleteUser(S, 'u0');
       await store.putUser(user('u0', 'p0@x.test'));
-      expect(ids((await store.listUsers(S, { page: 1, perPage: 10 })).items)).toEqual(['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u0']);
+      expect(ids((await store.listUsers(S, { page: 1, perPage: 10 })).items)).toEqual([
+        'u1',
+        'u2',
+        'u3',
+        'u4',
+        'u5',
+        'u6',
+        'u0',
+      ]);
     });
 
     it('sorts users by each order, ties broken by id, descending reversing both', async () => {
       await store.putUser(user('c', 'zed@x.test', { name: 'bob', created_at: 5, updated_at: 9 }));
       await store.putUser(user('a', 'amy@x.test', { name: 'Bob', created_at: 5, updated_at: 7 }));
       await store.putUser(user('b', 'max@x.test', { created_at: 3, updated_at: 8 }));
-      const order = async (sort: string) => ids((await store.listUsers(S, { page: 1, perPage: 10, sort: sort as never })).items);
+      const order = async (sort: string) =>
+        ids((await store.listUsers(S, { page: 1, perPage: 10, sort: sort as never })).items);
       expect(await order('created_at')).toEqual(['b', 'a', 'c']);
       expect(await order('-created_at')).toEqual(['c', 'a', 'b']);
       expect(await order('updated_at')).toEqual(['a', 'b', 'c']);
@@ -115,7 +174,13 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
 
     it('pages users by cursor in every order: the offset order, each once, and later additions at the end', async () => {
       for (let i = 0; i < 9; i++) {
-        await store.putUser(user(`u${i}`, `p${(i * 5) % 9}@x.test`, { name: i % 3 ? `N${i % 4}` : undefined, created_at: 10 + (i % 3), updated_at: 20 - (i % 4) }));
+        await store.putUser(
+          user(`u${i}`, `p${(i * 5) % 9}@x.test`, {
+            name: i % 3 ? `N${i % 4}` : undefined,
+            created_at: 10 + (i % 3),
+            updated_at: 20 - (i % 4),
+          }),
+        );
       }
       for (const sort of [undefined, ...USER_SORTS]) {
         const all = ids((await store.listUsers(S, { page: 1, perPage: 100, sort })).items);
@@ -133,8 +198,12 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       await store.putUser(user('u9', 'late@x.test'));
       const rest = await store.listUsers(S, { page: 1, perPage: 8, after: first.next! });
       expect([ids(rest.items), rest.next]).toEqual([['u8', 'u9'], null]);
-      await expect(store.listUsers(S, { page: 1, perPage: 2, after: ['x', 'y', 'z'] })).rejects.toBeInstanceOf(BadCursor);
-      await expect(store.listUsers(S, { page: 1, perPage: 2, sort: 'created_at', after: ['x', 'y'] })).rejects.toBeInstanceOf(BadCursor);
+      await expect(store.listUsers(S, { page: 1, perPage: 2, after: ['x', 'y', 'z'] })).rejects.toBeInstanceOf(
+        BadCursor,
+      );
+      await expect(
+        store.listUsers(S, { page: 1, perPage: 2, sort: 'created_at', after: ['x', 'y'] }),
+      ).rejects.toBeInstanceOf(BadCursor);
     });
 
     it('pages filtered users by cursor, and accounts and feedback too', async () => {
@@ -152,10 +221,30 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
           page = await list(page.next);
         }
       };
-      expect(await walk((after) => store.listUsers(S, { page: 1, perPage: 2, q: 'odd', after }), (u) => u.id)).toEqual(['u1', 'u3', 'u5']);
-      expect(await walk((after) => store.listAccounts(S, { page: 1, perPage: 2, sort: '-mrr_cents', after }), (a) => a.key)).toEqual(['k5', 'k2', 'k4', 'k1', 'k3', 'k0']);
-      expect(await walk((after) => store.listAccounts(S, { page: 1, perPage: 4, after }), (a) => a.key)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5']);
-      expect(await walk((after) => store.listFeedback(S, { page: 1, perPage: 4, after }), (f) => f.id)).toEqual(['f5', 'f4', 'f3', 'f2', 'f1', 'f0']);
+      expect(
+        await walk(
+          (after) => store.listUsers(S, { page: 1, perPage: 2, q: 'odd', after }),
+          (u) => u.id,
+        ),
+      ).toEqual(['u1', 'u3', 'u5']);
+      expect(
+        await walk(
+          (after) => store.listAccounts(S, { page: 1, perPage: 2, sort: '-mrr_cents', after }),
+          (a) => a.key,
+        ),
+      ).toEqual(['k5', 'k2', 'k4', 'k1', 'k3', 'k0']);
+      expect(
+        await walk(
+          (after) => store.listAccounts(S, { page: 1, perPage: 4, after }),
+          (a) => a.key,
+        ),
+      ).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5']);
+      expect(
+        await walk(
+          (after) => store.listFeedback(S, { page: 1, perPage: 4, after }),
+          (f) => f.id,
+        ),
+      ).toEqual(['f5', 'f4', 'f3', 'f2', 'f1', 'f0']);
       expect((await store.listFeedback(S, { page: 2, perPage: 3 })).next).toBeNull();
     });
 
@@ -188,7 +277,10 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       await store.putExternalUser(eu('e1', 'u1', { name: 'B' }));
       await store.putExternalUser(eu('e2', 'u1', { name: 'C' }));
       await store.putExternalUser({ ...eu('e1', 'u1'), site: T });
-      expect((await store.externalUsersOf(S, 'u1')).map((e) => [e.external_id, e.profile.f.name])).toEqual([['e2', 'C'], ['e1', 'B']]);
+      expect((await store.externalUsersOf(S, 'u1')).map((e) => [e.external_id, e.profile.f.name])).toEqual([
+        ['e2', 'C'],
+        ['e1', 'B'],
+      ]);
       expect(await store.getExternalUser(S, 'e1')).toEqual(eu('e1', 'u1', { name: 'B' }));
       await store.deleteExternalUser(S, 'e2');
       expect((await store.externalUsersOf(S, 'u1')).map((e) => e.external_id)).toEqual(['e1']);
@@ -201,7 +293,12 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       await store.putAccount(account('k1', { name: 'alpha', mrr_cents: 900 }, { created_at: 2 }));
       await store.putAccount(account('k3', {}, { created_at: 1 }));
       await store.putAccount(account('k2', { name: 'Beta', mrr_cents: 100, ltv_cents: 10 }, { created_at: 3 }));
-      const order = async (sort?: string) => ids((await store.listAccounts(S, { page: 1, perPage: 10, sort: sort as never })).items.map((a) => ({ id: a.key })));
+      const order = async (sort?: string) =>
+        ids(
+          (await store.listAccounts(S, { page: 1, perPage: 10, sort: sort as never })).items.map((a) => ({
+            id: a.key,
+          })),
+        );
       expect(await order()).toEqual(['k2', 'k1', 'k3']);
       expect(await order('created_at')).toEqual(['k3', 'k1', 'k2']);
       expect(await order('-created_at')).toEqual(['k2', 'k1', 'k3']);
@@ -237,7 +334,13 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       expect(await store.getPending(S, 'p1')).toBeUndefined();
       expect((await store.listUsers(S, { page: 1, perPage: 10 })).total).toBe(0);
 
-      const held = { site: S, key: 'acme', external_id: 'acme', profile: { f: { mrr_cents: 5 }, v: { mrr_cents: [0, 1, 'm'] } }, updated_at: 3 };
+      const held = {
+        site: S,
+        key: 'acme',
+        external_id: 'acme',
+        profile: { f: { mrr_cents: 5 }, v: { mrr_cents: [0, 1, 'm'] } },
+        updated_at: 3,
+      };
       await store.putPendingAccount(held as never);
       expect(await store.getPendingAccount(S, 'acme')).toEqual(held);
       expect(await store.getAccount(S, 'acme')).toBeUndefined();
@@ -256,7 +359,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       expect(await store.getPending(T, 't1')).toBeUndefined();
     });
 
-    it('counts each site\'s records through any mix of inserts, updates and deletes', async () => {
+    it("counts each site's records through any mix of inserts, updates and deletes", async () => {
       // A model of what each site holds, beside a fixed pseudo-random walk of writes.
       const model = new Map<string, Set<string>>();
       const mark = (kind: string, site: string, id: string, present: boolean) => {
@@ -266,7 +369,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
         else model.get(key)!.delete(id);
       };
       let seed = 7;
-      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+      const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
       for (let step = 0; step < 160; step++) {
         const site = rand(2) ? S : T;
         const id = `r${rand(6)}`;
@@ -300,8 +403,11 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       for (const site of [S, T]) {
         const size = (kind: string) => model.get(`${kind}/${site}`)?.size ?? 0;
         expect(await store.counts(site)).toEqual({
-          users: size('users'), pending_identities: size('pending_identities'), external_users: size('external_users'),
-          external_accounts: size('external_accounts'), feedback: size('feedback'),
+          users: size('users'),
+          pending_identities: size('pending_identities'),
+          external_users: size('external_users'),
+          external_accounts: size('external_accounts'),
+          feedback: size('feedback'),
         });
         expect((await store.listUsers(site, { page: 1, perPage: 1 })).total).toBe(size('users'));
         expect((await store.listAccounts(site, { page: 1, perPage: 1 })).total).toBe(size('external_accounts'));
@@ -335,45 +441,99 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
     });
 
     it('detaches a user from their feedback, clearing only the accounts named', async () => {
-      await store.putFeedback(feedbackRow(1, { user_id: 'u1', external_user_id: 'e1', account_key: '~e1', mrr_cents_at: 5 }), null);
+      await store.putFeedback(
+        feedbackRow(1, { user_id: 'u1', external_user_id: 'e1', account_key: '~e1', mrr_cents_at: 5 }),
+        null,
+      );
       await store.putFeedback(feedbackRow(2, { user_id: 'u1', external_user_id: 'e1', account_key: 'acme' }), null);
       await store.putFeedback(feedbackRow(3, { user_id: 'u2', external_user_id: 'e2', account_key: '~e1' }), null);
       expect(await store.detachFeedback(S, 'u1', ['~e1'])).toBe(2);
-      expect(await store.getFeedbackByMessage(S, 'fm1')).toEqual(feedbackRow(1, { user_id: null, external_user_id: null, account_key: null, mrr_cents_at: 5 }));
-      expect(await store.getFeedbackByMessage(S, 'fm2')).toEqual(feedbackRow(2, { user_id: null, external_user_id: null, account_key: 'acme' }));
+      expect(await store.getFeedbackByMessage(S, 'fm1')).toEqual(
+        feedbackRow(1, { user_id: null, external_user_id: null, account_key: null, mrr_cents_at: 5 }),
+      );
+      expect(await store.getFeedbackByMessage(S, 'fm2')).toEqual(
+        feedbackRow(2, { user_id: null, external_user_id: null, account_key: 'acme' }),
+      );
       expect((await store.getFeedbackByMessage(S, 'fm3'))!.user_id).toBe('u2');
       expect(await store.detachFeedback(S, 'u1', [])).toBe(0);
     });
 
     it('promotes atomically: user, external user, accounts and feedback in, pending out', async () => {
       await store.putPending(pending('e1', 'ann@acme.test'));
-      await store.putPendingAccount({ site: S, key: 'acme', external_id: 'acme', profile: { f: {}, v: {} }, updated_at: 1 });
+      await store.putPendingAccount({
+        site: S,
+        key: 'acme',
+        external_id: 'acme',
+        profile: { f: {}, v: {} },
+        updated_at: 1,
+      });
       await store.promote({
-        site: S, user: user('u1', 'ann@acme.test'), externalUser: eu('e1', 'u1', { account: 'acme' }),
-        accounts: [account('acme', { mrr_cents: 700 })], pendingAccountKeys: ['acme'], pendingId: 'e1',
-        feedback: feedbackRow(1, { kind: 'idea', user_id: 'u1', external_user_id: 'e1', account_key: 'acme', mrr_cents_at: 700 }),
+        site: S,
+        user: user('u1', 'ann@acme.test'),
+        externalUser: eu('e1', 'u1', { account: 'acme' }),
+        accounts: [account('acme', { mrr_cents: 700 })],
+        pendingAccountKeys: ['acme'],
+        pendingId: 'e1',
+        feedback: feedbackRow(1, {
+          kind: 'idea',
+          user_id: 'u1',
+          external_user_id: 'e1',
+          account_key: 'acme',
+          mrr_cents_at: 700,
+        }),
         idea: { site: S, id: 'f1', title: 'T', created_at: 1 },
       });
       expect(await store.getPending(S, 'e1')).toBeUndefined();
       expect(await store.getPendingAccount(S, 'acme')).toBeUndefined();
       expect((await store.getAccount(S, 'acme'))!.profile.f.mrr_cents).toBe(700);
       expect(await store.getIdea(S, 'f1')).toBeDefined();
-      expect(await store.counts(S)).toEqual({ users: 1, pending_identities: 0, external_users: 1, external_accounts: 1, feedback: 1 });
-      expect(await store.counts(T)).toEqual({ users: 0, pending_identities: 0, external_users: 0, external_accounts: 0, feedback: 0 });
+      expect(await store.counts(S)).toEqual({
+        users: 1,
+        pending_identities: 0,
+        external_users: 1,
+        external_accounts: 1,
+        feedback: 1,
+      });
+      expect(await store.counts(T)).toEqual({
+        users: 0,
+        pending_identities: 0,
+        external_users: 0,
+        external_accounts: 0,
+        feedback: 0,
+      });
     });
 
     describe('under the core semantics (docs/API.md#identify-semantics)', () => {
       let clock = 1_000_000;
       const identity = (raw: Record<string, unknown>): Identity => identitySchema.parse(raw);
-      const item = (raw: Record<string, unknown>, message_id: string, at = ++clock, rank: number = RANK.unproven): IdentifyItem =>
-        ({ message_id, version: [rank, at, message_id], identity: identity(raw) });
+      const item = (
+        raw: Record<string, unknown>,
+        message_id: string,
+        at = ++clock,
+        rank: number = RANK.unproven,
+      ): IdentifyItem => ({ message_id, version: [rank, at, message_id], identity: identity(raw) });
       const fb = (raw: Record<string, unknown>, message_id: string): FeedbackItem => {
         const at = ++clock;
-        return { id: 'id-' + message_id, message_id, kind: 'idea', title: 'Dark mode', created_at: at, version: [RANK.unproven, at, message_id], identity: identity(raw) };
+        return {
+          id: 'id-' + message_id,
+          message_id,
+          kind: 'idea',
+          title: 'Dark mode',
+          created_at: at,
+          version: [RANK.unproven, at, message_id],
+          identity: identity(raw),
+        };
       };
 
       it('holds, promotes, updates, dedupes and never regresses, as the memory store does', async () => {
-        expect(await applyIdentity(store, S, item({ id: 'u1', email: 'ann@acme.test', name: 'Ann', account: { id: 'acme', monthly_rate: 10 } }, 'm1'), ++clock)).toBe('pending');
+        expect(
+          await applyIdentity(
+            store,
+            S,
+            item({ id: 'u1', email: 'ann@acme.test', name: 'Ann', account: { id: 'acme', monthly_rate: 10 } }, 'm1'),
+            ++clock,
+          ),
+        ).toBe('pending');
         expect((await store.listUsers(S, { page: 1, perPage: 20 })).total).toBe(0);
         const newer = item({ id: 'u1', email: 'ann@acme.test', name: 'Ann Newer' }, 'm3');
         const older = item({ id: 'u1', email: 'ann@acme.test', name: 'Ann Older' }, 'm2', clock - 100);
@@ -387,9 +547,22 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
         expect((await recordFeedback(store, S, fb({ id: 'u1', email: 'ann@acme.test' }, 'fb1'))).id).toBe(f.id);
         expect((await store.getExternalUser(S, 'u1'))!.profile.f.name).toBe('Ann Newer');
         expect(await store.getPending(S, 'u1')).toBeUndefined();
-        expect(await store.counts(S)).toEqual({ users: 1, pending_identities: 0, external_users: 1, external_accounts: 1, feedback: 1 });
+        expect(await store.counts(S)).toEqual({
+          users: 1,
+          pending_identities: 0,
+          external_users: 1,
+          external_accounts: 1,
+          feedback: 1,
+        });
 
-        expect(await applyIdentity(store, S, item({ id: 'crm-1', email: 'ann@acme.test', account: { id: 'acme', monthly_rate: 20 } }, 'm4'), ++clock)).toBe('attached');
+        expect(
+          await applyIdentity(
+            store,
+            S,
+            item({ id: 'crm-1', email: 'ann@acme.test', account: { id: 'acme', monthly_rate: 20 } }, 'm4'),
+            ++clock,
+          ),
+        ).toBe('attached');
         expect((await store.getAccount(S, 'acme'))!.profile.f.mrr_cents).toBe(2000);
         const users = await store.listUsers(S, { page: 1, perPage: 20 });
         expect((await store.externalUsersOf(S, users.items[0].id)).map((e) => e.external_id)).toEqual(['u1', 'crm-1']);

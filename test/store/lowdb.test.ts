@@ -11,9 +11,12 @@ storeConformance('lowdb', async () => {
     store,
     async close() {
       // What was written must survive a checkpoint and a reopen.
-      await (await store.prepareCheckpoint(1))();
+      await (
+        await store.prepareCheckpoint(1)
+      )();
       const again = await LowdbStore.open(dir);
-      if ((await again.listSites()).length !== (await store.listSites()).length) throw new Error('sites lost across a reopen');
+      if ((await again.listSites()).length !== (await store.listSites()).length)
+        throw new Error('sites lost across a reopen');
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -17,7 +17,9 @@ import { createSchema, DATABASE_URL, type TestSchema } from './pg-schema.ts';
 
 const run = promisify(execFile);
 const cli = (args: string[], env: Record<string, string>) =>
-  run(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { env: { ...process.env, PARLEY_LOG_LEVEL: 'silent', ...env } });
+  run(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], {
+    env: { ...process.env, PARLEY_LOG_LEVEL: 'silent', ...env },
+  });
 
 /** Everything a site's listings and counts show. */
 async function snapshot(store: Store, site: string) {
@@ -39,8 +41,12 @@ async function snapshot(store: Store, site: string) {
 
 describe.skipIf(!DATABASE_URL)('moving an embedded store into PostgreSQL', () => {
   let schema: TestSchema;
-  beforeAll(async () => { schema = await createSchema(); });
-  afterAll(async () => { await schema?.drop(); });
+  beforeAll(async () => {
+    schema = await createSchema();
+  });
+  afterAll(async () => {
+    await schema?.drop();
+  });
 
   it('migrates the schema once, copies every record in order, refuses a second copy, and then manages sites there', async () => {
     const first = JSON.parse((await cli(['migrate'], { DATABASE_URL: schema.url })).stdout);
@@ -50,26 +56,84 @@ describe.skipIf(!DATABASE_URL)('moving an embedded store into PostgreSQL', () =>
 
     const c = await startCollector({ keepData: true });
     const auth = { authorization: `Bearer ${c.adminKey}`, 'content-type': 'application/json' };
-    const widget = (path: string, body: unknown) => fetch(`${c.url}/api/widget/v1/demo/${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(body) });
-    await widget('identify', { sent_at: Date.now(), identities: [
-      { id: 'p-1', email: 'p-1@x.test', name: 'Pat', message_id: 'wm-1', observed_at: Date.now(), account: { id: 'held', monthly_rate: 5 } },
-      { id: 'p-2', email: 'p-2@x.test', message_id: 'wm-2', observed_at: Date.now() },
-      { id: 'ann', email: 'ann@acme.test', name: 'Ann', message_id: 'wm-3', observed_at: Date.now(), account: { id: 'acme', monthly_rate: 99.5 } },
-    ] });
+    const widget = (path: string, body: unknown) =>
+      fetch(`${c.url}/api/widget/v1/demo/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify(body),
+      });
+    await widget('identify', {
+      sent_at: Date.now(),
+      identities: [
+        {
+          id: 'p-1',
+          email: 'p-1@x.test',
+          name: 'Pat',
+          message_id: 'wm-1',
+          observed_at: Date.now(),
+          account: { id: 'held', monthly_rate: 5 },
+        },
+        { id: 'p-2', email: 'p-2@x.test', message_id: 'wm-2', observed_at: Date.now() },
+        {
+          id: 'ann',
+          email: 'ann@acme.test',
+          name: 'Ann',
+          message_id: 'wm-3',
+          observed_at: Date.now(),
+          account: { id: 'acme', monthly_rate: 99.5 },
+        },
+      ],
+    });
     await c.collector.intake.drained();
     for (const [i, title] of ['Dark mode', 'Exports'].entries()) {
-      expect((await widget('feedback', { message_id: `fb-${i}`, kind: 'idea', title, identity: { id: 'ann', email: 'ann@acme.test' } })).status).toBe(201);
+      expect(
+        (
+          await widget('feedback', {
+            message_id: `fb-${i}`,
+            kind: 'idea',
+            title,
+            identity: { id: 'ann', email: 'ann@acme.test' },
+          })
+        ).status,
+      ).toBe(201);
     }
-    const imported = await fetch(`${c.url}/api/v2/admin/external_users/import`, { method: 'POST', headers: auth, body: JSON.stringify({ users: [
-      { external_id: 'crm-9', email: 'zed@x.test', name: 'Zed', account: { external_id: 'beta', name: 'Beta', mrr_cents: 100 } },
-      { external_id: 'crm-1', email: 'ann@acme.test' },
-    ] }) });
+    const imported = await fetch(`${c.url}/api/v2/admin/external_users/import`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        users: [
+          {
+            external_id: 'crm-9',
+            email: 'zed@x.test',
+            name: 'Zed',
+            account: { external_id: 'beta', name: 'Beta', mrr_cents: 100 },
+          },
+          { external_id: 'crm-1', email: 'ann@acme.test' },
+        ],
+      }),
+    });
     expect(imported.status).toBe(200);
     const dataDir = c.dataDir;
     await c.stop();
 
-    const copied = JSON.parse((await cli(['migrate-store', '--from', 'lowdb', '--to', 'postgres'], { PARLEY_DATA_DIR: dataDir, DATABASE_URL: schema.url })).stdout);
-    expect(copied).toMatchObject({ sites: 1, users: 2, external_users: 3, accounts: 2, pending_identities: 2, pending_accounts: 1, feedback: 2, ideas: 2 });
+    const copied = JSON.parse(
+      (
+        await cli(['migrate-store', '--from', 'lowdb', '--to', 'postgres'], {
+          PARLEY_DATA_DIR: dataDir,
+          DATABASE_URL: schema.url,
+        })
+      ).stdout,
+    );
+    expect(copied).toMatchObject({
+      sites: 1,
+      users: 2,
+      external_users: 3,
+      accounts: 2,
+      pending_identities: 2,
+      pending_accounts: 1,
+      feedback: 2,
+      ideas: 2,
+    });
 
     const lowdb = await LowdbStore.open(join(dataDir, 'store'));
     const pg = await PostgresStore.open(schema.url, { poolSize: 2 });
@@ -80,13 +144,19 @@ describe.skipIf(!DATABASE_URL)('moving an embedded store into PostgreSQL', () =>
     } finally {
       await pg.close();
     }
-    await expect(cli(['migrate-store', '--from', 'lowdb', '--to', 'postgres'], { PARLEY_DATA_DIR: dataDir, DATABASE_URL: schema.url }))
-      .rejects.toThrow(/already holds sites/);
+    await expect(
+      cli(['migrate-store', '--from', 'lowdb', '--to', 'postgres'], {
+        PARLEY_DATA_DIR: dataDir,
+        DATABASE_URL: schema.url,
+      }),
+    ).rejects.toThrow(/already holds sites/);
     rmSync(dataDir, { recursive: true, force: true });
 
     // Sites are then managed on the database, while collectors run.
     const pgEnv = { PARLEY_STORE: 'postgres', DATABASE_URL: schema.url };
-    const created = JSON.parse((await cli(['sites', 'create', '--name', 'Acme', '--origin', 'https://app.acme.test'], pgEnv)).stdout);
+    const created = JSON.parse(
+      (await cli(['sites', 'create', '--name', 'Acme', '--origin', 'https://app.acme.test'], pgEnv)).stdout,
+    );
     expect(created.origins).toEqual(['https://app.acme.test']);
     const listed = JSON.parse((await cli(['sites', 'list'], pgEnv)).stdout);
     expect(listed.map((site: { site_key: string }) => site.site_key)).toEqual(['demo', created.site_key]);

@@ -10,10 +10,16 @@ import { afterAll, beforeAll } from 'vitest';
 export const DATABASE_URL = process.env.DATABASE_URL;
 
 if (!DATABASE_URL) {
-  console.warn('\n*** DATABASE_URL is not set: the PostgreSQL tests are SKIPPED. .ci/run sets it when a server is reachable. ***\n');
+  console.warn(
+    '\n*** DATABASE_URL is not set: the PostgreSQL tests are SKIPPED. .ci/run sets it when a server is reachable. ***\n',
+  );
 }
 
-export interface TestSchema { name: string; url: string; drop(): Promise<void> }
+export interface TestSchema {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
 
 /** Creates an empty schema and returns a URL whose connections use it. */
 export async function createSchema(): Promise<TestSchema> {
@@ -25,7 +31,8 @@ export async function createSchema(): Promise<TestSchema> {
   const url = new URL(DATABASE_URL!);
   url.searchParams.set('options', `-c search_path=${name}`);
   return {
-    name, url: url.toString(),
+    name,
+    url: url.toString(),
     async drop() {
       const c = new pg.Client({ connectionString: DATABASE_URL });
       await c.connect();

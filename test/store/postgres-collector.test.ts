@@ -38,18 +38,31 @@ describe.skipIf(!DATABASE_URL)('a collector on PostgreSQL', () => {
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}/api/v2/admin${path}`, {
-      method, headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      method,
+      headers: {
+        authorization: `Bearer ${ADMIN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, json: (await res.json()) as any };
   };
   const widget = async (path: string, body: unknown) => {
-    const res = await fetch(`${url}/api/widget/v1/demo/${path}`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: url }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}/api/widget/v1/demo/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', origin: url },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as any };
   };
 
   it('imports 1000 users transactionally, visible at once, and refuses a bad batch whole', async () => {
-    const users = Array.from({ length: 1000 }, (_, i) => ({ external_id: `imp-${i}`, email: `imp${i}@big.test`, name: `Imp ${i}`, account: { external_id: `big-${i % 10}`, monthly_rate: '10.50' } }));
+    const users = Array.from({ length: 1000 }, (_, i) => ({
+      external_id: `imp-${i}`,
+      email: `imp${i}@big.test`,
+      name: `Imp ${i}`,
+      account: { external_id: `big-${i % 10}`, monthly_rate: '10.50' },
+    }));
     const res = await admin('POST', '/external_users/import', { users });
     expect(res.status).toBe(200);
     expect(res.json.external_users).toHaveLength(1000);
@@ -58,16 +71,31 @@ describe.skipIf(!DATABASE_URL)('a collector on PostgreSQL', () => {
     expect(listed.json.pagination.total_records).toBe(1000);
     expect(listed.json.users.at(-1).email).toBe('imp999@big.test');
 
-    const bad = await admin('POST', '/external_users/import', { users: [{ external_id: 'x1', email: 'x1@x.test' }, { external_id: 'x2', email: 'nope' }] });
+    const bad = await admin('POST', '/external_users/import', {
+      users: [
+        { external_id: 'x1', email: 'x1@x.test' },
+        { external_id: 'x2', email: 'nope' },
+      ],
+    });
     expect(bad.status).toBe(422);
     expect((await admin('GET', '/stats')).json.users).toBe(1000);
   });
 
   it('holds identities pending, promotes on feedback with the MRR of the moment, and dedupes feedback', async () => {
     const now = Date.now();
-    const res = await widget('identify', { sent_at: now, identities: [
-      { id: 'w1', email: 'w1@acme.test', name: 'Wanda', message_id: 'wm-1', observed_at: now, account: { id: 'acme', monthly_rate: 99.5 } },
-    ] });
+    const res = await widget('identify', {
+      sent_at: now,
+      identities: [
+        {
+          id: 'w1',
+          email: 'w1@acme.test',
+          name: 'Wanda',
+          message_id: 'wm-1',
+          observed_at: now,
+          account: { id: 'acme', monthly_rate: 99.5 },
+        },
+      ],
+    });
     expect(res.status).toBe(202);
     await collector.intake.drained();
     expect((await admin('GET', '/stats')).json).toMatchObject({ pending_identities: 1, queue: { depth: 0 } });
@@ -84,18 +112,33 @@ describe.skipIf(!DATABASE_URL)('a collector on PostgreSQL', () => {
   });
 
   it('applies bulk_identify at admin rank over a later unproven widget identity', async () => {
-    expect((await admin('POST', '/bulk_identify', { identities: [{ id: 'imp-1', email: 'imp1@big.test', name: 'From Admin' }] })).status).toBe(202);
+    expect(
+      (
+        await admin('POST', '/bulk_identify', {
+          identities: [{ id: 'imp-1', email: 'imp1@big.test', name: 'From Admin' }],
+        })
+      ).status,
+    ).toBe(202);
     const now = Date.now();
-    await widget('identify', { sent_at: now, identities: [{ id: 'imp-1', email: 'imp1@big.test', name: 'From Page', message_id: 'wm-2', observed_at: now }] });
+    await widget('identify', {
+      sent_at: now,
+      identities: [{ id: 'imp-1', email: 'imp1@big.test', name: 'From Page', message_id: 'wm-2', observed_at: now }],
+    });
     await collector.intake.drained();
     expect((await collector.store.getExternalUser('demo', 'imp-1'))!.profile.f.name).toBe('From Admin');
   });
 
   it('checks traits against custom field definitions once defined', async () => {
-    const put = await admin('PUT', '/custom_fields', { custom_fields: [{ key: 'seats', object: 'user', type: 'number' }] });
+    const put = await admin('PUT', '/custom_fields', {
+      custom_fields: [{ key: 'seats', object: 'user', type: 'number' }],
+    });
     expect(put.status).toBe(200);
-    expect((await admin('GET', '/custom_fields')).json.custom_fields).toMatchObject([{ key: 'cf_seats', type: 'number' }]);
-    const res = await admin('POST', '/external_users/import', { users: [{ external_id: 'cf-1', email: 'cf1@x.test', custom_fields: { seats: '12' } }] });
+    expect((await admin('GET', '/custom_fields')).json.custom_fields).toMatchObject([
+      { key: 'cf_seats', type: 'number' },
+    ]);
+    const res = await admin('POST', '/external_users/import', {
+      users: [{ external_id: 'cf-1', email: 'cf1@x.test', custom_fields: { seats: '12' } }],
+    });
     expect(res.status).toBe(200);
     expect((await collector.store.getExternalUser('demo', 'cf-1'))!.profile.f.cf_seats).toBe(12);
   });
@@ -103,7 +146,10 @@ describe.skipIf(!DATABASE_URL)('a collector on PostgreSQL', () => {
   it('erases a user with their external users and pending identities, keeping their feedback anonymous', async () => {
     const user = (await collector.store.getUserByEmail('demo', 'w1@acme.test'))!;
     const now = Date.now();
-    await widget('identify', { sent_at: now, identities: [{ id: 'w1-other', email: 'w1@acme.test', message_id: 'wm-3', observed_at: now }] });
+    await widget('identify', {
+      sent_at: now,
+      identities: [{ id: 'w1-other', email: 'w1@acme.test', message_id: 'wm-3', observed_at: now }],
+    });
     await collector.intake.drained();
     const res = await admin('DELETE', `/users/${user.id}`);
     expect(res.status).toBe(200);

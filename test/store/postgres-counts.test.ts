@@ -26,7 +26,8 @@ describe.skipIf(!DATABASE_URL)('PostgreSQL row counts', () => {
     await schema?.drop();
   });
 
-  const exact = async (site: string) => Number((await a.query<{ n: string }>('SELECT count(*) AS n FROM users WHERE site = $1', [site])).rows[0].n);
+  const exact = async (site: string) =>
+    Number((await a.query<{ n: string }>('SELECT count(*) AS n FROM users WHERE site = $1', [site])).rows[0].n);
   const deltas = async () => Number((await a.query<{ n: string }>('SELECT count(*) AS n FROM row_counts')).rows[0].n);
 
   it('follow inserts, updating upserts, deletes and bulk statements, per site', async () => {

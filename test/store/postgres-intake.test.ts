@@ -32,8 +32,11 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     await schema?.drop();
   });
 
-  const item = (id: string, name: string, at: number, message_id: string): IdentifyItem =>
-    ({ message_id, version: [RANK.unproven, at, message_id], identity: identitySchema.parse({ id, email: `${id}@x.test`, name, account: { id: 'shared', mrr_cents: at } }) });
+  const item = (id: string, name: string, at: number, message_id: string): IdentifyItem => ({
+    message_id,
+    version: [RANK.unproven, at, message_id],
+    identity: identitySchema.parse({ id, email: `${id}@x.test`, name, account: { id: 'shared', mrr_cents: at } }),
+  });
   /** What the intake does with an identify entry, on the store the log hands it. */
   const applying = (entry: LogEntry) => async (store: Store) => {
     for (const i of entry.items as IdentifyItem[]) await applyIdentity(store, SITE, i, 1);
@@ -42,8 +45,14 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
 
   it('locks the people an entry touches, or its whole site for admin writes and huge batches', () => {
     const entry = { seq: 1, op: 'identify', site: SITE, items: [item('a', 'A', 1, 'm1')] };
-    expect(locksOf(entry)).toEqual({ shared: [`site\0${SITE}`], exclusive: [`id\0${SITE}\0a`, `email\0${SITE}\0a@x.test`, `account\0${SITE}\0shared`] });
-    expect(locksOf({ seq: 2, op: 'erase_user', site: SITE, user_id: 'u' })).toEqual({ shared: [], exclusive: [`site\0${SITE}`] });
+    expect(locksOf(entry)).toEqual({
+      shared: [`site\0${SITE}`],
+      exclusive: [`id\0${SITE}\0a`, `email\0${SITE}\0a@x.test`, `account\0${SITE}\0shared`],
+    });
+    expect(locksOf({ seq: 2, op: 'erase_user', site: SITE, user_id: 'u' })).toEqual({
+      shared: [],
+      exclusive: [`site\0${SITE}`],
+    });
     const big = { ...entry, items: Array.from({ length: 40 }, (_, i) => item(`p${i}`, 'P', 1, `b${i}`)) };
     expect(locksOf(big).exclusive).toEqual([`site\0${SITE}`]);
   });
@@ -52,11 +61,17 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     const logA = await PgIntakeLog.open(one);
     const logB = await PgIntakeLog.open(two);
     // 5 people, 12 updates each, appended through both logs at once (group commit).
-    const appended = await Promise.all(Array.from({ length: 60 }, (_, n) => {
-      const person = `r${n % 5}`;
-      const at = 1000 + n;
-      return (n % 2 ? logA : logB).append({ op: 'identify', site: SITE, items: [item(person, `name-${at}`, at, `race-${n}`)] });
-    }));
+    const appended = await Promise.all(
+      Array.from({ length: 60 }, (_, n) => {
+        const person = `r${n % 5}`;
+        const at = 1000 + n;
+        return (n % 2 ? logA : logB).append({
+          op: 'identify',
+          site: SITE,
+          items: [item(person, `name-${at}`, at, `race-${n}`)],
+        });
+      }),
+    );
     expect(new Set(appended.map((e) => e.seq)).size).toBe(60);
     // The queue both processes share: either one counts every identity not applied yet.
     await logA.append({ op: 'erase_user', site: SITE, user_id: 'nobody' });
@@ -65,14 +80,20 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     // Both processes try to apply every entry, in opposite orders: each is applied by one.
     const applied: string[] = [];
     await Promise.all([
-      (async () => { for (const e of appended) applied.push(`${await logA.applyEntry(e, applying(e))}`); })(),
-      (async () => { for (const e of [...appended].reverse()) applied.push(`${await logB.applyEntry(e, applying(e))}`); })(),
+      (async () => {
+        for (const e of appended) applied.push(`${await logA.applyEntry(e, applying(e))}`);
+      })(),
+      (async () => {
+        for (const e of [...appended].reverse()) applied.push(`${await logB.applyEntry(e, applying(e))}`);
+      })(),
     ]);
     expect(applied.filter((r) => r === 'applied')).toHaveLength(60);
     expect(applied.filter((r) => r === 'undefined')).toHaveLength(60);
     expect(Number((await one.query('SELECT count(*) AS n FROM intake')).rows[0].n)).toBe(0);
     expect(await logB.sharedDepth()).toBe(0);
-    expect(Number((await one.query(`SELECT count(*) AS n FROM messages WHERE message_id LIKE 'race-%'`)).rows[0].n)).toBe(60);
+    expect(
+      Number((await one.query(`SELECT count(*) AS n FROM messages WHERE message_id LIKE 'race-%'`)).rows[0].n),
+    ).toBe(60);
     for (let p = 0; p < 5; p++) {
       const pending = await one.getPending(SITE, `r${p}`);
       const newest = 1000 + 55 + p;
@@ -109,7 +130,11 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
       log.append({ op: 'identify', site: SITE, items: [item('g2', 'G', 1, 'bad-1')] }),
     ]);
     await log.applyEntry(good, applying(good));
-    await expect(log.applyEntry(bad, async () => { throw new Error('no such thing'); })).rejects.toThrow('no such thing');
+    await expect(
+      log.applyEntry(bad, async () => {
+        throw new Error('no such thing');
+      }),
+    ).rejects.toThrow('no such thing');
     const failed = (await one.query<{ id: string; error: string }>('SELECT id, error FROM intake_failed')).rows;
     expect(failed).toEqual([{ id: String(bad.seq), error: 'no such thing' }]);
     expect(Number((await one.query('SELECT count(*) AS n FROM intake')).rows[0].n)).toBe(0);
@@ -122,7 +147,11 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     const entry = await log.append({ op: 'identify', site: SITE, items: [item('h1', 'H', 1, 'handback-1')] });
     // The database cannot take it right now (as when it is unreachable): nothing is set aside.
     const down = Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
-    await expect(log.applyEntry(entry, async () => { throw down; })).rejects.toThrow('terminated');
+    await expect(
+      log.applyEntry(entry, async () => {
+        throw down;
+      }),
+    ).rejects.toThrow('terminated');
     expect((await one.query('SELECT 1 FROM intake_failed WHERE id = $1', [entry.seq])).rowCount).toBe(0);
     // Still down when the timer adopts: the entry waits for the next time, not lost.
     const query = one.query;
@@ -141,7 +170,8 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     const log = await PgIntakeLog.open(one);
     const intake = new Intake({ store: one, log });
     await intake.open();
-    const seq = async () => Number((await one.query<{ v: string }>('SELECT last_value AS v FROM intake_id_seq')).rows[0].v);
+    const seq = async () =>
+      Number((await one.query<{ v: string }>('SELECT last_value AS v FROM intake_id_seq')).rows[0].v);
     const before = await seq();
     const items = Array.from({ length: 2 * SHARED_ENTRY_ITEMS + 5 }, (_, i) => item(`big${i}`, 'B', 1, `big-${i}`));
     await intake.identify(SITE, items);
@@ -150,35 +180,46 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     for (let i = 0; i < items.length; i++) expect(await one.getPending(SITE, `big${i}`), `big${i}`).toBeDefined();
     expect(await log.sharedDepth()).toBe(0);
     // Each entry names at most 3 keys per person (id, email, account): under the site-wide limit.
-    expect(locksOf({ seq: 1, op: 'identify', site: SITE, items: items.slice(0, SHARED_ENTRY_ITEMS) }).shared).toEqual([`site\0${SITE}`]);
+    expect(locksOf({ seq: 1, op: 'identify', site: SITE, items: items.slice(0, SHARED_ENTRY_ITEMS) }).shared).toEqual([
+      `site\0${SITE}`,
+    ]);
     await intake.close();
   });
 
-  it('reads an entry\'s people ahead: the same answers as asking, from far fewer statements', async () => {
+  it("reads an entry's people ahead: the same answers as asking, from far fewer statements", async () => {
     const people = Array.from({ length: 20 }, (_, i) => item(`ra${i}`, 'R', 5, `ra-${i}`));
     await applyIdentity(one, SITE, people[3], 1); // one of them already pending
     const entry = { seq: 0, op: 'identify', site: SITE, items: people };
-    const statements = async (ahead: boolean) => one.transaction({ shared: [], exclusive: [] }, async (tx) => {
-      let n = 0;
-      const query = tx.query.bind(tx);
-      tx.query = ((sql: string, params?: unknown[]) => { n++; return query(sql, params); }) as typeof tx.query;
-      if (ahead) await tx.readAhead(SITE, keysOf(people));
-      expect((await tx.getPending(SITE, 'ra3'))!.profile.f.name).toBe('R');
-      expect(await tx.getPending(SITE, 'ra4')).toBeUndefined();
-      expect(await tx.hasMessage(SITE, 'ra-3')).toBe(true);
-      for (const i of people) await applyIdentity(tx, SITE, i, 2);
-      // Its own writes, as the database would answer them.
-      expect((await tx.getPending(SITE, 'ra4'))!.profile.f.email).toBe('ra4@x.test');
-      expect(await tx.hasMessage(SITE, 'ra-4')).toBe(true);
-      expect(await tx.getPendingAccount(SITE, 'shared')).toBeDefined();
-      await tx.putUser({ site: SITE, id: 'u-ra', email: 'ra9@x.test', created_at: 1, updated_at: 1 });
-      expect((await tx.getUserByEmail(SITE, 'ra9@x.test'))!.id).toBe('u-ra');
-      await tx.putUser({ site: SITE, id: 'u-ra', email: 'moved@x.test', created_at: 1, updated_at: 2 });
-      expect(await tx.getUserByEmail(SITE, 'ra9@x.test')).toBeUndefined();
-      await tx.deleteUser(SITE, 'u-ra');
-      expect(await tx.getUserByEmail(SITE, 'moved@x.test')).toBeUndefined();
-      throw Object.assign(new Error('roll back'), { n });
-    }).catch((e: { n?: number }) => { if (e.n === undefined) throw e; return e.n; });
+    const statements = async (ahead: boolean) =>
+      one
+        .transaction({ shared: [], exclusive: [] }, async (tx) => {
+          let n = 0;
+          const query = tx.query.bind(tx);
+          tx.query = ((sql: string, params?: unknown[]) => {
+            n++;
+            return query(sql, params);
+          }) as typeof tx.query;
+          if (ahead) await tx.readAhead(SITE, keysOf(people));
+          expect((await tx.getPending(SITE, 'ra3'))!.profile.f.name).toBe('R');
+          expect(await tx.getPending(SITE, 'ra4')).toBeUndefined();
+          expect(await tx.hasMessage(SITE, 'ra-3')).toBe(true);
+          for (const i of people) await applyIdentity(tx, SITE, i, 2);
+          // Its own writes, as the database would answer them.
+          expect((await tx.getPending(SITE, 'ra4'))!.profile.f.email).toBe('ra4@x.test');
+          expect(await tx.hasMessage(SITE, 'ra-4')).toBe(true);
+          expect(await tx.getPendingAccount(SITE, 'shared')).toBeDefined();
+          await tx.putUser({ site: SITE, id: 'u-ra', email: 'ra9@x.test', created_at: 1, updated_at: 1 });
+          expect((await tx.getUserByEmail(SITE, 'ra9@x.test'))!.id).toBe('u-ra');
+          await tx.putUser({ site: SITE, id: 'u-ra', email: 'moved@x.test', created_at: 1, updated_at: 2 });
+          expect(await tx.getUserByEmail(SITE, 'ra9@x.test')).toBeUndefined();
+          await tx.deleteUser(SITE, 'u-ra');
+          expect(await tx.getUserByEmail(SITE, 'moved@x.test')).toBeUndefined();
+          throw Object.assign(new Error('roll back'), { n });
+        })
+        .catch((e: { n?: number }) => {
+          if (e.n === undefined) throw e;
+          return e.n;
+        });
     const asked = await statements(false);
     const readAhead = await statements(true);
     expect(readAhead).toBeLessThan(asked / 2);

@@ -15,7 +15,19 @@ describe.skipIf(!DATABASE_URL)('PostgreSQL', () => {
     await schema?.drop();
   });
 
-  const TABLES = ['sites', 'users', 'external_users', 'accounts', 'pending', 'pending_accounts', 'messages', 'ideas', 'feedback', 'intake', 'intake_failed'];
+  const TABLES = [
+    'sites',
+    'users',
+    'external_users',
+    'accounts',
+    'pending',
+    'pending_accounts',
+    'messages',
+    'ideas',
+    'feedback',
+    'intake',
+    'intake_failed',
+  ];
   storeConformance('postgres', async () => {
     await store.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY`);
     return { store, close: async () => {} };

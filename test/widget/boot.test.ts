@@ -25,8 +25,13 @@ function start(opts: Partial<BootOptions> = {}, tag: HTMLScriptElement | null = 
   const fake = fakeTransport();
   const disk = memoryStorage();
   const widget = boot({
-    win: window, script: tag, transport: fake.transport, storage: () => disk,
-    loadPanel: async () => ({ mount }), batchDelayMs: 0, ...opts,
+    win: window,
+    script: tag,
+    transport: fake.transport,
+    storage: () => disk,
+    loadPanel: async () => ({ mount }),
+    batchDelayMs: 0,
+    ...opts,
   });
   return { ...fake, widget, disk };
 }
@@ -36,7 +41,9 @@ beforeEach(() => {
   document.body.innerHTML = '';
   for (const k of ['Parley', 'UserVoice']) delete w[k];
 });
-afterEach(() => { delete (Array.prototype as any).toJSON; });
+afterEach(() => {
+  delete (Array.prototype as any).toJSON;
+});
 
 describe('command queue', () => {
   it('replays commands pushed before load in order, then runs later pushes at once', async () => {
@@ -48,7 +55,10 @@ describe('command queue', () => {
     w.Parley.push(['identify', { id: 'b', email: 'b@x.test' }]);
     expect(widget!.client.identity()?.id).toBe('b');
     await widget!.client.flush();
-    expect(identities().map((i: any) => [i.id, i.name])).toEqual([['a', 'Second'], ['b', undefined]]);
+    expect(identities().map((i: any) => [i.id, i.name])).toEqual([
+      ['a', 'Second'],
+      ['b', undefined],
+    ]);
     expect(w.Parley).toHaveLength(0);
   });
 
@@ -95,7 +105,19 @@ describe('command queue', () => {
   it('never throws into the page when a command throws', () => {
     w.Parley = [];
     start();
-    expect(() => w.Parley.push(['set', null], ['show', { get mode() { throw new Error('boom'); } }])).not.toThrow();
+    expect(() =>
+      w.Parley.push(
+        ['set', null],
+        [
+          'show',
+          {
+            get mode() {
+              throw new Error('boom');
+            },
+          },
+        ],
+      ),
+    ).not.toThrow();
   });
 });
 
@@ -130,7 +152,9 @@ describe('config', () => {
 
 describe('hostile pages', () => {
   it('sends identities as an array even when Array.prototype.toJSON exists (Prototype.js)', async () => {
-    (Array.prototype as any).toJSON = function () { return JSON.stringify([...this]); };
+    (Array.prototype as any).toJSON = function () {
+      return JSON.stringify([...this]);
+    };
     const { widget, sent } = start();
     widget!.client.identify({ email: 'p@x.test' });
     await widget!.client.flush();
@@ -139,7 +163,11 @@ describe('hostile pages', () => {
   });
 
   it('works when localStorage throws on every access', async () => {
-    const { widget, sent } = start({ storage: () => { throw new DOMException('denied', 'SecurityError'); } });
+    const { widget, sent } = start({
+      storage: () => {
+        throw new DOMException('denied', 'SecurityError');
+      },
+    });
     widget!.client.identify({ email: 's@x.test' });
     await widget!.client.flush();
     expect(sent).toHaveLength(1);
@@ -160,7 +188,12 @@ describe('lazy panel', () => {
     vi.useFakeTimers();
     try {
       let loads = 0;
-      start({ loadPanel: async () => { loads++; return { mount }; } });
+      start({
+        loadPanel: async () => {
+          loads++;
+          return { mount };
+        },
+      });
       expect(loads).toBe(0);
       await vi.advanceTimersByTimeAsync(10_000);
       expect(loads).toBe(1);
@@ -173,7 +206,12 @@ describe('lazy panel', () => {
   it('fetches panel.js when the launcher is turned on later', async () => {
     let loads = 0;
     w.Parley = [['set', 'launcher', false]];
-    start({ loadPanel: async () => { loads++; return { mount }; } });
+    start({
+      loadPanel: async () => {
+        loads++;
+        return { mount };
+      },
+    });
     w.Parley.push(['set', { launcher: true }]);
     await vi.waitFor(() => expect(document.querySelector('parley-widget')).not.toBeNull());
     expect(loads).toBe(1);
@@ -183,8 +221,16 @@ describe('lazy panel', () => {
     vi.useFakeTimers();
     try {
       let loads = 0;
-      w.Parley = [['set', 'launcher', false], ['identify', { email: 'quiet@x.test' }]];
-      start({ loadPanel: async () => { loads++; return { mount }; } });
+      w.Parley = [
+        ['set', 'launcher', false],
+        ['identify', { email: 'quiet@x.test' }],
+      ];
+      start({
+        loadPanel: async () => {
+          loads++;
+          return { mount };
+        },
+      });
       await vi.advanceTimersByTimeAsync(60_000);
       expect(loads).toBe(0);
       expect(document.querySelector('parley-widget')).toBeNull();
@@ -214,7 +260,10 @@ describe('UI commands', () => {
   });
 
   it('set changes the launcher text, colour and position', async () => {
-    w.Parley = [['set', { text: 'Tell us', accent_color: '#ff0000' }], ['set', 'position', 'top-left']];
+    w.Parley = [
+      ['set', { text: 'Tell us', accent_color: '#ff0000' }],
+      ['set', 'position', 'top-left'],
+    ];
     const { widget } = start();
     await widget!.ui();
     const host = document.querySelector('parley-widget') as HTMLElement;
@@ -227,12 +276,17 @@ describe('UI commands', () => {
     w.Parley = [['set', { color: 'red;} :host{display:none' }]];
     const { widget } = start();
     await widget!.ui();
-    expect((document.querySelector('parley-widget') as HTMLElement).style.getPropertyValue('--parley-accent')).toBe('#4f46e5');
+    expect((document.querySelector('parley-widget') as HTMLElement).style.getPropertyValue('--parley-accent')).toBe(
+      '#4f46e5',
+    );
   });
 
-  it('addTrigger with a selector opens the panel from the host page\'s own button', async () => {
+  it("addTrigger with a selector opens the panel from the host page's own button", async () => {
     document.body.innerHTML = '<button id="help"><span>Help</span></button>';
-    w.Parley = [['set', 'launcher', false], ['addTrigger', '#help', { mode: 'contact' }]];
+    w.Parley = [
+      ['set', 'launcher', false],
+      ['addTrigger', '#help', { mode: 'contact' }],
+    ];
     const { widget } = start();
     (document.querySelector('#help span') as HTMLElement).click();
     await widget!.ui();

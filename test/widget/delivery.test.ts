@@ -3,8 +3,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ann, bob, setup } from './harness.ts';
 import { memoryStorage } from './fakes.ts';
 
-beforeEach(() => { vi.useFakeTimers(); });
-afterEach(() => { vi.useRealTimers(); });
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('delivery', () => {
   it('retries a 503 with the same message_id until it succeeds', async () => {
@@ -90,7 +94,10 @@ describe('delivery', () => {
 
   it('drops an identity too big for any request and still sends the others', async () => {
     const { client, identities } = setup();
-    client.identify({ email: 'huge@x.test', ...Object.fromEntries(Array.from({ length: 70 }, (_, n) => [`cf_k${n}`, 'y'.repeat(1000)])) });
+    client.identify({
+      email: 'huge@x.test',
+      ...Object.fromEntries(Array.from({ length: 70 }, (_, n) => [`cf_k${n}`, 'y'.repeat(1000)])),
+    });
     client.identify(bob);
     await vi.runAllTimersAsync();
     expect(identities().map((i: any) => i.email)).toEqual(['bob@acme.test']);
@@ -98,8 +105,12 @@ describe('delivery', () => {
 
   it('keeps working in memory when storage throws', async () => {
     const broken = memoryStorage();
-    broken.setItem = () => { throw new DOMException('full', 'QuotaExceededError'); };
-    broken.getItem = () => { throw new DOMException('no', 'SecurityError'); };
+    broken.setItem = () => {
+      throw new DOMException('full', 'QuotaExceededError');
+    };
+    broken.getItem = () => {
+      throw new DOMException('no', 'SecurityError');
+    };
     const { client, sent } = setup([503], broken);
     for (let i = 0; i < 3; i++) client.identify(ann);
     await vi.runAllTimersAsync();
@@ -111,7 +122,9 @@ describe('delivery', () => {
     const { client, sent } = setup();
     client.identify(ann);
     client.flushOnHide();
-    expect(sent).toEqual([expect.objectContaining({ via: 'beacon', url: 'https://c.test/api/widget/v1/demo/identify' })]);
+    expect(sent).toEqual([
+      expect.objectContaining({ via: 'beacon', url: 'https://c.test/api/widget/v1/demo/identify' }),
+    ]);
     await vi.runAllTimersAsync();
     expect(sent).toHaveLength(1);
   });

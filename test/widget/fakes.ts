@@ -1,7 +1,12 @@
 /** Test doubles for the widget's seams: a scripted transport and an in-memory Storage. */
 import type { Reply, Transport } from '../../widget/transport.ts';
 
-export interface Sent { url: string; body: any; keepalive: boolean; via: 'fetch' | 'beacon' }
+export interface Sent {
+  url: string;
+  body: any;
+  keepalive: boolean;
+  via: 'fetch' | 'beacon';
+}
 
 /**
  * A transport that records every request and answers from a script of statuses (then 202).
@@ -35,8 +40,12 @@ export function fakeTransport(script: Array<number | Partial<Reply>> = []) {
     /** Identities sent so far, flattened over requests. */
     identities: () => sent.filter((s) => s.url.endsWith('/identify')).flatMap((s) => s.body.identities),
     script: (...more: Array<number | Partial<Reply>>) => queue.push(...more),
-    refuseBeacons: () => { beaconOk = false; },
-    setIdeas: (list: unknown[]) => { ideas = list; },
+    refuseBeacons: () => {
+      beaconOk = false;
+    },
+    setIdeas: (list: unknown[]) => {
+      ideas = list;
+    },
   };
 }
 
@@ -45,11 +54,17 @@ export function memoryStorage(): Storage & { data: Map<string, string> } {
   const data = new Map<string, string>();
   return {
     data,
-    get length() { return data.size; },
+    get length() {
+      return data.size;
+    },
     clear: () => data.clear(),
     getItem: (k) => data.get(k) ?? null,
-    setItem: (k, v) => { data.set(k, String(v)); },
-    removeItem: (k) => { data.delete(k); },
+    setItem: (k, v) => {
+      data.set(k, String(v));
+    },
+    removeItem: (k) => {
+      data.delete(k);
+    },
     key: (n) => [...data.keys()][n] ?? null,
   };
 }

@@ -3,8 +3,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ann, bob, setup } from './harness.ts';
 import { memoryStorage } from './fakes.ts';
 
-beforeEach(() => { vi.useFakeTimers(); });
-afterEach(() => { vi.useRealTimers(); });
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('feedback', () => {
   it('sends feedback with the current identity and answers sent', async () => {
@@ -13,7 +17,12 @@ describe('feedback', () => {
     const result = await client.sendFeedback({ kind: 'idea', title: 'Dark mode', body: '', email: 'x@y.test' });
     expect(result).toBe('sent');
     const fb = sent.find((s) => s.url.endsWith('/feedback'))!;
-    expect(fb.body).toMatchObject({ kind: 'idea', title: 'Dark mode', page_url: 'https://app.test/settings', identity: { id: '123', email: 'ann@acme.test' } });
+    expect(fb.body).toMatchObject({
+      kind: 'idea',
+      title: 'Dark mode',
+      page_url: 'https://app.test/settings',
+      identity: { id: '123', email: 'ann@acme.test' },
+    });
     expect(fb.body).not.toHaveProperty('email');
     expect(fb.body).not.toHaveProperty('body');
   });
@@ -33,7 +42,7 @@ describe('feedback', () => {
     expect(await client.sendFeedback({ kind: 'nps', score: 11 })).toBe('failed');
   });
 
-  it('carries nobody\'s identity after logout', async () => {
+  it("carries nobody's identity after logout", async () => {
     const { client, sent } = setup();
     client.identify(ann);
     client.logout();
@@ -58,6 +67,8 @@ describe('feedback', () => {
   it('passes an ideas search through to the collector', async () => {
     const { client, setIdeas } = setup();
     setIdeas([{ id: 'i1', title: 'Dark mode', supporters_count: 3 }, { bogus: true }]);
-    expect(await client.searchIdeas('dark')).toEqual({ ideas: [{ id: 'i1', title: 'Dark mode', supporters_count: 3 }, { bogus: true }] });
+    expect(await client.searchIdeas('dark')).toEqual({
+      ideas: [{ id: 'i1', title: 'Dark mode', supporters_count: 3 }, { bogus: true }],
+    });
   });
 });

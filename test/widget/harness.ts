@@ -7,11 +7,20 @@ import { fakeTransport, memoryStorage } from './fakes.ts';
 export const ann = { id: '123', email: 'Ann@Acme.test', name: 'Ann', account: { id: 'acme', monthly_rate: 99.5 } };
 export const bob = { id: 'b', email: 'bob@acme.test' };
 
-export function setup(script: Parameters<typeof fakeTransport>[0] = [], disk = memoryStorage(), extra: Partial<ClientOptions> = {}) {
+export function setup(
+  script: Parameters<typeof fakeTransport>[0] = [],
+  disk = memoryStorage(),
+  extra: Partial<ClientOptions> = {},
+) {
   const fake = fakeTransport(script);
   const client = createClient({
-    site: 'demo', origin: 'https://c.test', transport: fake.transport,
-    storage: createStorage(() => disk, silent), random: () => 0.5, log: silent, ...extra,
+    site: 'demo',
+    origin: 'https://c.test',
+    transport: fake.transport,
+    storage: createStorage(() => disk, silent),
+    random: () => 0.5,
+    log: silent,
+    ...extra,
   });
   return { ...fake, client, disk };
 }

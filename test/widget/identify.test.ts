@@ -3,8 +3,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ann, bob, setup } from './harness.ts';
 import { memoryStorage } from './fakes.ts';
 
-beforeEach(() => { vi.useFakeTimers(); });
-afterEach(() => { vi.useRealTimers(); });
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('identify', () => {
   it('sends ten identical identifies as one request', async () => {
@@ -14,7 +18,11 @@ describe('identify', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0].url).toBe('https://c.test/api/widget/v1/demo/identify');
     expect(sent[0].body.identities).toHaveLength(1);
-    expect(sent[0].body.identities[0]).toMatchObject({ id: '123', email: 'ann@acme.test', account: { id: 'acme', monthly_rate: 99.5 } });
+    expect(sent[0].body.identities[0]).toMatchObject({
+      id: '123',
+      email: 'ann@acme.test',
+      account: { id: 'acme', monthly_rate: 99.5 },
+    });
     expect(sent[0].body.identities[0].message_id).toMatch(/^[A-Za-z0-9_.:-]{1,64}$/);
   });
 
@@ -57,7 +65,10 @@ describe('identify', () => {
     client.identify(bob);
     await vi.runAllTimersAsync();
     expect(sent).toHaveLength(1);
-    expect(sent[0].body.identities.map((i: any) => [i.id, i.name])).toEqual([['123', 'Ann B.'], ['b', undefined]]);
+    expect(sent[0].body.identities.map((i: any) => [i.id, i.name])).toEqual([
+      ['123', 'Ann B.'],
+      ['b', undefined],
+    ]);
   });
 
   it('waits for the batch delay before sending', async () => {
@@ -90,11 +101,26 @@ describe('identify', () => {
   });
 
   it('adds the time zone and locale, and keeps only known fields and cf_ traits', async () => {
-    const { client, identities } = setup([], memoryStorage(), { env: () => ({ timezone: 'Europe/Berlin', locale: 'de-DE' }) });
-    client.identify({ ...ann, id: 42, cf_persona: 'dev', password: 'x', cf_obj: { a: 1 }, location: { country: 'DE', x: 1 } });
+    const { client, identities } = setup([], memoryStorage(), {
+      env: () => ({ timezone: 'Europe/Berlin', locale: 'de-DE' }),
+    });
+    client.identify({
+      ...ann,
+      id: 42,
+      cf_persona: 'dev',
+      password: 'x',
+      cf_obj: { a: 1 },
+      location: { country: 'DE', x: 1 },
+    });
     await vi.runAllTimersAsync();
     const sentIdentity = identities()[0];
-    expect(sentIdentity).toMatchObject({ id: '42', timezone: 'Europe/Berlin', locale: 'de-DE', cf_persona: 'dev', location: { country: 'DE' } });
+    expect(sentIdentity).toMatchObject({
+      id: '42',
+      timezone: 'Europe/Berlin',
+      locale: 'de-DE',
+      cf_persona: 'dev',
+      location: { country: 'DE' },
+    });
     expect(sentIdentity).not.toHaveProperty('password');
     expect(sentIdentity).not.toHaveProperty('cf_obj');
     expect(sentIdentity.location).not.toHaveProperty('x');
@@ -110,7 +136,9 @@ describe('identify', () => {
   });
 
   it('does not throttle an identity the collector rejected', async () => {
-    const first = setup([{ status: 202, body: { status: 'queued', accepted: 0, rejected: [{ index: 0, errors: [] }] } }]);
+    const first = setup([
+      { status: 202, body: { status: 'queued', accepted: 0, rejected: [{ index: 0, errors: [] }] } },
+    ]);
     first.client.identify(ann);
     await vi.runAllTimersAsync();
     const second = setup([], first.disk);

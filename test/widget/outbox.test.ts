@@ -6,8 +6,13 @@ import { silent } from '../../widget/log.ts';
 import { fingerprint, normalizeIdentity, type Identity } from '../../widget/identity.ts';
 import { memoryStorage } from './fakes.ts';
 
-const item = (n: number, at = 0, kind: Item['kind'] = 'identify'): Item =>
-  ({ id: `m${n}`, kind, key: `u${n}`, at, data: { email: `u${n}@x.test` } });
+const item = (n: number, at = 0, kind: Item['kind'] = 'identify'): Item => ({
+  id: `m${n}`,
+  kind,
+  key: `u${n}`,
+  at,
+  data: { email: `u${n}@x.test` },
+});
 
 function setup(disk = memoryStorage(), now = { t: 0 }, limits = {}) {
   const storage = createStorage(() => disk, silent);
@@ -19,7 +24,11 @@ describe('outbox', () => {
     const { disk, box } = setup();
     box.add(item(1));
     expect(JSON.parse(disk.getItem('parley:v1:demo:outbox')!).v).toBe(1);
-    expect(setup(disk).box.list().map((i) => i.id)).toEqual(['m1']);
+    expect(
+      setup(disk)
+        .box.list()
+        .map((i) => i.id),
+    ).toEqual(['m1']);
   });
 
   it('keeps only the latest identity per user', () => {
@@ -65,7 +74,11 @@ describe('outbox', () => {
     const b = setup(disk).box;
     b.add(item(2, 2));
     a.add(item(3, 3)); // tab A never saw item 2 in memory, yet must not erase it
-    expect(setup(disk).box.list().map((i) => i.id)).toEqual(['m1', 'm2', 'm3']);
+    expect(
+      setup(disk)
+        .box.list()
+        .map((i) => i.id),
+    ).toEqual(['m1', 'm2', 'm3']);
   });
 
   it('does not bring back an item this tab delivered', () => {
@@ -75,7 +88,11 @@ describe('outbox', () => {
     a.remove(['m1']);
     setup(disk).box.add(item(2, 2));
     a.add(item(3, 3));
-    expect(setup(disk).box.list().map((i) => i.id)).toEqual(['m2', 'm3']);
+    expect(
+      setup(disk)
+        .box.list()
+        .map((i) => i.id),
+    ).toEqual(['m2', 'm3']);
   });
 
   it('keeps the newest identity of a user across tabs', () => {
@@ -85,7 +102,11 @@ describe('outbox', () => {
     a.add({ ...item(1, 1), id: 'old' });
     b.add({ ...item(1, 5), id: 'new' });
     a.add(item(2, 6));
-    expect(setup(disk).box.list().map((i) => i.id)).toEqual(['new', 'm2']);
+    expect(
+      setup(disk)
+        .box.list()
+        .map((i) => i.id),
+    ).toEqual(['new', 'm2']);
   });
 
   it('ignores a corrupt stored value', () => {
@@ -105,7 +126,8 @@ describe('fingerprint', () => {
     expect(fingerprint(norm(one))).toBe(fingerprint(norm(two)));
   });
   it('changes when any value changes', () => {
-    expect(fingerprint(norm({ email: 'a@x.test', account: { monthly_rate: 1 } })))
-      .not.toBe(fingerprint(norm({ email: 'a@x.test', account: { monthly_rate: 2 } })));
+    expect(fingerprint(norm({ email: 'a@x.test', account: { monthly_rate: 1 } }))).not.toBe(
+      fingerprint(norm({ email: 'a@x.test', account: { monthly_rate: 2 } })),
+    );
   });
 });

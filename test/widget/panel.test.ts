@@ -6,18 +6,32 @@ import { MESSAGES } from '../../widget/panel/Panel.tsx';
 import type { FeedbackDraft, IdeaMatch, SendResult, Ui } from '../../widget/protocol.ts';
 import { silent } from '../../widget/log.ts';
 
-interface Setup { needsEmail?: boolean; result?: SendResult; ideas?: IdeaMatch[] }
+interface Setup {
+  needsEmail?: boolean;
+  result?: SendResult;
+  ideas?: IdeaMatch[];
+}
 
 function setup(opts: Setup = {}) {
   const submitted: FeedbackDraft[] = [];
   const searches: string[] = [];
   let ui!: Ui;
   ui = mount({
-    doc: document, nonce: '', log: silent,
+    doc: document,
+    nonce: '',
+    log: silent,
     props: (mode, close) => ({
-      mode, needsEmail: opts.needsEmail ?? false, close,
-      submit: async (d) => { submitted.push(d); return opts.result ?? 'sent'; },
-      searchIdeas: async (q) => { searches.push(q); return { ideas: opts.ideas ?? [] }; },
+      mode,
+      needsEmail: opts.needsEmail ?? false,
+      close,
+      submit: async (d) => {
+        submitted.push(d);
+        return opts.result ?? 'sent';
+      },
+      searchIdeas: async (q) => {
+        searches.push(q);
+        return { ideas: opts.ideas ?? [] };
+      },
     }),
   });
   const root = document.querySelector('parley-widget')!.shadowRoot!;
@@ -34,15 +48,23 @@ function type(el: HTMLInputElement | HTMLTextAreaElement, value: string) {
 }
 
 function key(target: Element, k: string, shiftKey = false) {
-  act(() => { target.dispatchEvent(new KeyboardEvent('keydown', { key: k, shiftKey, bubbles: true, cancelable: true })); });
+  act(() => {
+    target.dispatchEvent(new KeyboardEvent('keydown', { key: k, shiftKey, bubbles: true, cancelable: true }));
+  });
 }
 
 const click = (el: HTMLElement) => act(() => el.click());
-const submit = (root: ShadowRoot) => act(() => { root.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true })); });
-const byText = (root: ShadowRoot, text: string) => [...root.querySelectorAll('button')].find((b) => b.textContent === text)!;
+const submit = (root: ShadowRoot) =>
+  act(() => {
+    root.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+  });
+const byText = (root: ShadowRoot, text: string) =>
+  [...root.querySelectorAll('button')].find((b) => b.textContent === text)!;
 const status = (root: ShadowRoot) => root.querySelector('[role=status]')!.textContent;
 
-beforeEach(() => { document.body.innerHTML = ''; });
+beforeEach(() => {
+  document.body.innerHTML = '';
+});
 
 describe('launcher', () => {
   it('is a button named "Feedback" that opens a labelled dialog', () => {
@@ -104,7 +126,10 @@ describe('suggesting an idea', () => {
   });
 
   it('offers matching ideas to support instead, rendering their titles as text', async () => {
-    const ideas = [{ id: 'i1', title: '<img src=x onerror="alert(1)">Dark mode', supporters_count: 4 }, { id: 'i2', title: { evil: 1 } } as any];
+    const ideas = [
+      { id: 'i1', title: '<img src=x onerror="alert(1)">Dark mode', supporters_count: 4 },
+      { id: 'i2', title: { evil: 1 } } as any,
+    ];
     const { $, root, submitted, searches } = setup({ ideas });
     click($<HTMLButtonElement>('.launcher'));
     type($('input[name=title]'), 'dark');
@@ -129,7 +154,9 @@ describe('suggesting an idea', () => {
     expect(anon.submitted).toEqual([]);
     type(anon.$('input[type=email]'), 'guest@x.test');
     submit(anon.root);
-    await vi.waitFor(() => expect(anon.submitted).toEqual([{ kind: 'idea', title: 'Idea', body: '', email: 'guest@x.test' }]));
+    await vi.waitFor(() =>
+      expect(anon.submitted).toEqual([{ kind: 'idea', title: 'Idea', body: '', email: 'guest@x.test' }]),
+    );
   });
 });
 

@@ -9,7 +9,11 @@ import type { FeedbackDraft, IdeaMatch, PanelMode, PanelProps, SendResult } from
 import { CommentFields, EmailField, IdeaFields, NpsFields, type Values } from './fields.tsx';
 import { focusables, onDialogKey } from './focus.ts';
 
-const TABS: [PanelMode, string][] = [['idea', 'Idea'], ['comment', 'Comment'], ['nps', 'Rate us']];
+const TABS: [PanelMode, string][] = [
+  ['idea', 'Idea'],
+  ['comment', 'Comment'],
+  ['nps', 'Rate us'],
+];
 
 type Status = 'idle' | 'sending' | SendResult | 'invalid';
 
@@ -41,7 +45,9 @@ export function draftFor(mode: PanelMode, v: Values, needsEmail: boolean): Feedb
 export function wellFormed(body: unknown): IdeaMatch[] {
   const ideas = (body as { ideas?: unknown } | null | undefined)?.ideas;
   return Array.isArray(ideas)
-    ? ideas.filter((i) => i && typeof i.id === 'string' && typeof i.title === 'string' && typeof i.supporters_count === 'number')
+    ? ideas.filter(
+        (i) => i && typeof i.id === 'string' && typeof i.title === 'string' && typeof i.supporters_count === 'number',
+      )
     : [];
 }
 
@@ -67,7 +73,10 @@ export function Panel(props: PanelProps) {
     if (mode !== 'idea' || q.length < 3) return setMatches([]);
     let live = true;
     const timer = setTimeout(() => {
-      props.searchIdeas(q).then((body) => live && setMatches(wellFormed(body).slice(0, 3)), () => {});
+      props.searchIdeas(q).then(
+        (body) => live && setMatches(wellFormed(body).slice(0, 3)),
+        () => {},
+      );
     }, SEARCH_DELAY_MS);
     return () => {
       live = false;
@@ -83,32 +92,74 @@ export function Panel(props: PanelProps) {
 
   const fields = { values, set };
   return (
-    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="parley-title" ref={dialog}
-      onKeyDown={(e) => onDialogKey(e, e.currentTarget, props.close)}>
+    <div
+      class="dialog"
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby="parley-title"
+      ref={dialog}
+      onKeyDown={(e) => onDialogKey(e, e.currentTarget, props.close)}
+    >
       <div class="head">
         <h2 id="parley-title">Feedback</h2>
-        <button type="button" class="close" aria-label="Close" onClick={props.close}>×</button>
+        <button type="button" class="close" aria-label="Close" onClick={props.close}>
+          ×
+        </button>
       </div>
       {done ? (
-        <button type="button" class="primary done" onClick={props.close}>Close</button>
+        <button type="button" class="primary done" onClick={props.close}>
+          Close
+        </button>
       ) : (
         <>
           <div class="tabs" role="group" aria-label="Kind of feedback">
             {TABS.map(([m, label]) => (
-              <button type="button" key={m} aria-pressed={mode === m} onClick={() => { setMode(m); setStatus('idle'); }}>{label}</button>
+              <button
+                type="button"
+                key={m}
+                aria-pressed={mode === m}
+                onClick={() => {
+                  setMode(m);
+                  setStatus('idle');
+                }}
+              >
+                {label}
+              </button>
             ))}
           </div>
-          <form noValidate onSubmit={(e) => { e.preventDefault(); void send(draftFor(mode, values, props.needsEmail)); }}>
-            {mode === 'idea' && <IdeaFields {...fields} matches={matches} busy={status === 'sending'}
-              support={(id) => void send(props.needsEmail && !values.email.trim() ? null : { kind: 'support', idea_id: id, email: props.needsEmail ? values.email.trim() : undefined })} />}
+          <form
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              void send(draftFor(mode, values, props.needsEmail));
+            }}
+          >
+            {mode === 'idea' && (
+              <IdeaFields
+                {...fields}
+                matches={matches}
+                busy={status === 'sending'}
+                support={(id) =>
+                  void send(
+                    props.needsEmail && !values.email.trim()
+                      ? null
+                      : { kind: 'support', idea_id: id, email: props.needsEmail ? values.email.trim() : undefined },
+                  )
+                }
+              />
+            )}
             {mode === 'comment' && <CommentFields {...fields} />}
             {mode === 'nps' && <NpsFields {...fields} />}
             {props.needsEmail && <EmailField {...fields} />}
-            <button type="submit" class="primary" disabled={status === 'sending'}>Send</button>
+            <button type="submit" class="primary" disabled={status === 'sending'}>
+              Send
+            </button>
           </form>
         </>
       )}
-      <p class="status" role="status" aria-live="polite">{MESSAGES[status]}</p>
+      <p class="status" role="status" aria-live="polite">
+        {MESSAGES[status]}
+      </p>
     </div>
   );
 }

@@ -6,7 +6,9 @@ const FOCUSABLE = 'button,input,textarea,select,a[href],[tabindex]:not([tabindex
 
 /** The focusable, enabled, visible elements inside `container`, in tab order. */
 export function focusables(container: Element): HTMLElement[] {
-  return [...container.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => !(el as HTMLButtonElement).disabled && !el.hidden);
+  return [...container.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+    (el) => !(el as HTMLButtonElement).disabled && !el.hidden,
+  );
 }
 
 /** The element that has focus, looking inside our shadow root rather than at its host. */

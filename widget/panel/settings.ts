@@ -19,17 +19,31 @@ export interface Settings {
   mode: PanelMode;
 }
 
-export const DEFAULTS: Settings = { launcher: true, position: 'bottom-right', color: '#4f46e5', text: 'Feedback', mode: 'idea' };
+export const DEFAULTS: Settings = {
+  launcher: true,
+  position: 'bottom-right',
+  color: '#4f46e5',
+  text: 'Feedback',
+  mode: 'idea',
+};
 
 const ALIASES: Record<string, keyof Settings> = {
-  trigger_position: 'position', accent_color: 'color', trigger_background_color: 'color',
-  trigger_text: 'text', launcher_text: 'text',
+  trigger_position: 'position',
+  accent_color: 'color',
+  trigger_background_color: 'color',
+  trigger_text: 'text',
+  launcher_text: 'text',
 };
 
 const POSITIONS = ['bottom-right', 'bottom-left', 'top-right', 'top-left'];
 /** UserVoice's panel modes, and ours, mapped onto ours. */
 export const MODES: Record<string, PanelMode> = {
-  idea: 'idea', comment: 'comment', nps: 'nps', smartvote: 'idea', contact: 'comment', satisfaction: 'nps',
+  idea: 'idea',
+  comment: 'comment',
+  nps: 'nps',
+  smartvote: 'idea',
+  contact: 'comment',
+  satisfaction: 'nps',
 };
 // Hex, rgb()/hsl() with plain numbers, or a colour keyword: nothing that could end a declaration.
 const COLOR = /^(#[0-9a-f]{3,8}|(rgb|hsl)a?\([\d\s.,%/]+\)|[a-z]{3,20})$/i;
@@ -43,7 +57,10 @@ const VALID: Record<keyof Settings, (v: unknown) => boolean> = {
 };
 
 /** Returns new settings with the valid keys of `patch` applied, and the keys it refused. */
-export function mergeSettings(base: Settings, patch: Record<string, unknown>): { settings: Settings; refused: string[] } {
+export function mergeSettings(
+  base: Settings,
+  patch: Record<string, unknown>,
+): { settings: Settings; refused: string[] } {
   const settings = { ...base } as Record<keyof Settings, unknown>;
   const refused: string[] = [];
   for (const [raw, value] of Object.entries(patch)) {

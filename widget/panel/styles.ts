@@ -45,7 +45,9 @@ export function adoptStyles(root: ShadowRoot, css: string, nonce: string): void 
     sheet.replaceSync(css);
     root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
     return;
-  } catch { /* older engines: fall through to a <style> element */ }
+  } catch {
+    /* older engines: fall through to a <style> element */
+  }
   const style = root.ownerDocument.createElement('style');
   if (nonce) style.nonce = nonce;
   style.textContent = css;
