@@ -5,7 +5,9 @@
  * token into the page's identify call as `identity_token`.
  *
  * ```ts
- * import { signIdentityToken } from 'parley/server/sign.ts';
+ * // The package is private (not published to npm): import the file from a checkout of this
+ * // repository, and run under tsx as the collector does.
+ * import { signIdentityToken } from './server/sign.ts';
  * const identity_token = await signIdentityToken(process.env.PARLEY_IDENTITY_SECRET!, {
  *   id: user.id, email: user.email, name: user.name,
  *   account: { id: org.id, name: org.name, monthly_rate: 99.5, ltv: 1495, plan: 'Team' },

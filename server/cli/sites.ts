@@ -1,6 +1,8 @@
 /**
- * `parley sites create|list`: opens the store in PARLEY_DATA_DIR directly, so the collector
- * must be stopped (one process per data directory); the lock says so clearly if it is not.
+ * `parley sites create|list|set|rotate-secret|remove-secret`. On the embedded store it opens
+ * PARLEY_DATA_DIR directly, so the collector must be stopped (one process per data directory;
+ * the lock says so clearly if it is not). With PARLEY_STORE=postgres it works on the database
+ * while collectors keep running.
  */
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';

@@ -1,7 +1,11 @@
 /**
- * The one error path (docs/API.md#http-api). Routes throw HttpError (or let zod/parse errors escape);
- * Express 5 forwards sync and async throws to `errorHandler`, which writes the envelope.
- * Nothing else in the server writes an error response, and no response ever carries a stack.
+ * The one error path (docs/API.md#http-api). Routes throw HttpError: they validate with zod's
+ * `safeParse` and turn its issues into the envelope's details themselves, so no ZodError ever
+ * arrives here. Express 5 forwards sync and async throws to `errorHandler`, which writes the
+ * envelope. An error the app did not make is foreign: one carrying an HTTP `status` (Express's
+ * own, e.g. a path whose %-escape does not decode) is mapped by `fromForeign`; anything else
+ * is a 500 that says nothing about its cause. Nothing else in the app writes an error
+ * response, and no response ever carries a stack.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 

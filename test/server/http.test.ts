@@ -37,6 +37,8 @@ interface Row {
   status: number;
   type?: string;
   field?: string;
+  /** What the answer's body must contain (toMatchObject: arrays must match in length). */
+  json?: unknown;
 }
 
 const bearer = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -48,6 +50,7 @@ const rows: Row[] = [
     body: batch(ann),
     headers: { 'content-type': 'text/plain', origin: ORIGIN },
     status: 202,
+    json: { status: 'queued', accepted: 1, rejected: [] },
   },
   {
     name: 'queues a widget identify sent as JSON',
@@ -56,6 +59,7 @@ const rows: Row[] = [
     body: batch(ann),
     headers: { origin: ORIGIN },
     status: 202,
+    json: { status: 'queued', accepted: 1, rejected: [] },
   },
   {
     name: 'answers 404 for an unknown site',
@@ -164,6 +168,10 @@ const rows: Row[] = [
     body: { message_id: 'fb-table-1', kind: 'idea', title: 'Dark mode', identity: ann },
     headers: { 'content-type': 'text/plain' },
     status: 201,
+    // A new idea takes the id of the feedback that proposes it.
+    json: {
+      feedback: { message_id: 'fb-table-1', kind: 'idea', title: 'Dark mode', id: expect.stringMatching(/^fb_/) },
+    },
   },
   {
     name: 'refuses feedback of an unknown kind',
@@ -197,7 +205,22 @@ const rows: Row[] = [
     status: 400,
     field: 'idea_id',
   },
-  { name: 'lists ideas for the widget', method: 'GET', path: '/api/widget/v1/acme/ideas?q=dark', status: 200 },
+  {
+    name: 'lists the ideas matching every word of q for the widget, with their supporters',
+    method: 'GET',
+    path: '/api/widget/v1/acme/ideas?q=MODE%20dark',
+    headers: { origin: ORIGIN },
+    status: 200,
+    json: { ideas: [{ id: expect.stringMatching(/^fb_/), title: 'Dark mode', supporters_count: 1 }] },
+  },
+  {
+    name: 'lists no idea when one word of q matches none',
+    method: 'GET',
+    path: '/api/widget/v1/acme/ideas?q=dark%20light',
+    headers: { origin: ORIGIN },
+    status: 200,
+    json: { ideas: [] },
+  },
   {
     name: 'refuses admin calls without a key',
     method: 'GET',
@@ -227,6 +250,7 @@ const rows: Row[] = [
     body: { identities: [ann] },
     headers: bearer,
     status: 202,
+    json: { status: 'queued', accepted: 1, rejected: [] },
   },
   {
     name: 'refuses a bulk_identify of 1001 identities',
@@ -262,7 +286,13 @@ const rows: Row[] = [
     status: 400,
     field: 'page',
   },
-  { name: 'answers health checks', method: 'GET', path: '/healthz', status: 200 },
+  {
+    name: 'answers health checks',
+    method: 'GET',
+    path: '/healthz',
+    status: 200,
+    json: { status: 'ok', queue: { depth: expect.any(Number) } },
+  },
   { name: 'answers unknown routes with the envelope', method: 'GET', path: '/nope', status: 404, type: 'not_found' },
 ];
 
@@ -277,6 +307,7 @@ describe('the HTTP API', () => {
       expect(typeof res.json.errors.message).toBe('string');
       if (row.field) expect(res.json.errors.details.map((d: { field: string }) => d.field)).toContain(row.field);
     }
+    if (row.json !== undefined) expect(res.json).toMatchObject(row.json as object);
   });
 });
 
@@ -460,16 +491,38 @@ describe('identify over HTTP', () => {
     });
   });
 
-  it('pages users with a pagination block', async () => {
-    const res = (await app.admin('GET', '/users?per_page=2&page=1')).json;
-    expect(res.users.length).toBeLessThanOrEqual(2);
-    expect(res.pagination).toMatchObject({ page: 1, per_page: 2 });
-    expect(res.pagination.total_pages).toBe(Math.ceil(res.pagination.total_records / 2));
+  it('pages users with a pagination block: every visible user once, per_page at a time', async () => {
+    const emails = ['page1@paging.test', 'page2@paging.test', 'page3@paging.test'];
+    const imported = await app.admin('POST', '/external_users/import', {
+      users: emails.map((email, i) => ({ external_id: `page-${i}`, email })),
+    });
+    expect(imported.status).toBe(200);
+    const first = (await app.admin('GET', '/users?per_page=2&page=1')).json;
+    const total = first.pagination.total_records;
+    expect(total).toBeGreaterThanOrEqual(emails.length);
+    expect(first.users).toHaveLength(2);
+    expect(first.pagination).toEqual({
+      page: 1,
+      per_page: 2,
+      total_pages: Math.ceil(total / 2),
+      total_records: total,
+      next: expect.any(String),
+    });
+    const seen: string[] = [];
+    for (let page = 1; page <= first.pagination.total_pages; page++) {
+      const res = (await app.admin('GET', `/users?per_page=2&page=${page}`)).json;
+      expect(res.users).toHaveLength(page < first.pagination.total_pages ? 2 : total - 2 * (page - 1));
+      seen.push(...res.users.map((u: { email: string }) => u.email));
+    }
+    expect(new Set(seen).size).toBe(total);
+    expect(seen).toEqual(expect.arrayContaining(emails));
   });
 
   it('counts users, pending identities, accounts, feedback and the queue in stats', async () => {
-    const stats = (await app.admin('GET', '/stats')).json;
-    expect(Object.keys(stats).sort()).toEqual([
+    const stats = async () => (await app.admin('GET', '/stats')).json;
+    await app.intake.drained();
+    const before = await stats();
+    expect(Object.keys(before).sort()).toEqual([
       'external_accounts',
       'external_users',
       'feedback',
@@ -477,7 +530,28 @@ describe('identify over HTTP', () => {
       'queue',
       'users',
     ]);
-    expect(stats.queue.depth).toBe(0);
+    // A person never seen before waits as pending...
+    const gus = { id: 'gus', email: 'gus@stats.test', account: { id: 'gusco', mrr_cents: 300 } };
+    expect((await app.admin('POST', '/bulk_identify', { identities: [gus] })).status).toBe(202);
+    await app.intake.drained();
+    expect(await stats()).toEqual({ ...before, pending_identities: before.pending_identities + 1 });
+    // ...until their feedback makes them, their external user and their account visible.
+    const fb = await app.call(
+      'POST',
+      '/api/widget/v1/acme/feedback',
+      { message_id: 'stats-fb', kind: 'comment', body: 'Counted', identity: { id: 'gus', email: 'gus@stats.test' } },
+      { origin: ORIGIN },
+    );
+    expect(fb.status).toBe(201);
+    await app.intake.drained();
+    expect(await stats()).toEqual({
+      users: before.users + 1,
+      pending_identities: before.pending_identities,
+      external_users: before.external_users + 1,
+      external_accounts: before.external_accounts + 1,
+      feedback: before.feedback + 1,
+      queue: { depth: 0 },
+    });
   });
 });
 

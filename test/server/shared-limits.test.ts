@@ -203,6 +203,8 @@ describe('SharedLimits, the merge arithmetic', () => {
     const limits = new SharedLimits(shared.add, { clock: () => T0, intervalMs: 20 });
     const c = limits.counter('n', 100);
     limits.start();
+    // Unreferenced: a collector that is otherwise done exits without waiting for it.
+    expect((limits as unknown as { timer: NodeJS.Timeout }).timer.hasRef()).toBe(false);
     c.take('k');
     await vi.waitFor(() => expect(shared.total('n', 'k')).toBe(1));
     await limits.close();
