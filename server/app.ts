@@ -1,53 +1,36 @@
 /**
  * createApp builds the collector's Express app from its parts and never listens: tests run it
- * on an ephemeral port with a memory store, main.ts with the lowdb store.
+ * on an ephemeral port with the in-memory engine, main.ts (through openCollector) with the
+ * engine the environment names (engines/index.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type ErrorRequestHandler } from 'express';
-import type { Logger } from 'pino';
 import { WIDGET_API_PREFIX } from '../shared/limits.ts';
+import { DEFAULTS } from './config.ts';
 import { errorHandler, HttpError, notFound } from './http/errors.ts';
-import {
-  adminRateLimit,
-  DEFAULT_RATE_LIMITS,
-  publicRateLimit,
-  type RateLimits,
-  type SharedLimits,
-} from './http/rate-limit.ts';
+import { adminRateLimit, publicRateLimit } from './http/rate-limit.ts';
 import { securityHeaders } from './http/security.ts';
-import { QueueFullError, type Intake } from './intake/intake.ts';
+import { QueueFullError } from './intake/intake.ts';
 import { adminRoutes } from './routes/admin.ts';
+import type { Deps } from './routes/deps.ts';
 import { widgetRoutes } from './routes/widget.ts';
-import type { CheckpointStore } from './store/types.ts';
 import { ROOT } from './paths.ts';
 
-export interface Deps {
-  store: CheckpointStore;
-  intake: Intake;
-  clock: () => number;
-  logger: Logger;
-  /** Where the built bundles are (dist/). */
-  distDir?: string;
-  /** Rate limits (http/rate-limit.ts). @default DEFAULT_RATE_LIMITS */
-  rateLimits?: RateLimits;
-  /** Counts the rate limits together with other collectors (PostgreSQL); else per process. */
-  sharedLimits?: SharedLimits;
-  /** Express `trust proxy`: which proxies may set X-Forwarded-For. @default false */
-  trustProxy?: boolean | number | string;
-}
+export type { Deps } from './routes/deps.ts';
 
 /** Static files are served with a short cache: the widget changes on deploy, not per page. */
 const staticOptions = { maxAge: '5m', index: 'index.html', fallthrough: true } as const;
 
+/** The collector's Express app on `deps`; the caller listens. */
 export function createApp(deps: Deps) {
   const app = express();
   const dist = deps.distDir ?? join(ROOT, 'dist');
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', deps.trustProxy ?? false);
-  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  app.set('trust proxy', deps.trustProxy ?? DEFAULTS.trustProxy);
+  const limits = deps.rateLimits ?? DEFAULTS.rateLimits;
   app.use(securityHeaders);
 
   app.use((req, res, next) => {

@@ -1,5 +1,6 @@
 /**
- * Opens a collector on a data directory: lock, store, intake log, replay, app. main.ts and the
+ * Opens a collector: its engine (engines/index.ts: the embedded one on a data directory, or
+ * PostgreSQL), the intake on it (replay), shared rate limits, pruning, the app. main.ts and the
  * tests both use it, so what the tests run is what production runs.
  */
 import { join } from 'node:path';
@@ -7,33 +8,31 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app.ts';
-import { DEFAULT_RATE_LIMITS, SharedLimits, type RateLimits } from './http/rate-limit.ts';
+import { DEFAULTS } from './config.ts';
+import { openEngine } from './engines/index.ts';
+import { SharedLimits, type RateLimits } from './http/rate-limit.ts';
 import { Intake } from './intake/intake.ts';
-import { FileLog } from './intake/log.ts';
-import { acquireLock } from './lock.ts';
 import { createSite } from './sites.ts';
-import { LowdbStore } from './store/lowdb.ts';
-import { openPostgres } from './store/postgres-engine.ts';
-import { PostgresStore } from './store/postgres.ts';
-import { postgresAddHits } from './store/postgres-rate-limit.ts';
 
 export interface CollectorOptions {
   dataDir: string;
   logger?: Logger;
   clock?: () => number;
+  /** Identities acknowledged but not applied yet before new batches get 503. @default DEFAULTS.maxQueue */
   maxQueueDepth?: number;
+  /** ms between checkpoints (embedded) or looks for a dead collector's work (PostgreSQL). @default DEFAULTS.checkpointMs */
   checkpointMs?: number;
   /** Demo site: its admin key (else generated once and kept in the data directory). */
   demoAdminKey?: string;
-  /** Rate limits; see createApp. */
+  /** Rate limits; see createApp. @default DEFAULTS.rateLimits */
   rateLimits?: RateLimits;
-  /** With PostgreSQL: how often the rate limits are synced with the other collectors. @default 1000 */
+  /** With PostgreSQL: how often the rate limits are synced with the other collectors. @default DEFAULTS.rateLimitSyncMs */
   rateLimitSyncMs?: number;
-  /** Express `trust proxy`. @default false */
+  /** Express `trust proxy`. @default DEFAULTS.trustProxy */
   trustProxy?: boolean | number | string;
-  /** Pending identities not received for this long are deleted. @default 30 days */
+  /** Pending identities not received for this long are deleted. @default DEFAULTS.pendingTtlDays */
   pendingTtlMs?: number;
-  /** Pending identities kept per site, the newest first. @default 1000000 */
+  /** Pending identities kept per site, the newest first. @default DEFAULTS.pendingMax */
   pendingMax?: number;
   /**
    * PostgreSQL instead of the embedded store: several collectors may share one database
@@ -42,39 +41,35 @@ export interface CollectorOptions {
   databaseUrl?: string;
 }
 
-async function openEmbedded(dataDir: string, clock: () => number) {
-  const store = await LowdbStore.open(join(dataDir, 'store'), clock);
-  const log = await FileLog.open(join(dataDir, 'intake'), store.appliedSeq());
-  return { store, log, closeStore: async () => {} };
-}
-
 /** Pending identities are pruned at open and this often after. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export async function openCollector(o: CollectorOptions) {
   const logger = o.logger ?? pino({ level: 'silent' });
   const clock = o.clock ?? Date.now;
-  // One process per data directory; a database is shared by design.
-  const release = o.databaseUrl ? () => {} : acquireLock(o.dataDir);
+  // The embedded engine locks its data directory (one process each); a database is shared by design.
+  const engine = await openEngine({
+    databaseUrl: o.databaseUrl,
+    dataDir: o.dataDir,
+    intervalMs: o.checkpointMs ?? DEFAULTS.checkpointMs,
+    clock,
+  });
+  const { store } = engine;
   try {
-    const { store, log, closeStore } = o.databaseUrl
-      ? await openPostgres(o.databaseUrl)
-      : await openEmbedded(o.dataDir, clock);
     const intake = new Intake({
       store,
-      log,
+      log: engine.log,
+      applier: engine.applier,
       clock,
-      maxQueueDepth: o.maxQueueDepth,
-      checkpointMs: o.checkpointMs ?? 30_000,
-      checkpointEvery: 5000,
+      maxQueueDepth: o.maxQueueDepth ?? DEFAULTS.maxQueue,
       onError: (err) => logger.error({ err }, 'apply failed'),
       onWarning: (w) => logger.warn(w, 'custom field values dropped'),
     });
     await intake.open();
-    // On PostgreSQL several collectors may share the traffic, so they share the limits' counts.
+    // When several collectors share the engine (and so the traffic), they share the limits' counts.
     const sharedLimits =
-      store instanceof PostgresStore && (o.rateLimits ?? DEFAULT_RATE_LIMITS).enabled
-        ? new SharedLimits(postgresAddHits(store.pool), {
+      engine.sharedCounts && (o.rateLimits ?? DEFAULTS.rateLimits).enabled
+        ? new SharedLimits(engine.sharedCounts, {
             clock,
             intervalMs: o.rateLimitSyncMs,
             onFailure: (err) =>
@@ -96,10 +91,10 @@ export async function openCollector(o: CollectorOptions) {
       trustProxy: o.trustProxy,
     });
 
-    const ttl = o.pendingTtlMs ?? 30 * 24 * 60 * 60 * 1000;
+    const ttl = o.pendingTtlMs ?? DEFAULTS.pendingTtlDays * 24 * 60 * 60 * 1000;
     const prune = () =>
       intake
-        .write(() => store.prunePending(clock() - ttl, o.pendingMax ?? 1_000_000))
+        .write(() => store.prunePending(clock() - ttl, o.pendingMax ?? DEFAULTS.pendingMax))
         .then((n) => {
           if (n > 0) logger.info({ pruned: n }, 'pending identities pruned');
         })
@@ -130,12 +125,11 @@ export async function openCollector(o: CollectorOptions) {
       if (server) await new Promise<void>((r) => server.close(() => r()));
       await sharedLimits?.close();
       await intake.close();
-      await closeStore();
-      release();
+      await engine.close();
     };
     return { store, intake, app, logger, ensureDemoSite, close, prune, sharedLimits };
   } catch (err) {
-    release();
+    await engine.close();
     throw err;
   }
 }

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Site, Verification } from './core/records.ts';
 import { normalizeOriginPattern } from './http/origins.ts';
-import type { Store } from './store/types.ts';
+import type { Store } from './core/store.ts';
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 

@@ -4,14 +4,9 @@
  * stopped; what its intake log still held is applied and checkpointed first. Prints the
  * number of records copied per collection as one JSON object.
  */
-import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
+import { copyStore, LockedError, openEngine } from '../engines/index.ts';
 import { Intake } from '../intake/intake.ts';
-import { FileLog } from '../intake/log.ts';
-import { acquireLock } from '../lock.ts';
-import { LowdbStore } from '../store/lowdb.ts';
-import { PostgresStore } from '../store/postgres.ts';
-import { copyLowdbToPostgres } from '../store/postgres-copy.ts';
 import { parse } from './args.ts';
 
 export async function run(args: string[]): Promise<number> {
@@ -20,27 +15,22 @@ export async function run(args: string[]): Promise<number> {
     throw new Error('usage: migrate-store --from lowdb --to postgres');
   const { dataDir, DATABASE_URL } = loadConfig(process.env);
   if (!DATABASE_URL) throw new Error('DATABASE_URL is not set');
-  let release;
-  try {
-    release = acquireLock(dataDir);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; the collector must be stopped for this command`);
-  }
-  const pg = await PostgresStore.open(DATABASE_URL, { poolSize: 1 }).catch((e) => {
-    release();
-    throw e;
+  const from = await openEngine({ dataDir, role: 'command' }).catch((e) => {
+    throw e instanceof LockedError ? new Error(`${e.message}; the collector must be stopped for this command`) : e;
   });
   try {
-    // Apply what the intake log still holds and checkpoint, so the files are the whole store.
-    const store = await LowdbStore.open(join(dataDir, 'store'));
-    const intake = new Intake({ store, log: await FileLog.open(join(dataDir, 'intake'), store.appliedSeq()) });
-    await intake.open();
-    await intake.close();
-    const copied = await copyLowdbToPostgres(join(dataDir, 'store'), pg);
-    process.stdout.write(JSON.stringify(copied) + '\n');
+    const to = await openEngine({ databaseUrl: DATABASE_URL, dataDir: null, role: 'command' });
+    try {
+      // Apply what the intake log still holds and checkpoint, so the files are the whole store.
+      const intake = new Intake({ store: from.store, log: from.log, applier: from.applier, maxQueueDepth: Infinity });
+      await intake.open();
+      await intake.close();
+      process.stdout.write(JSON.stringify(await copyStore(from, to)) + '\n');
+    } finally {
+      await to.close();
+    }
   } finally {
-    await pg.close();
-    release();
+    await from.close();
   }
   return 0;
 }

@@ -1,45 +1,42 @@
 /**
- * `parley sites create|list|set|rotate-secret|remove-secret`. On the embedded store it opens
- * PARLEY_DATA_DIR directly, so the collector must be stopped (one process per data directory;
- * the lock says so clearly if it is not). With PARLEY_STORE=postgres it works on the database
- * while collectors keep running.
+ * `parley sites create|list|set|rotate-secret|remove-secret`: opens the engine the environment
+ * names as an operator command. The embedded engine's data directory is opened exclusively, so
+ * its collector must be stopped (one process per data directory; the lock says so clearly if
+ * it is not); on PostgreSQL collectors may keep running, as they read sites from the database
+ * on every request.
  */
-import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import type { Verification } from '../core/records.ts';
-import { acquireLock } from '../lock.ts';
-import { addIdentitySecret, createSite, publicSite, removeOldIdentitySecret, setVerification } from '../sites.ts';
-import { LowdbStore } from '../store/lowdb.ts';
-import { withPostgres } from '../store/postgres-engine.ts';
-import type { Store } from '../store/types.ts';
-import { FileLog } from '../intake/log.ts';
+import type { Store } from '../core/store.ts';
+import { engineConfig, LockedError, openEngine } from '../engines/index.ts';
 import { Intake } from '../intake/intake.ts';
+import { addIdentitySecret, createSite, publicSite, removeOldIdentitySecret, setVerification } from '../sites.ts';
 import { parse } from './args.ts';
 
 const MODES = ['off', 'optional', 'required'];
 
 /**
- * Opens the data directory exclusively, runs `fn` on its store, and checkpoints. With
- * PARLEY_STORE=postgres it runs `fn` on the database instead (collectors may keep running).
+ * Opens the engine, brings its store up to date with what a crashed collector left in the
+ * embedded log, runs `fn` on the store, and checkpoints.
  */
 export async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const { dataDir, PARLEY_STORE, DATABASE_URL } = loadConfig(process.env);
-  if (PARLEY_STORE === 'postgres') return withPostgres(DATABASE_URL!, fn);
-  let release;
+  const engine = await openEngine(engineConfig(loadConfig(process.env), 'command')).catch((e) => {
+    throw e instanceof LockedError ? new Error(`${e.message}; the collector must be stopped for this command`) : e;
+  });
   try {
-    release = acquireLock(dataDir);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; the collector must be stopped for this command`);
-  }
-  try {
-    const store = await LowdbStore.open(join(dataDir, 'store'));
-    const intake = new Intake({ store, log: await FileLog.open(join(dataDir, 'intake'), store.appliedSeq()) });
+    // A command takes no identities, so its queue needs no bound.
+    const intake = new Intake({
+      store: engine.store,
+      log: engine.log,
+      applier: engine.applier,
+      maxQueueDepth: Infinity,
+    });
     await intake.open(); // apply what a crashed collector left in the log first
-    const result = await fn(store);
+    const result = await fn(engine.store);
     await intake.close();
     return result;
   } finally {
-    release();
+    await engine.close();
   }
 }
 

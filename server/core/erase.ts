@@ -10,7 +10,7 @@
  * widget retrying an old identity after the erasure is dropped as a duplicate.
  */
 import { privateAccountKey } from './records.ts';
-import type { Store } from '../store/types.ts';
+import type { Store } from './store.ts';
 
 export interface Erased {
   users: number;

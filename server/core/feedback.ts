@@ -8,7 +8,7 @@ import type { Identity } from '../../shared/identity.ts';
 import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
 import type { Account, ExternalUser, Feedback, Idea, User } from './records.ts';
 import { accountFields, accountKeyOf, materializeAccount, newUser, userFields } from './identify.ts';
-import type { Store } from '../store/types.ts';
+import type { Store } from './store.ts';
 
 /** Feedback as logged and applied; ids are chosen before logging so a replay recreates them. */
 export interface FeedbackItem extends Pick<

@@ -3,7 +3,7 @@
  * total MRR of those accounts (each account counted once, at its current MRR).
  */
 import type { Idea } from './records.ts';
-import type { Store } from '../store/types.ts';
+import type { Store } from './store.ts';
 
 export interface IdeaStats {
   supporters_count: number;

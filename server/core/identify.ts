@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Identity } from '../../shared/identity.ts';
 import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
 import { privateAccountKey, type Account, type ExternalUser, type Pending, type User } from './records.ts';
-import type { Store } from '../store/types.ts';
+import type { Store } from './store.ts';
 
 /** An identity as logged and applied: validated, with the version its fields are written at. */
 export interface IdentifyItem {

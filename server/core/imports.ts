@@ -12,7 +12,7 @@ import type { ImportAccount, ImportUser } from '../../shared/imports.ts';
 import { emptyProfile, mergeInto, mergeProfile, RANK, type Version } from './merge.ts';
 import { privateAccountKey, type Account, type ExternalUser, type User } from './records.ts';
 import { newUser } from './identify.ts';
-import type { Store } from '../store/types.ts';
+import type { Store } from './store.ts';
 
 /** A top-level account record: its `external_id` is required. */
 export type AccountRecord = ImportAccount & { external_id: string };

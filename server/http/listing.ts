@@ -21,7 +21,7 @@ import {
   type Page,
   type PageQuery,
   type UserQuery,
-} from '../store/types.ts';
+} from '../core/store.ts';
 import { invalid } from './errors.ts';
 
 const pageQuery = z.object({

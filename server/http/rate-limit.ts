@@ -14,16 +14,19 @@
  *   balancer must not allow N times the limit. Windows are aligned to the clock's minutes so
  *   that all collectors count the same window. Each collector keeps counting locally and,
  *   about once a second, adds its new hits to a shared total per (limit, key, window) in one
- *   round trip for all the keys touched since (postgres-rate-limit.ts), learning the totals
- *   back. A key's count is then the shared total at the last sync plus the local hits since.
- *   So the limit holds across collectors to within the traffic that the others accept between
- *   two syncs. To keep that small under a flood, a key that gets a tenth of its limit since the
- *   last sync asks for a sync at once (one at a time per collector, never awaited by a request).
- *   When the database does not answer, the hits stay local and count there (as if alone, plus
+ *   round trip for all the keys touched since (the port core/rate-counts.ts, which
+ *   engines/postgres/rate-counts.ts implements), learning the totals back. A key's count is
+ *   then the shared total at the last sync plus the local hits since. So the limit holds
+ *   across collectors to within the traffic that the others accept between two syncs. To keep
+ *   that small under a flood, a key that gets a tenth of its limit since the last sync asks
+ *   for a sync at once (one at a time per collector, never awaited by a request). When the
+ *   database does not answer, the hits stay local and count there (as if alone, plus
  *   the last total known); they are added when it answers again.
  */
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
+import { DEFAULTS } from '../config.ts';
+import type { AddHits } from '../core/rate-counts.ts';
 import type { Site } from '../core/records.ts';
 import { HttpError } from './errors.ts';
 
@@ -37,14 +40,6 @@ export interface RateLimits {
   /** Admin requests per minute with one admin key, and from one address. */
   adminPerMinute: number;
 }
-
-/** The defaults, also documented in config.ts and the README's Security section. */
-export const DEFAULT_RATE_LIMITS: RateLimits = {
-  enabled: true,
-  addressPerMinute: 120,
-  sitePerMinute: 6000,
-  adminPerMinute: 600,
-};
 
 const WINDOW_MS = 60_000;
 /** Keys tracked before expired windows are swept: bounds memory under a flood of addresses. */
@@ -71,21 +66,6 @@ export function windowCounter(limit: number, clock: () => number, windowMs = WIN
     },
   };
 }
-
-/** One key's hits in one window, as sent to the shared store. */
-export interface WindowHits {
-  name: string;
-  key: string;
-  windowStart: number;
-  hits: number;
-}
-
-/**
- * The shared store of counts (postgres-rate-limit.ts): adds each entry's hits to the total of
- * all collectors and resolves with the new totals, in the batch's order. `now` is this
- * process's clock, for dropping windows nobody counts any more. Rejects when it cannot.
- */
-export type AddHits = (batch: WindowHits[], now: number) => Promise<number[]>;
 
 /**
  * One key's window in a shared counter. Its count is `seen + sending + unsent`:
@@ -175,7 +155,7 @@ class SharedCounter {
 
 export interface SharedLimitsOptions {
   clock: () => number;
-  /** How often touched keys are synced. @default 1000 */
+  /** How often touched keys are synced, in ms. @default DEFAULTS.rateLimitSyncMs (config.ts) */
   intervalMs?: number;
   /** Called once when syncs start failing (the limits then count locally)... */
   onFailure?: (err: unknown) => void;
@@ -219,7 +199,7 @@ export class SharedLimits {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => this.soon(), this.o.intervalMs ?? 1000);
+    this.timer ??= setInterval(() => this.soon(), this.o.intervalMs ?? DEFAULTS.rateLimitSyncMs);
     // The limits must not keep a process alive that has nothing else to do.
     this.timer.unref();
   }

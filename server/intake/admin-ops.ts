@@ -8,7 +8,7 @@ import type { CustomFieldDef, ImportUser } from '../../shared/imports.ts';
 import { upsertDefs } from '../core/custom-fields.ts';
 import { eraseUser } from '../core/erase.ts';
 import { importAccounts, importUsers, type AccountRecord } from '../core/imports.ts';
-import type { Store } from '../store/types.ts';
+import type { Store } from '../core/store.ts';
 
 export type AdminOp =
   | { op: 'import_users'; site: string; at: number; records: ImportUser[] }

@@ -8,41 +8,39 @@
  * and trim the log; after a crash, `open` re-applies whatever the last checkpoint missed,
  * which is safe because every operation is idempotent.
  *
- * A log that applies each entry in its own transaction with the locks of the people it
- * touches (PostgreSQL, pg-log.ts) needs no serial section: feedback is applied beside the
- * queue, and each identify batch is split into entries of at most SHARED_ENTRY_ITEMS people,
- * which lock those people rather than the whole site, so that several collectors apply a
- * stream of large batches side by side. (Several entries at once in one process measured
- * slower on a 2-core machine with PostgreSQL on it: serialization conflicts, no idle CPU.)
+ * That is the `serial` applier (core/intake-log.ts), the embedded engine's. An engine whose
+ * entries are each applied in their own transaction with the locks of the people they touch
+ * (`transactional`, PostgreSQL) needs no serial section and no checkpoints: feedback is
+ * applied beside the queue, and each identify batch is split into entries of at most
+ * `entryItems` people, which lock those people rather than the whole site, so that several
+ * collectors apply a stream of large batches side by side. The engine chooses its applier
+ * once, when it opens; the intake only follows it.
  */
 import { applyIdentity, type IdentifyItem } from '../core/identify.ts';
 import { recordFeedback, type FeedbackItem } from '../core/feedback.ts';
 import type { Feedback } from '../core/records.ts';
 import { coerceIdentity, fieldDefs, type FieldWarning } from '../core/custom-fields.ts';
-import type { CheckpointStore, Store } from '../store/types.ts';
+import type { Applier, IntakeLog, LogEntry } from '../core/intake-log.ts';
+import type { Store } from '../core/store.ts';
 import { applyAdminOp, isAdminOp, type AdminOp } from './admin-ops.ts';
-import type { IntakeLog, LogEntry } from './log.ts';
 import { Serial } from './serial.ts';
 
+/** What the intake is built from: an engine's store, log and applier (engines/engine.ts), and its limits. */
 export interface IntakeOptions {
-  store: CheckpointStore;
+  store: Store;
   log: IntakeLog;
+  applier: Applier;
   clock?: () => number;
-  /** Identities waiting to be applied before new batches are refused with 503. */
-  maxQueueDepth?: number;
-  /** Checkpoint after this many applied entries, or every `checkpointMs`. */
-  checkpointEvery?: number;
-  checkpointMs?: number;
+  /**
+   * Identities waiting to be applied before new batches are refused with 503 (the collector
+   * passes PARLEY_MAX_QUEUE, DEFAULTS.maxQueue in config.ts; a command that takes no
+   * identities, Infinity).
+   */
+  maxQueueDepth: number;
   onError?: (err: unknown) => void;
   /** Custom field values of an identity that did not fit their definition and were dropped. */
   onWarning?: (w: { site: string; message_id: string; warnings: FieldWarning[] }) => void;
 }
-
-/**
- * People per entry on a transactional log: 3 lock keys each (id, email, account) stay under
- * pg-log.ts's 64 keys, above which an entry locks its whole site and applies alone.
- */
-export const SHARED_ENTRY_ITEMS = 20;
 
 type IdentifyEntry = LogEntry & { op: 'identify'; site: string; items: IdentifyItem[] };
 type FeedbackEntry = LogEntry & { op: 'feedback'; site: string; item: FeedbackItem };
@@ -69,23 +67,24 @@ export class Intake {
 
   constructor(private readonly o: IntakeOptions) {
     this.clock = o.clock ?? Date.now;
-    this.appliedThrough = o.store.appliedSeq();
+    this.appliedThrough = o.applier.kind === 'serial' ? o.applier.appliedSeq() : 0;
   }
 
-  /** Re-applies what the log holds beyond the store's last checkpoint, then starts the timer. */
+  /**
+   * Re-applies what the log holds beyond the store's last checkpoint, then starts the
+   * applier's periodic work: checkpoints (serial) or adopting dead processes' entries
+   * (transactional).
+   */
   async open(): Promise<void> {
     for (const entry of this.o.log.replay() as Entry[]) {
       if (entry.seq <= this.appliedThrough) continue;
       await this.apply(entry);
     }
-    if (this.o.checkpointMs) {
-      this.timer = setInterval(
-        () =>
-          void this.checkpoint()
-            .then(() => this.adopt())
-            .catch(this.o.onError),
-        this.o.checkpointMs,
-      );
+    const a = this.o.applier;
+    const every = a.kind === 'serial' ? a.checkpointMs : a.adoptMs;
+    if (every) {
+      const work = a.kind === 'serial' ? () => this.checkpoint() : () => this.adopt();
+      this.timer = setInterval(() => void work().catch(this.o.onError), every);
       this.timer.unref();
     }
   }
@@ -97,17 +96,16 @@ export class Intake {
 
   /** Identities acknowledged but not applied yet, by every process sharing the log (PostgreSQL). */
   async sharedDepth(): Promise<number> {
-    return this.o.log.sharedDepth ? this.o.log.sharedDepth() : this.queuedIdentities;
+    return this.o.applier.kind === 'transactional' ? this.o.applier.sharedDepth() : this.queuedIdentities;
   }
 
   /** Logs a batch durably and queues it; resolves once it is safe to answer 202. */
   async identify(site: string, items: IdentifyItem[]): Promise<void> {
     if (this.closed) throw new QueueFullError('shutting down');
-    if (this.queuedIdentities + items.length > (this.o.maxQueueDepth ?? Infinity))
-      throw new QueueFullError('apply queue is full');
+    if (this.queuedIdentities + items.length > this.o.maxQueueDepth) throw new QueueFullError('apply queue is full');
     this.queuedIdentities += items.length;
     const parts: IdentifyItem[][] = [];
-    const size = this.o.log.applyEntry ? SHARED_ENTRY_ITEMS : items.length;
+    const size = this.o.applier.kind === 'transactional' ? this.o.applier.entryItems : items.length;
     for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
     let entries: IdentifyEntry[];
     try {
@@ -171,7 +169,7 @@ export class Intake {
 
   /** Writes under the serial section, or directly where each entry is its own transaction. */
   private guarded<T>(fn: () => Promise<T>): Promise<T> {
-    return this.o.log.applyEntry ? fn() : this.serial.run(fn);
+    return this.o.applier.kind === 'transactional' ? fn() : this.serial.run(fn);
   }
 
   private async apply(entry: Entry): Promise<unknown> {
@@ -198,14 +196,15 @@ export class Intake {
     return result;
   }
 
-  /** Runs `fn` on the store, or within the log's own transaction when it has one (pg-log.ts). */
+  /** Runs `fn` on the store, or within the entry's own transaction when the applier has them. */
   private inStore<T>(entry: LogEntry, fn: (store: Store) => Promise<T>): Promise<T | undefined> {
-    return this.o.log.applyEntry ? this.o.log.applyEntry(entry, fn) : fn(this.o.store);
+    return this.o.applier.kind === 'transactional' ? this.o.applier.apply(entry, fn) : fn(this.o.store);
   }
 
-  /** Queues what a shared log hands over from processes that died (pg-log.ts). */
+  /** Queues what a shared log hands over from processes that died (transactional appliers only). */
   private async adopt(): Promise<void> {
-    const entries = (await this.o.log.adopt?.()) ?? [];
+    if (this.o.applier.kind !== 'transactional') return;
+    const entries = await this.o.applier.adopt();
     for (const entry of entries as Entry[]) {
       if (entry.op === 'identify') this.queuedIdentities += entry.items.length;
       this.queue.push(entry);
@@ -234,7 +233,9 @@ export class Intake {
         } finally {
           if (entry.op === 'identify') this.queuedIdentities -= entry.items.length;
         }
-        if (this.o.checkpointEvery && this.sinceCheckpoint >= this.o.checkpointEvery) await this.checkpoint();
+        const a = this.o.applier;
+        if (a.kind === 'serial' && a.checkpointEvery && this.sinceCheckpoint >= a.checkpointEvery)
+          await this.checkpoint();
         // Yield to the event loop so acknowledgements keep flowing while a backlog applies.
         await new Promise<void>((r) => setImmediate(r));
       }
@@ -250,7 +251,10 @@ export class Intake {
     while (this.draining) await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
-  /** Writes the store as of the applied position and trims the log behind it. */
+  /**
+   * Writes the store as of the applied position and trims the log behind it. A transactional
+   * applier has nothing to write: every entry was committed as it was applied.
+   */
   checkpoint(): Promise<void> {
     this.checkpointing ??= this.doCheckpoint().finally(() => {
       this.checkpointing = null;
@@ -259,20 +263,21 @@ export class Intake {
   }
 
   private async doCheckpoint(): Promise<void> {
-    await this.o.log.rotate();
+    const a = this.o.applier;
+    if (a.kind !== 'serial') return;
+    await a.rotateLog();
     const seq = this.appliedThrough;
-    const write = await this.serial.run(() => this.o.store.prepareCheckpoint(seq));
+    const write = await this.serial.run(() => a.prepareCheckpoint(seq));
     this.sinceCheckpoint = 0;
     await write();
-    this.o.log.dropThrough(seq);
+    a.dropLogThrough(seq);
   }
 
-  /** Stops accepting, applies what is queued, checkpoints and closes the log. */
+  /** Stops accepting, applies what is queued and checkpoints. The engine closes the log after. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.drained();
     await this.checkpoint();
-    await this.o.log.close();
   }
 }

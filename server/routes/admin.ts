@@ -18,8 +18,8 @@ import { importRoutes } from './imports.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentFeedback, presentIdea, presentUser } from '../http/present.ts';
 import { hashKey } from '../sites.ts';
-import type { PageQuery } from '../store/types.ts';
-import type { Deps } from '../app.ts';
+import type { PageQuery } from '../core/store.ts';
+import type { Deps } from './deps.ts';
 
 const body = jsonBody({ maxBytes: ADMIN_BODY_MAX_BYTES, types: ['application/json'] });
 

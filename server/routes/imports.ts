@@ -24,7 +24,7 @@ import type { Account, Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentUser } from '../http/present.ts';
-import type { Deps } from '../app.ts';
+import type { Deps } from './deps.ts';
 
 const body = jsonBody({ maxBytes: ADMIN_BODY_MAX_BYTES, types: ['application/json'] });
 

@@ -19,7 +19,7 @@ import { presentPublicFeedback } from '../http/present.ts';
 import { isVerifiedPerson } from '../trust/attribution.ts';
 import { identifyItems, feedbackVersion } from '../trust/items.ts';
 import { checkProof } from '../trust/proof.ts';
-import type { Deps } from '../app.ts';
+import type { Deps } from './deps.ts';
 
 const body = jsonBody({ maxBytes: PUBLIC_BODY_MAX_BYTES, types: ['application/json', 'text/plain'] });
 

@@ -5,7 +5,7 @@
  * attributed to them — it is recorded anonymously instead.
  */
 import { RANK, type Profile } from '../core/merge.ts';
-import type { Store } from '../store/types.ts';
+import type { Store } from '../core/store.ts';
 
 const verified = (p: Profile | undefined) => !!p && Object.values(p.v).some((v) => v[0] > RANK.unproven);
 

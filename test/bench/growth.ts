@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { applyIdentity } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
 import { ROOT } from '../../server/paths.ts';
-import { LowdbStore, PENDING_SHARDS } from '../../server/store/lowdb.ts';
+import { LowdbStore, PENDING_SHARDS } from '../../server/engines/embedded/lowdb-store.ts';
 import { checkpoint, SITE, seedIdentity, seedStore } from './seed.ts';
 
 type Shape = 'visible' | 'pending' | 'pending-shard';
@@ -41,7 +41,7 @@ function diskMb(dir: string): number {
   return +(bytes / 1e6).toFixed(1);
 }
 
-/** lowdb.ts's shard function (FNV-1a of the record key, modulo PENDING_SHARDS). */
+/** lowdb-store.ts's shard function (FNV-1a of the record key, modulo PENDING_SHARDS). */
 function shardOf(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);

@@ -4,7 +4,7 @@
  * `npx tsx test/bench/listings.ts [users]`.
  */
 import { importUsers } from '../../server/core/imports.ts';
-import { MemoryStore } from '../../server/store/memory.ts';
+import { MemoryStore } from '../../server/engines/embedded/memory-store.ts';
 import { importUserSchema } from '../../shared/imports.ts';
 
 const N = Number(process.argv[2] ?? 100_000);

@@ -3,7 +3,7 @@
  * generate_series), far faster than applying identities one by one. The rows are what the
  * core would have written for `identity('seed', i)` of payloads.ts at admin rank (see
  * seed.ts): a user (id = userIdFor(site, email)), its external user with the full profile and
- * per-field versions, and its account; columns as postgres-rows.ts derives them. The migrations'
+ * per-field versions, and its account; columns as engines/postgres/rows.ts derives them. The migrations'
  * row-count triggers see the inserts like any other. Spot-checked against the core's own
  * functions after the insert, so a drift in the id scheme or the row shape fails loudly.
  */
@@ -11,8 +11,8 @@ import pg from 'pg';
 import { userIdFor } from '../../server/core/identify.ts';
 import type { User } from '../../server/core/records.ts';
 import { createSite } from '../../server/sites.ts';
-import { PostgresStore } from '../../server/store/postgres.ts';
-import { externalUserRow, userRow } from '../../server/store/postgres-rows.ts';
+import { PostgresStore } from '../../server/engines/postgres/store.ts';
+import { externalUserRow, userRow } from '../../server/engines/postgres/rows.ts';
 import { ADMIN_KEY } from './proc.ts';
 
 export const PG_SITE = 'demo';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { applyIdentity, newUser } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
 import { createSite } from '../../server/sites.ts';
-import { LowdbStore } from '../../server/store/lowdb.ts';
+import { LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
 import { fastIdentity } from '../../shared/identity-fast.ts';
 import { identity } from './payloads.ts';
 import { ADMIN_KEY } from './proc.ts';

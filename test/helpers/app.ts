@@ -1,22 +1,35 @@
 /**
- * The collector's app on a memory store and a memory log, listening on an ephemeral loopback
- * port: for HTTP tests that need no disk. The clock is injectable.
+ * The collector's app on the in-memory engine (a memory store and a log that keeps nothing),
+ * listening on an ephemeral loopback port: for HTTP tests that need no disk. The clock is
+ * injectable.
  */
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../server/app.ts';
+import { DEFAULTS } from '../../server/config.ts';
+import { openEngine } from '../../server/engines/index.ts';
 import { Intake } from '../../server/intake/intake.ts';
-import { MemoryLog } from '../../server/intake/log.ts';
 import { createSite } from '../../server/sites.ts';
-import { MemoryStore } from '../../server/store/memory.ts';
 
 export const ADMIN_KEY = 'admin-key-for-tests-0001';
 export const ORIGIN = 'https://app.acme.test';
 
-export async function memoryApp(clock: () => number = Date.now) {
-  const store = new MemoryStore();
-  const intake = new Intake({ store, log: new MemoryLog(), clock });
+/** The in-memory engine, opened where every engine is (engines/index.ts), and an open intake on it. */
+export async function memoryIntake(clock: () => number = Date.now) {
+  const engine = await openEngine({ dataDir: null, clock });
+  const intake = new Intake({
+    store: engine.store,
+    log: engine.log,
+    applier: engine.applier,
+    clock,
+    maxQueueDepth: DEFAULTS.maxQueue,
+  });
   await intake.open();
+  return { store: engine.store, intake };
+}
+
+export async function memoryApp(clock: () => number = Date.now) {
+  const { store, intake } = await memoryIntake(clock);
   await createSite(store, { name: 'Acme', origins: [ORIGIN], siteKey: 'acme', adminKey: ADMIN_KEY });
   const app = createApp({ store, intake, clock, logger: pino({ level: 'silent' }) });
   const server = app.listen(0, '127.0.0.1');

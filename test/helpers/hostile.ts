@@ -3,7 +3,7 @@
  * extra sites in a given verification mode, and snapshots of what a collector has stored.
  */
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_RATE_LIMITS } from '../../server/http/rate-limit.ts';
+import { DEFAULTS } from '../../server/config.ts';
 import { createSite } from '../../server/sites.ts';
 import type { Verification } from '../../server/core/records.ts';
 import { startCollector, type TestCollector } from './collector.ts';
@@ -81,5 +81,5 @@ export async function stored(c: TestCollector, site: string) {
  * one address (the corpus, property tests), where a 429 would hide the answer under test.
  */
 export function startUnlimitedCollector(): Promise<TestCollector> {
-  return startCollector({ rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false } });
+  return startCollector({ rateLimits: { ...DEFAULTS.rateLimits, enabled: false } });
 }

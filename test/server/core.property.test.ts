@@ -9,7 +9,7 @@ import { identitySchema } from '../../shared/identity.ts';
 import { recordFeedback } from '../../server/core/feedback.ts';
 import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
-import { MemoryStore } from '../../server/store/memory.ts';
+import { MemoryStore } from '../../server/engines/embedded/memory-store.ts';
 
 const SITE = 's';
 const ids = ['u1', 'u2', 'u3', 'u4'];

@@ -7,7 +7,7 @@ import { identitySchema, type Identity } from '../../shared/identity.ts';
 import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
 import { recordFeedback, type FeedbackItem } from '../../server/core/feedback.ts';
 import { RANK, type Version } from '../../server/core/merge.ts';
-import { MemoryStore } from '../../server/store/memory.ts';
+import { MemoryStore } from '../../server/engines/embedded/memory-store.ts';
 
 const SITE = 's1';
 let store: MemoryStore;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { FileLog } from '../../server/intake/log.ts';
+import { FileLog } from '../../server/engines/embedded/file-log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -12,13 +12,12 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { openCollector } from '../../server/collector.ts';
-import { loadConfig } from '../../server/config.ts';
-import { DEFAULT_RATE_LIMITS, type RateLimits } from '../../server/http/rate-limit.ts';
-import { Intake } from '../../server/intake/intake.ts';
-import { MemoryLog } from '../../server/intake/log.ts';
+import { DEFAULTS, loadConfig } from '../../server/config.ts';
+import type { RateLimits } from '../../server/http/rate-limit.ts';
+import { QueueFullError } from '../../server/intake/intake.ts';
 import { createSite } from '../../server/sites.ts';
-import { MemoryStore } from '../../server/store/memory.ts';
 import { signIdentityToken } from '../../server/sign.ts';
+import { memoryIntake } from '../helpers/app.ts';
 import { post } from '../helpers/hostile.ts';
 import { spawnCollector } from '../helpers/process.ts';
 
@@ -33,9 +32,7 @@ afterEach(async () => {
 async function app(limits: Partial<RateLimits> = {}, o: { trustProxy?: boolean } = {}) {
   const now = { t: Date.UTC(2026, 0, 1) };
   const clock = () => now.t;
-  const store = new MemoryStore();
-  const intake = new Intake({ store, log: new MemoryLog(), clock });
-  await intake.open();
+  const { store, intake } = await memoryIntake(clock);
   const site = await createSite(store, {
     name: 'Acme',
     origins: [ORIGIN],
@@ -58,7 +55,7 @@ async function app(limits: Partial<RateLimits> = {}, o: { trustProxy?: boolean }
     intake,
     clock,
     logger,
-    rateLimits: { ...DEFAULT_RATE_LIMITS, ...limits },
+    rateLimits: { ...DEFAULTS.rateLimits, ...limits },
     trustProxy: o.trustProxy,
   }).listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
@@ -156,7 +153,7 @@ describe('configuration', () => {
       PARLEY_REQUEST_TIMEOUT_MS: 30_000,
       PARLEY_HEADERS_TIMEOUT_MS: 10_000,
     });
-    expect(DEFAULT_RATE_LIMITS).toMatchObject({ addressPerMinute: 120, sitePerMinute: 6000, adminPerMinute: 600 });
+    expect(DEFAULTS.rateLimits).toMatchObject({ addressPerMinute: 120, sitePerMinute: 6000, adminPerMinute: 600 });
   });
 
   it('reads trust proxy as off, true, a hop count or a list of proxies', () => {
@@ -164,6 +161,19 @@ describe('configuration', () => {
     expect(loadConfig({ PARLEY_TRUST_PROXY: 'true' }).PARLEY_TRUST_PROXY).toBe(true);
     expect(loadConfig({ PARLEY_TRUST_PROXY: '1' }).PARLEY_TRUST_PROXY).toBe(1);
     expect(loadConfig({ PARLEY_TRUST_PROXY: 'loopback, 10.0.0.0/8' }).PARLEY_TRUST_PROXY).toBe('loopback, 10.0.0.0/8');
+  });
+
+  it('bounds the apply queue of a collector opened without options at the default the environment has', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-queue-'));
+    const collector = await openCollector({ dataDir });
+    stops.push(async () => {
+      await collector.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    expect(loadConfig({}).PARLEY_MAX_QUEUE).toBe(DEFAULTS.maxQueue);
+    const item = { message_id: 'q-1', version: [0, 1, 'q-1'], identity: { id: 'q', email: 'q@acme.test', traits: {} } };
+    const batch = Array(DEFAULTS.maxQueue + 1).fill(item);
+    await expect(collector.intake.identify('demo', batch as never)).rejects.toThrow(QueueFullError);
   });
 
   it('stops on a bad limit with one line naming the variable', () => {
@@ -298,7 +308,7 @@ describe('pending retention', () => {
       clock: () => now.t,
       pendingTtlMs: 30 * day,
       pendingMax: 2,
-      rateLimits: { ...DEFAULT_RATE_LIMITS, enabled: false },
+      rateLimits: { ...DEFAULTS.rateLimits, enabled: false },
     });
     stops.push(async () => {
       await collector.close();

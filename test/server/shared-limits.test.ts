@@ -15,13 +15,12 @@ import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { openCollector } from '../../server/collector.ts';
-import { loadConfig } from '../../server/config.ts';
-import { DEFAULT_RATE_LIMITS, SharedLimits, type AddHits, type WindowHits } from '../../server/http/rate-limit.ts';
-import { Intake } from '../../server/intake/intake.ts';
-import { MemoryLog } from '../../server/intake/log.ts';
+import { DEFAULTS, loadConfig } from '../../server/config.ts';
+import type { AddHits, WindowHits } from '../../server/core/rate-counts.ts';
+import { postgresAddHits } from '../../server/engines/postgres/rate-counts.ts';
+import { SharedLimits } from '../../server/http/rate-limit.ts';
 import { createSite } from '../../server/sites.ts';
-import { MemoryStore } from '../../server/store/memory.ts';
-import { postgresAddHits } from '../../server/store/postgres-rate-limit.ts';
+import { memoryIntake } from '../helpers/app.ts';
 import { post } from '../helpers/hostile.ts';
 import { spawnCollector } from '../helpers/process.ts';
 import { DATABASE_URL, suiteSchema } from '../store/pg-schema.ts';
@@ -237,7 +236,7 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
         clock: () => now.t,
         // The timer stays out of the way: the test syncs by hand after each request.
         rateLimitSyncMs: 60_000,
-        rateLimits: { ...DEFAULT_RATE_LIMITS, addressPerMinute: 10 },
+        rateLimits: { ...DEFAULTS.rateLimits, addressPerMinute: 10 },
       });
       const server = collector.app.listen(0, '127.0.0.1');
       await new Promise<void>((r) => server.once('listening', () => r()));
@@ -400,16 +399,14 @@ describe.skipIf(!DATABASE_URL)('rate limits across collectors on PostgreSQL', ()
       onFailure: (e) => failures.push(e),
       onRecovery: () => recoveries++,
     });
-    const store = new MemoryStore();
-    const intake = new Intake({ store, log: new MemoryLog(), clock: () => now.t });
-    await intake.open();
+    const { store, intake } = await memoryIntake(() => now.t);
     await createSite(store, { name: 'Acme', origins: ['https://app.acme.test'], siteKey: 'acme' });
     const server = createApp({
       store,
       intake,
       clock: () => now.t,
       logger: pino({ level: 'silent' }),
-      rateLimits: { ...DEFAULT_RATE_LIMITS, addressPerMinute: 6 },
+      rateLimits: { ...DEFAULTS.rateLimits, addressPerMinute: 6 },
       sharedLimits: limits,
     }).listen(0, '127.0.0.1');
     await new Promise<void>((r) => server.once('listening', () => r()));

@@ -11,7 +11,7 @@ import { recordFeedback, type FeedbackItem } from '../../server/core/feedback.ts
 import { eraseUser } from '../../server/core/erase.ts';
 import { RANK } from '../../server/core/merge.ts';
 import type { Account, ExternalUser, Feedback, Pending, Site, User } from '../../server/core/records.ts';
-import { BadCursor, USER_SORTS, type Cursor, type Page, type Store } from '../../server/store/types.ts';
+import { BadCursor, USER_SORTS, type Cursor, type Page, type Store } from '../../server/core/store.ts';
 
 export interface StoreHandle {
   store: Store;

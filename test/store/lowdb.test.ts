@@ -11,7 +11,7 @@ import type {
   Site,
   User,
 } from '../../server/core/records.ts';
-import { LowdbStore } from '../../server/store/lowdb.ts';
+import { LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
 import { storeConformance } from './conformance.ts';
 
 /**

@@ -1,4 +1,5 @@
-import { MemoryStore } from '../../server/store/memory.ts';
+import { openEngine } from '../../server/engines/index.ts';
 import { storeConformance } from './conformance.ts';
 
-storeConformance('memory', async () => ({ store: new MemoryStore(), close: async () => {} }));
+// The embedded engine without a data directory: the memory store alone.
+storeConformance('memory', async () => ({ store: (await openEngine({ dataDir: null })).store, close: async () => {} }));

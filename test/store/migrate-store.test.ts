@@ -8,10 +8,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LowdbStore } from '../../server/store/lowdb.ts';
-import { PostgresStore } from '../../server/store/postgres.ts';
-import { migrations } from '../../server/store/postgres-migrate.ts';
-import type { Store } from '../../server/store/types.ts';
+import { LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
+import { PostgresStore } from '../../server/engines/postgres/store.ts';
+import { migrations } from '../../server/engines/postgres/migrations.ts';
+import type { Store } from '../../server/core/store.ts';
 import { startCollector } from '../helpers/collector.ts';
 import { createSchema, DATABASE_URL, type TestSchema } from './pg-schema.ts';
 

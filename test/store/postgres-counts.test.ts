@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../server/core/records.ts';
-import { PostgresStore } from '../../server/store/postgres.ts';
+import { PostgresStore } from '../../server/engines/postgres/store.ts';
 import { createSchema, DATABASE_URL, type TestSchema } from './pg-schema.ts';
 
 const user = (site: string, id: string): User => ({ site, id, email: `${id}@x.test`, created_at: 1, updated_at: 1 });

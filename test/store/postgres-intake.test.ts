@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL intake (server/intake/pg-log.ts) with two "processes" (two pools, two
+ * The PostgreSQL intake (server/engines/postgres/intake-log.ts) with two "processes" (two pools, two
  * owners) on one schema: group commit, exactly-once application when both race for the same
  * entries, per-field ordering under concurrency, adoption of a dead owner's rows, and
  * entries that cannot be applied set aside.
@@ -8,11 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identitySchema } from '../../shared/identity.ts';
 import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
-import { Intake, SHARED_ENTRY_ITEMS } from '../../server/intake/intake.ts';
-import { PgIntakeLog, keysOf, locksOf } from '../../server/intake/pg-log.ts';
-import type { LogEntry } from '../../server/intake/log.ts';
-import { PostgresStore } from '../../server/store/postgres.ts';
-import type { Store } from '../../server/store/types.ts';
+import { DEFAULTS } from '../../server/config.ts';
+import type { LogEntry } from '../../server/core/intake-log.ts';
+import type { Store } from '../../server/core/store.ts';
+import { openEngine } from '../../server/engines/index.ts';
+import { ENTRY_ITEMS, PgIntakeLog, keysOf, locksOf } from '../../server/engines/postgres/intake-log.ts';
+import { PostgresStore } from '../../server/engines/postgres/store.ts';
+import { Intake } from '../../server/intake/intake.ts';
 import { createSchema, DATABASE_URL, type TestSchema } from './pg-schema.ts';
 
 const SITE = 'demo';
@@ -167,23 +169,27 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
   });
 
   it('splits a large identify batch into entries that lock people, not the site, and applies them all', async () => {
-    const log = await PgIntakeLog.open(one);
-    const intake = new Intake({ store: one, log });
+    // A collector's engine, opened where every engine is: its applier splits batches.
+    const engine = await openEngine({ databaseUrl: schema.url, dataDir: null });
+    const { store, log, applier } = engine;
+    const intake = new Intake({ store, log, applier, maxQueueDepth: DEFAULTS.maxQueue });
+    expect(applier.kind).toBe('transactional');
     await intake.open();
     const seq = async () =>
       Number((await one.query<{ v: string }>('SELECT last_value AS v FROM intake_id_seq')).rows[0].v);
     const before = await seq();
-    const items = Array.from({ length: 2 * SHARED_ENTRY_ITEMS + 5 }, (_, i) => item(`big${i}`, 'B', 1, `big-${i}`));
+    const items = Array.from({ length: 2 * ENTRY_ITEMS + 5 }, (_, i) => item(`big${i}`, 'B', 1, `big-${i}`));
     await intake.identify(SITE, items);
     expect(await seq()).toBe(before + 3);
     await intake.drained();
     for (let i = 0; i < items.length; i++) expect(await one.getPending(SITE, `big${i}`), `big${i}`).toBeDefined();
-    expect(await log.sharedDepth()).toBe(0);
+    expect(await intake.sharedDepth()).toBe(0);
     // Each entry names at most 3 keys per person (id, email, account): under the site-wide limit.
-    expect(locksOf({ seq: 1, op: 'identify', site: SITE, items: items.slice(0, SHARED_ENTRY_ITEMS) }).shared).toEqual([
+    expect(locksOf({ seq: 1, op: 'identify', site: SITE, items: items.slice(0, ENTRY_ITEMS) }).shared).toEqual([
       `site\0${SITE}`,
     ]);
     await intake.close();
+    await engine.close();
   });
 
   it("reads an entry's people ahead: the same answers as asking, from far fewer statements", async () => {

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import { PostgresStore } from '../../server/store/postgres.ts';
+import { openEngine, type AnyEngine } from '../../server/engines/index.ts';
 import { storeConformance } from './conformance.ts';
 import { createSchema, DATABASE_URL, type TestSchema } from './pg-schema.ts';
 
 describe.skipIf(!DATABASE_URL)('PostgreSQL', () => {
   let schema: TestSchema;
-  let store: PostgresStore;
+  let engine: AnyEngine;
   beforeAll(async () => {
     schema = await createSchema();
-    store = await PostgresStore.open(schema.url, { poolSize: 4 });
+    engine = await openEngine({ databaseUrl: schema.url, dataDir: null, role: 'command' });
   });
   afterAll(async () => {
-    await store?.close();
+    await engine?.close();
     await schema?.drop();
   });
 
@@ -29,7 +29,8 @@ describe.skipIf(!DATABASE_URL)('PostgreSQL', () => {
     'intake_failed',
   ];
   storeConformance('postgres', async () => {
-    await store.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY`);
-    return { store, close: async () => {} };
+    if (engine.kind !== 'postgres') throw new Error('a database URL opens PostgreSQL');
+    await engine.store.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY`);
+    return { store: engine.store, close: async () => {} };
   });
 });

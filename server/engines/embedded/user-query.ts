@@ -3,19 +3,21 @@
  * `WHERE ... ORDER BY ... LIMIT` that Maps cannot express. Pure. Every order ends with the
  * record's id, so pages are stable: the same query never shows a record twice or skips one
  * while the data stands still. The orders' keys are the cursors of keyset pages, the same
- * values the PostgreSQL store's orders key on (postgres-rows.ts), which also checks a cursor's
- * shape with `cursorOf`.
+ * values the PostgreSQL store's orders key on (engines/postgres/rows.ts); both check a cursor's
+ * shape with core/store.ts's `cursorOf`.
  */
-import type { Account, ExternalUser, User } from '../core/records.ts';
+import type { Account, ExternalUser, User } from '../../core/records.ts';
 import {
   BadCursor,
+  cursorOf,
   type AccountSort,
   type Cursor,
+  type CursorType,
   type Page,
   type PageQuery,
   type UserQuery,
   type UserSort,
-} from './types.ts';
+} from '../../core/store.ts';
 
 export function hasUserFilter(q: UserQuery): boolean {
   return Boolean(q.q || q.account || q.type || q.tag || q.updatedAfter !== undefined);
@@ -92,22 +94,6 @@ export function accountOrder(sort: AccountSort): Order<Account> {
     desc,
     types: ['number', 'string'],
   };
-}
-
-export type CursorType = 'string' | 'number' | 'integer';
-
-const fits: Record<CursorType, (v: unknown) => boolean> = {
-  // No NUL: PostgreSQL text cannot hold it, and no key here contains one.
-  string: (v) => typeof v === 'string' && v.length <= 1024 && !v.includes('\u0000'),
-  number: (v) => typeof v === 'number' && Number.isFinite(v),
-  integer: (v) => Number.isSafeInteger(v),
-};
-
-/** `after` when its elements have exactly the types `types`, else BadCursor. */
-export function cursorOf(after: Cursor, types: readonly CursorType[]): Cursor {
-  if (after.length !== types.length || after.some((v, i) => !fits[types[i]](v)))
-    throw new BadCursor('this cursor does not belong to this listing');
-  return after;
 }
 
 /**

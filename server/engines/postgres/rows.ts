@@ -1,11 +1,12 @@
 /**
  * How records map onto PostgreSQL rows: the whole record as `doc`, plus the columns the
  * queries filter and sort on. Sort keys are computed here, in JavaScript, with the same rules
- * as the memory store's comparators (user-query.ts), so both engines order identically; text
- * sort keys are compared with COLLATE "C" (code points), as JavaScript compares strings.
+ * as the memory store's comparators (engines/embedded/user-query.ts), so both engines order
+ * identically; text sort keys are compared with COLLATE "C" (code points), as JavaScript
+ * compares strings.
  */
-import type { Account, ExternalUser, Feedback, Pending, User } from '../core/records.ts';
-import type { CursorType } from './user-query.ts';
+import type { Account, ExternalUser, Feedback, Pending, User } from '../../core/records.ts';
+import type { CursorType } from '../../core/store.ts';
 
 const num = (v: unknown) => (typeof v === 'number' ? v : 0);
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -65,9 +66,9 @@ export const feedbackRow = (f: Feedback) => [
 
 /**
  * An order in SQL, with what keyset paging needs: the columns whose values make a row's cursor
- * (the same values the memory store's orders key on, see user-query.ts) and the condition
- * "comes after this cursor", which a row comparison turns into a range scan of the order's
- * index. Creation orders key on `pos` alone, which is unique.
+ * (the same values the memory store's orders key on, see engines/embedded/user-query.ts) and
+ * the condition "comes after this cursor", which a row comparison turns into a range scan of
+ * the order's index. Creation orders key on `pos` alone, which is unique.
  */
 export interface SqlOrder {
   orderBy: string;
@@ -89,7 +90,7 @@ function sqlOrder(pos: string, id: string, col: string | undefined, type: Cursor
   };
 }
 
-/** A user sort (types.ts USER_SORTS); every order ends with the id. Text columns are COLLATE "C". */
+/** A user sort (core/store.ts USER_SORTS); every order ends with the id. Text columns are COLLATE "C". */
 export function userOrder(sort: string | undefined): SqlOrder {
   if (!sort) return sqlOrder('u.pos', 'u.id', undefined, 'integer', false);
   const name = sort.replace('-', '');
@@ -104,7 +105,7 @@ export function userOrder(sort: string | undefined): SqlOrder {
   );
 }
 
-/** An account sort (types.ts ACCOUNT_SORTS); every order ends with the key. */
+/** An account sort (core/store.ts ACCOUNT_SORTS); every order ends with the key. */
 export function accountOrder(sort: string | undefined): SqlOrder {
   if (!sort) return sqlOrder('pos', 'key', undefined, 'integer', false);
   const name = sort.replace('-', '');

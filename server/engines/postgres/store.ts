@@ -2,12 +2,12 @@
  * The PostgreSQL store: the Store interface on tables (sql/), for several collector processes
  * on one database. Each method is one statement, or one transaction where it writes several
  * rows. A store returned by `transaction` is bound to one connection and transaction: the
- * intake applies each acknowledged entry through one (postgres-tx.ts, pg-log.ts).
+ * intake applies each acknowledged entry through one (transactions.ts, intake-log.ts).
  */
 import pg from 'pg';
-import type { CustomFieldDef } from '../../shared/imports.ts';
-import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
-import { migrate } from './postgres-migrate.ts';
+import type { CustomFieldDef } from '../../../shared/imports.ts';
+import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
+import { migrate } from './migrations.ts';
 import {
   accountOrder,
   accountRow,
@@ -18,11 +18,19 @@ import {
   userOrder,
   userRow,
   type SqlOrder,
-} from './postgres-rows.ts';
-import { ReadAhead, type Keys, type Kind, type Kinds } from './postgres-read-ahead.ts';
-import { inTransaction, type Locks } from './postgres-tx.ts';
-import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
-import { cursorOf } from './user-query.ts';
+} from './rows.ts';
+import { ReadAhead, type Keys, type Kind, type Kinds } from './read-ahead.ts';
+import { inTransaction, type Locks } from './transactions.ts';
+import {
+  cursorOf,
+  type AccountQuery,
+  type Page,
+  type PageQuery,
+  type Promotion,
+  type SiteCounts,
+  type Store,
+  type UserQuery,
+} from '../../core/store.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 type Doc<T> = { doc: T };
@@ -50,9 +58,9 @@ export interface PostgresOptions {
   compactCountsMs?: number;
 }
 
-export class PostgresStore implements CheckpointStore {
+export class PostgresStore implements Store {
   private compactor?: { timer: NodeJS.Timeout; running: Promise<void> };
-  /** Rows read ahead in this transaction (postgres-read-ahead.ts). */
+  /** Rows read ahead in this transaction (read-ahead.ts). */
   private ahead?: ReadAhead;
 
   private constructor(
@@ -96,7 +104,7 @@ export class PostgresStore implements CheckpointStore {
     await this.pool.end();
   }
 
-  /** Runs `fn` in one transaction holding `locks` (see postgres-tx.ts); it may run more than once. */
+  /** Runs `fn` in one transaction holding `locks` (see transactions.ts); it may run more than once. */
   transaction<T>(locks: Locks, fn: (store: PostgresStore) => Promise<T>): Promise<T> {
     if (this.db !== this.pool) return fn(this);
     return inTransaction(this.pool, locks, (client) => fn(new PostgresStore(this.pool, client)));
@@ -259,14 +267,6 @@ export class PostgresStore implements CheckpointStore {
 
   private atomic(fn: (store: PostgresStore) => Promise<void>): Promise<void> {
     return this.transaction({ shared: [], exclusive: [] }, fn);
-  }
-
-  /** Nothing to checkpoint: every write is committed. */
-  appliedSeq() {
-    return 0;
-  }
-  async prepareCheckpoint(_seq: number) {
-    return async () => {};
   }
 
   listSites() {

@@ -1,4 +1,4 @@
--- Rate limits shared by every collector on this database (server/store/postgres-rate-limit.ts).
+-- Rate limits shared by every collector on this database (server/engines/postgres/rate-counts.ts).
 -- One row per limit, key and one-minute window: the hits all collectors counted. Collectors
 -- add their local hits about once a second and read the totals back; windows older than two
 -- minutes are deleted as they go. The primary key leads with the window, so that deletion is

@@ -1,13 +1,14 @@
 /**
- * Moving an embedded store into PostgreSQL (`parley migrate-store --from lowdb --to postgres`):
- * reads the lowdb store's current files (lowdb.ts: a manifest naming one file per collection
- * and PENDING_SHARDS pending shards) and writes every record through the PostgreSQL store, in
- * one transaction, keeping each collection's order (listings show records in creation order).
+ * Moving an embedded store into PostgreSQL (`parley migrate-store --from lowdb --to postgres`,
+ * through engines/index.ts's copyStore): reads the lowdb store's current files
+ * (engines/embedded/lowdb-store.ts: a manifest naming one file per collection and
+ * PENDING_SHARDS pending shards) and writes every record through the PostgreSQL store, in one
+ * transaction, keeping each collection's order (listings show records in creation order).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
-import type { PostgresStore } from './postgres.ts';
+import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
+import type { PostgresStore } from './store.ts';
 
 export interface Copied {
   sites: number;

@@ -7,7 +7,7 @@
  * it would have seen by asking: its own snapshot plus its own writes. A ReadAhead belongs to
  * one attempt of one transaction; a retry starts with a new one.
  */
-import type { Account, ExternalUser, Pending, PendingAccount, User } from '../core/records.ts';
+import type { Account, ExternalUser, Pending, PendingAccount, User } from '../../core/records.ts';
 
 export interface Kinds {
   message: true;

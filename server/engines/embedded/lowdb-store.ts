@@ -11,9 +11,9 @@
 import { Low } from 'lowdb';
 import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
+import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
 import { DurableJSONFile } from './durable-file.ts';
-import { MemoryStore, type Collection } from './memory.ts';
+import { MemoryStore, type Collection } from './memory-store.ts';
 
 export const PENDING_SHARDS = 16;
 /** Applied message ids are remembered this long; widget outboxes expire well before. */

@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type pg from 'pg';
-import type { AddHits } from '../http/rate-limit.ts';
+import type { AddHits } from '../../core/rate-counts.ts';
 
 /** Windows that started this long ago are over (a minute) and no longer read by anyone. */
 const KEEP_MS = 2 * 60_000;

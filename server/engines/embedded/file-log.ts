@@ -1,47 +1,18 @@
 /**
- * The intake log: an append-only file of JSON lines with group commit. A 202 is sent only
- * after the entry is written and fdatasync'd; every request that arrives while one sync runs
- * shares the next one, so the cost of durability is paid per sync, not per request
+ * The embedded engine's intake log: an append-only file of JSON lines with group commit. A 202
+ * is sent only after the entry is written and fdatasync'd; every request that arrives while one
+ * sync runs shares the next one, so the cost of durability is paid per sync, not per request
  * (docs/DESIGN.md#measured-facts: ~53k small writes/s at p50 0.8 ms on this machine).
  *
  * The log is split into segments named by their first sequence number. A checkpoint of the
  * store rotates to a new segment and then deletes the segments it fully covers, so the log
  * holds only what the store has not yet absorbed.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Store } from '../store/types.ts';
-
-export interface LogEntry {
-  seq: number;
-  op: string;
-  [k: string]: unknown;
-}
-
-/** What the intake needs of a log; the memory variant serves tests without a disk. */
-export interface IntakeLog {
-  /** Entries still in the log, oldest first (read once, at start). */
-  replay(): LogEntry[];
-  /** Makes the entry durable and returns it with its sequence number. */
-  append<T extends Omit<LogEntry, 'seq'>>(entry: T): Promise<T & { seq: number }>;
-  /** Starts a new segment; returns the last sequence number of the closed ones. */
-  rotate(): Promise<number>;
-  /** Deletes segments whose entries are all at or below `seq`. */
-  dropThrough(seq: number): void;
-  close(): Promise<void>;
-  /**
-   * A log that applies transactionally (PostgreSQL, pg-log.ts): runs `apply` on a store bound
-   * to one transaction that also removes the entry, so it is applied once across processes;
-   * resolves undefined when another process applied it first. Absent: the intake applies to
-   * its store itself.
-   */
-  applyEntry?<T>(entry: LogEntry, apply: (store: Store) => Promise<T>): Promise<T | undefined>;
-  /** Entries acknowledged by processes that have died since, now for this one to apply. */
-  adopt?(): Promise<LogEntry[]>;
-  /** Identities acknowledged and not applied yet by every process sharing the log. */
-  sharedDepth?(): Promise<number>;
-}
+import type { IntakeLog, LogEntry } from '../../core/intake-log.ts';
+import { syncDir } from './sync-dir.ts';
 
 /** A queued line, or (line null) a request to rotate to a new segment at that point. */
 interface Waiter {
@@ -176,12 +147,14 @@ export class FileLog implements IntakeLog {
     this.flushing = false;
   }
 
+  /** Starts a new segment after what is queued; resolves with the last sequence number of the closed ones. */
   async rotate(): Promise<number> {
     const closedThrough = this.seq;
     await this.enqueue(null, closedThrough);
     return closedThrough;
   }
 
+  /** Deletes the segments whose entries are all at or below `seq` (a checkpoint covers them). */
   dropThrough(seq: number): void {
     const active = this.segments[this.segments.length - 1];
     this.segments = this.segments.filter((s) => {
@@ -196,31 +169,5 @@ export class FileLog implements IntakeLog {
     await this.writing;
     await this.fh?.close();
     this.fh = null;
-  }
-}
-
-/** A log that keeps nothing: for tests and for stores that are not durable anyway. */
-export class MemoryLog implements IntakeLog {
-  private seq = 0;
-  replay(): LogEntry[] {
-    return [];
-  }
-  async append<T extends Omit<LogEntry, 'seq'>>(entry: T) {
-    return { ...entry, seq: ++this.seq };
-  }
-  async rotate() {
-    return this.seq;
-  }
-  dropThrough() {}
-  async close() {}
-}
-
-/** fsyncs a directory so that a created, renamed or deleted file survives a crash. */
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

@@ -8,7 +8,7 @@ import type { Adapter } from 'lowdb';
 import { existsSync, readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { syncDir } from '../intake/log.ts';
+import { syncDir } from './sync-dir.ts';
 
 export class CorruptStoreError extends Error {}
 

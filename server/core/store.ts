@@ -1,11 +1,13 @@
 /**
- * The storage interface. Methods are asynchronous and sized the way a SQL database wants them
- * (one row, one upsert, one atomic promotion, one page), so that a second engine is one more
- * implementation of this file and nothing above it moves. The semantics (what to merge, when a
- * record becomes visible) live in server/core, not here.
+ * The Store port: what the core asks of storage. The core calls it and the engines
+ * (server/engines/embedded, server/engines/postgres) implement it, so it lives here, below
+ * both. Methods are asynchronous and sized the way a SQL database wants them (one row, one
+ * upsert, one atomic promotion, one page), so that an engine is one more implementation of
+ * this file and nothing above it moves. The semantics (what to merge, when a record becomes
+ * visible) live in the rest of core/, not in the engines.
  */
 import type { CustomFieldDef } from '../../shared/imports.ts';
-import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
+import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from './records.ts';
 
 /**
  * Where a keyset page starts: the sort key of the last record of the page before, as the store
@@ -29,6 +31,23 @@ export interface Page<T> {
 
 /** A cursor this store cannot have made (or whose record is gone, where the order needs it). */
 export class BadCursor extends Error {}
+
+/** The type of one element of an order's cursor. */
+export type CursorType = 'string' | 'number' | 'integer';
+
+const fits: Record<CursorType, (v: unknown) => boolean> = {
+  // No NUL: PostgreSQL text cannot hold it, and no key here contains one.
+  string: (v) => typeof v === 'string' && v.length <= 1024 && !v.includes('\u0000'),
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  integer: (v) => Number.isSafeInteger(v),
+};
+
+/** `after` when its elements have exactly the types `types`, else BadCursor. Every engine checks cursors with it. */
+export function cursorOf(after: Cursor, types: readonly CursorType[]): Cursor {
+  if (after.length !== types.length || after.some((v, i) => !fits[types[i]](v)))
+    throw new BadCursor('this cursor does not belong to this listing');
+  return after;
+}
 
 /** User listing orders; `-` means descending. The default is creation order. */
 export const USER_SORTS = [
@@ -166,16 +185,4 @@ export interface Store {
    * were deleted.
    */
   prunePending(receivedBefore: number, maxPerSite: number): Promise<number>;
-}
-
-/** A store whose state can be checkpointed: the memory store (a no-op) or the lowdb store. */
-export interface CheckpointStore extends Store {
-  /** The sequence number through which the last checkpoint had applied the log. */
-  appliedSeq(): number;
-  /**
-   * Captures the state as of `seq` and returns the function that writes it. Capture and write
-   * are split so the capture runs inside the serial section (no write can interleave) and the
-   * slow write outside it.
-   */
-  prepareCheckpoint(seq: number): Promise<() => Promise<void>>;
 }

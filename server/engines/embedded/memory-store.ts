@@ -1,11 +1,12 @@
 /**
- * The in-memory store: Maps and a few indexes. Tests use it directly; the lowdb store is this
- * plus checkpoints to files. Every method completes without yielding, so each call — and
- * `promote` as a whole — is atomic with respect to the others.
+ * The in-memory store: Maps and a few indexes. The embedded engine without a data directory
+ * (tests) is this store alone; the lowdb store is this plus checkpoints to files. Every method
+ * completes without yielding, so each call — and `promote` as a whole — is atomic with respect
+ * to the others.
  */
-import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../core/records.ts';
-import type { CustomFieldDef } from '../../shared/imports.ts';
-import type { AccountQuery, CheckpointStore, Page, PageQuery, Promotion, SiteCounts, UserQuery } from './types.ts';
+import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
+import type { CustomFieldDef } from '../../../shared/imports.ts';
+import type { AccountQuery, Page, PageQuery, Promotion, SiteCounts, Store, UserQuery } from '../../core/store.ts';
 import { accountOrder, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
 
 /** Collections, as the lowdb store partitions them into files. */
@@ -47,7 +48,7 @@ class SiteMap<V extends { site: string }> extends Map<string, V> {
   }
 }
 
-export class MemoryStore implements CheckpointStore {
+export class MemoryStore implements Store {
   protected seq = 0;
   protected sites = new Map<string, Site>();
   protected users = new SiteMap<User>();
@@ -66,10 +67,11 @@ export class MemoryStore implements CheckpointStore {
   protected feedback = new SiteMap<Feedback>();
   protected ideas = new Map<string, Idea>();
 
+  /** The log position the last checkpoint covers (engines/embedded/index.ts hands it to the intake). */
   appliedSeq() {
     return this.seq;
   }
-  /** Nothing to write: memory is the whole store. */
+  /** Nothing to write: memory is the whole store. The lowdb store writes its files here. */
   async prepareCheckpoint(seq: number) {
     this.seq = seq;
     return async () => {};

@@ -1,29 +1,38 @@
 /**
- * The intake log on PostgreSQL, shared by every collector process on the database.
+ * The intake log on PostgreSQL, shared by every collector process on the database, and the
+ * transactional way its entries are applied (core/intake-log.ts; engines/postgres/index.ts
+ * hands both to the intake).
  *
  * - `append` is group commit: requests that arrive while one INSERT is in flight share the
  *   next one, so a 202 (sent once the entry is committed) costs one commit per group, not per
  *   request, as the file log does with fdatasync.
  * - `applyEntry` applies an entry and deletes its row in one transaction, holding advisory
- *   locks on the keys of the people it touches (postgres-tx.ts): an entry is applied once,
+ *   locks on the keys of the people it touches (transactions.ts): an entry is applied once,
  *   however many processes try, and two processes never interleave updates to one person.
  * - Each process writes rows under its own `owner` number and holds an advisory lock on it
  *   while it lives. Rows whose owner no longer holds its lock (a process killed after its
  *   202s) are adopted by another process, at start (`replay`) and then periodically (`adopt`).
  */
 import type pg from 'pg';
-import { accountKeyOf } from '../core/identify.ts';
-import type { Identity } from '../../shared/identity.ts';
-import type { PostgresStore } from '../store/postgres.ts';
-import type { Keys } from '../store/postgres-read-ahead.ts';
-import { isRetryable, type Locks } from '../store/postgres-tx.ts';
-import type { Store } from '../store/types.ts';
-import type { IntakeLog, LogEntry } from './log.ts';
+import type { Identity } from '../../../shared/identity.ts';
+import { accountKeyOf } from '../../core/identify.ts';
+import type { IntakeLog, LogEntry } from '../../core/intake-log.ts';
+import type { Store } from '../../core/store.ts';
+import type { Keys } from './read-ahead.ts';
+import type { PostgresStore } from './store.ts';
+import { isRetryable, type Locks } from './transactions.ts';
 
 /** First half of the two-int advisory lock an owner holds while alive ('Parl'). */
 const OWNER_LOCK = 0x5061726c;
 /** Above this many person keys an entry locks its whole site instead. */
 const MAX_KEYS = 64;
+/**
+ * People per identify entry: 3 lock keys each (id, email, account) stay under MAX_KEYS, so an
+ * entry locks its people rather than its site and several collectors apply large batches side
+ * by side. (Several entries at once in one process measured slower on a 2-core machine with
+ * PostgreSQL on it: serialization conflicts, no idle CPU.)
+ */
+export const ENTRY_ITEMS = 20;
 /** Rows per INSERT and per adoption. */
 const BATCH = 500;
 
@@ -60,7 +69,7 @@ interface IdentifyItemLike {
   identity: Identity;
 }
 
-/** What applying these identities will look up (see postgres-read-ahead.ts). */
+/** What applying these identities will look up (see read-ahead.ts). */
 export function keysOf(items: IdentifyItemLike[]): Keys {
   const accountKeys = items.flatMap((i) => (i.identity.account ? [accountKeyOf(i.identity)] : []));
   return {
@@ -85,8 +94,11 @@ export class PgIntakeLog implements IntakeLog {
     private readonly holder: pg.PoolClient,
   ) {}
 
-  /** Registers this process as an owner and reads what dead owners left (for `replay`). */
-  static async open(store: PostgresStore): Promise<PgIntakeLog> {
+  /**
+   * Registers this process as an owner and, unless `adopt` is false (an operator command that
+   * applies nothing), takes over what dead owners left (for `replay`).
+   */
+  static async open(store: PostgresStore, o: { adopt?: boolean } = {}): Promise<PgIntakeLog> {
     const holder = await store.pool.connect();
     // Losing this connection (a database restart) must not crash the process: its rows then
     // look orphaned and may be applied by another collector, which the row delete makes safe.
@@ -97,7 +109,7 @@ export class PgIntakeLog implements IntakeLog {
         const r = await holder.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [OWNER_LOCK, owner]);
         if (!r.rows[0].ok) continue;
         const log = new PgIntakeLog(store, owner, holder);
-        log.entries = await log.adoptRows();
+        if (o.adopt ?? true) log.entries = await log.adoptRows();
         return log;
       }
     } catch (err) {
@@ -148,12 +160,6 @@ export class PgIntakeLog implements IntakeLog {
     const ids = r.rows.map((row) => Number(row.id)).sort((a, b) => a - b);
     batch.forEach((w, i) => w.resolve(ids[i]));
   }
-
-  /** Nothing to rotate or trim: applied rows are deleted as they are applied. */
-  async rotate() {
-    return 0;
-  }
-  dropThrough() {}
 
   /**
    * Applies `entry` with `apply` in one transaction that also deletes its row; resolves
