@@ -14,6 +14,22 @@ import { privateAccountKey, type Account, type ExternalUser, type User } from '.
 import { newUser } from './identify.ts';
 import type { Store } from './store.ts';
 
+/** What an import asks of the store: records by key, and their writes (core/dry-run.ts answers it without writing). */
+export type ImportStore = Pick<
+  Store,
+  | 'getExternalUser'
+  | 'putExternalUser'
+  | 'getUser'
+  | 'getUserByEmail'
+  | 'putUser'
+  | 'getPending'
+  | 'deletePending'
+  | 'getAccount'
+  | 'putAccount'
+  | 'getPendingAccount'
+  | 'deletePendingAccount'
+>;
+
 /** A top-level account record: its `external_id` is required. */
 export type AccountRecord = ImportAccount & { external_id: string };
 
@@ -41,7 +57,7 @@ function accountFieldsOf(a: ImportAccount): Record<string, unknown> {
  * identities said about it, so nothing they carried is lost when an import makes it visible.
  */
 async function accountFor(
-  store: Store,
+  store: ImportStore,
   site: string,
   key: string,
   externalId: string | null,
@@ -68,7 +84,7 @@ async function accountFor(
 
 /** Upserts one account's fields; returns it (written only when something changed). */
 async function upsertAccount(
-  store: Store,
+  store: ImportStore,
   site: string,
   key: string,
   a: ImportAccount,
@@ -107,7 +123,7 @@ export function mergeTags(
 
 /** The external user for a record: existing, or new and attached to the user with its email. */
 async function externalUserFor(
-  store: Store,
+  store: ImportStore,
   site: string,
   r: ImportUser,
   at: number,
@@ -137,7 +153,7 @@ async function externalUserFor(
 
 /** Applies an `external_users/import` batch; `at` is the admin time it was accepted at. */
 export async function importUsers(
-  store: Store,
+  store: ImportStore,
   site: string,
   records: ImportUser[],
   at: number,
@@ -184,7 +200,7 @@ export async function importUsers(
 
 /** Applies an `external_accounts/import` batch. */
 export async function importAccounts(
-  store: Store,
+  store: ImportStore,
   site: string,
   records: AccountRecord[],
   at: number,

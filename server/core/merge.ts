@@ -13,8 +13,12 @@
 export const RANK = { unproven: 0, user_hash: 1, token: 2, admin: 3 } as const;
 export type Rank = (typeof RANK)[keyof typeof RANK];
 
-/** [rank, time in ms, tie-break]. */
-export type Version = [rank: number, at: number, tb: string];
+/**
+ * [rank, time in ms, tie-break, message id]. The message id of the update is kept only where
+ * the tie-break is not already it (the admin API's own ids); it never takes part in ordering.
+ * docs/API.md#identify-semantics shows versions as a field's provenance.
+ */
+export type Version = [rank: number, at: number, tb: string, mid?: string];
 
 export interface Profile {
   /** Field name → value (flat; custom traits keep their `cf_` key). */

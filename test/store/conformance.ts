@@ -12,6 +12,7 @@ import { eraseUser } from '../../server/core/erase.ts';
 import { RANK } from '../../server/core/merge.ts';
 import type { Account, ExternalUser, Feedback, Pending, Site, User } from '../../server/core/records.ts';
 import { BadCursor, USER_SORTS, type Cursor, type Page, type Store } from '../../server/core/store.ts';
+import { peopleConformance } from './conformance-people.ts';
 
 export interface StoreHandle {
   store: Store;
@@ -502,6 +503,8 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
         feedback: 0,
       });
     });
+
+    describe('a person and their links (issue 15)', () => peopleConformance(() => store));
 
     describe('under the core semantics (docs/API.md#identify-semantics)', () => {
       let clock = 1_000_000;
