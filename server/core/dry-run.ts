@@ -70,10 +70,10 @@ class Overlay implements ImportStore {
     this.read<PendingAccount>('pendingAccount', key, () => this.base.getPendingAccount(site, key));
   deletePendingAccount = async (_site: string, key: string) => this.write('pendingAccount', key, null);
 
-  /** Counts `records` (the import's result) against what the store holds. */
+  /** Counts `records` (the import's result: a record named twice is one) against what the store holds. */
   async tally<T>(kind: Kind, records: T[], keyOf: (r: T) => string, stored: (key: string) => Promise<T | undefined>) {
     const t: Tally = { created: 0, updated: 0, unchanged: 0 };
-    for (const r of records) {
+    for (const r of new Map(records.map((r) => [keyOf(r), r])).values()) {
       const before = await stored(keyOf(r));
       if (before === undefined) t.created++;
       else if (this.written.has(`${kind}\0${keyOf(r)}`) && JSON.stringify(before) !== JSON.stringify(r)) t.updated++;
