@@ -22,7 +22,8 @@ import { accountsOf, externalUserRows, feedbackRows } from './linked.ts';
 
 const body = jsonBody({ maxBytes: ADMIN_BODY_MAX_BYTES, types: ['application/json'] });
 const relinkBody = z.object({ user_id: line(ID_MAX_CHARS, 1) });
-const externalIdParam = line(ID_MAX_CHARS, 1);
+/** An id in a path: a Parley user id or an integrator's id, one line of 1-255 characters. */
+const idParam = line(ID_MAX_CHARS, 1);
 /** A person's feedback is newest first by when it was given: cursors carry that order's name. */
 const USER_FEEDBACK_ORDER = '-created_at';
 
@@ -35,7 +36,9 @@ export function peopleRoutes(deps: Deps, adminNow: () => number): Router {
 
   r.get('/users/:id', async (req, res) => {
     const site = siteOf(res);
-    const user = await store.getUser(site, String(req.params.id));
+    // What cannot be an id (control characters, NUL) is no user's, and never reaches the store.
+    const id = idParam.safeParse(String(req.params.id));
+    const user = id.success ? await store.getUser(site, id.data) : undefined;
     if (!user) throw notFound('id', 'no user with this id');
     const q = paging(req.query, USER_FEEDBACK_ORDER);
     const [eus, page] = await Promise.all([
@@ -74,7 +77,7 @@ export function peopleRoutes(deps: Deps, adminNow: () => number): Router {
 
   r.put('/external_users/:external_id/user', body, async (req, res) => {
     const site = siteOf(res);
-    const externalId = externalIdParam.safeParse(String(req.params.external_id));
+    const externalId = idParam.safeParse(String(req.params.external_id));
     if (!externalId.success)
       throw invalid(
         'invalid external id',

@@ -108,6 +108,7 @@ describe('GET /api/v2/admin/users/:id', () => {
   it.each([
     ['/users/u_nobody', 404, 'not_found', 'id'],
     ['/users/u_x?per_page=500', 404, 'not_found', 'id'],
+    ['/users/u_%00x', 404, 'not_found', 'id'],
   ])('answers %s with %i', async (path, status, type, field) => {
     const res = await admin('GET', path);
     expect([res.status, res.json.errors.type, res.json.errors.details[0].field]).toEqual([status, type, field]);
