@@ -10,7 +10,7 @@
  */
 import type { ImportAccount, ImportUser } from '../../shared/imports.ts';
 import { emptyProfile, mergeInto, mergeProfile, RANK, type Version } from './merge.ts';
-import { privateAccountKey, type Account, type ExternalUser, type User } from './records.ts';
+import { isPrivateAccountKey, privateAccountKey, type Account, type ExternalUser, type User } from './records.ts';
 import { newUser } from './identify.ts';
 import type { Store } from '../store/types.ts';
 
@@ -173,7 +173,7 @@ export async function importUsers(
     // The account the external user belongs to now, which a record without one leaves as is.
     const current = eu.profile.f.account;
     if (typeof current === 'string' && !accounts.has(current)) {
-      const account = await accountFor(store, site, current, current.startsWith('~') ? null : current, at);
+      const account = await accountFor(store, site, current, isPrivateAccountKey(current) ? null : current, at);
       if (account.created_at === at) await store.putAccount(account);
       accounts.set(current, account);
     }
