@@ -1,7 +1,8 @@
 /**
  * docs/API.md#identify-semantics: "Retries and reordering never regress data". Stated as a property: applying a
  * set of identity batches in any order, with any of them delivered more than once, ends in the
- * same store as applying each once in order.
+ * same store as applying each once in order — in every verification mode (docs/API.md#trust),
+ * and across a switch between modes.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -30,8 +31,22 @@ const update = fc.record({
     { nil: undefined },
   ),
   at: fc.integer({ min: 1, max: 50 }),
-  rank: fc.constantFrom(RANK.unproven, RANK.user_hash, RANK.admin),
+  rank: fc.constantFrom(RANK.unproven, RANK.user_hash, RANK.token, RANK.admin),
+  claim: fc.boolean(),
 });
+type Update = typeof update extends fc.Arbitrary<infer U> ? U : never;
+
+/**
+ * How each mode accepts an update (server/trust/items.ts): in `off` every source writes at one
+ * rank and every email is believed; in `optional` and `required` sources keep their rank and an
+ * email without a token or the admin API behind it is a claim. `mixed` is any rank with any
+ * claim, as updates accepted on both sides of a mode switch are.
+ */
+const MODES: Record<string, (u: Update) => { rank: number; claim: boolean }> = {
+  off: () => ({ rank: RANK.unproven, claim: false }),
+  optional: (u) => ({ rank: u.rank, claim: u.rank < RANK.token }),
+  mixed: (u) => ({ rank: u.rank, claim: u.claim }),
+};
 
 /** A snapshot of everything observable, without wall-clock bookkeeping. */
 async function snapshot(store: MemoryStore) {
@@ -65,7 +80,7 @@ async function seeded() {
   return store;
 }
 
-describe('the identify core', () => {
+describe.each(Object.keys(MODES))('the identify core, %s mode', (mode) => {
   it('ends in the same state whatever the order and duplication of batches', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -74,9 +89,16 @@ describe('the identify core', () => {
         async (batches, rand) => {
           let n = 0;
           const items: IdentifyItem[][] = batches.map((batch) =>
-            batch.map(({ at, rank, ...raw }) => {
+            batch.map((u) => {
+              const { at, rank: _r, claim: _c, ...raw } = u;
+              const { rank, claim } = MODES[mode](u);
               const message_id = `m${n++}`;
-              return { message_id, version: [rank, at, message_id], identity: identitySchema.parse(raw) };
+              return {
+                message_id,
+                version: [rank, at, message_id],
+                identity: identitySchema.parse(raw),
+                ...(claim ? { email_claim: true as const } : {}),
+              };
             }),
           );
 

@@ -101,6 +101,33 @@ describe('an identity of someone already visible', () => {
   });
 });
 
+describe('an identity whose email is only a claim (docs/API.md#trust)', () => {
+  const claim = (i: IdentifyItem): IdentifyItem => ({ ...i, email_claim: true });
+
+  it('waits pending instead of attaching to the visible user with that email', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'exec-1', email: 'exec@big.test' }) }));
+    const impostor = item(
+      { id: 'user-9', email: 'exec@big.test', name: 'Someone Else' },
+      'm1',
+      ++clock,
+      RANK.user_hash,
+    );
+    expect(await apply(claim(impostor))).toBe('pending');
+    expect(await store.getExternalUser(SITE, 'user-9')).toBeUndefined();
+    const user = (await store.getUserByEmail(SITE, 'exec@big.test'))!;
+    expect((await store.externalUsersOf(SITE, user.id)).map((e) => e.external_id)).toEqual(['exec-1']);
+    expect((await store.getPending(SITE, 'user-9'))!.profile.f.name).toBe('Someone Else');
+  });
+
+  it('is attached, with what it held pending, by an identity of its id whose email is proven', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: identity({ id: 'u1', email: 'ann@acme.test' }) }));
+    await apply(claim(item({ id: 'crm-7', email: 'ann@acme.test', cf_seats: 3 }, 'm1', ++clock, RANK.user_hash)));
+    expect(await apply(item({ id: 'crm-7', email: 'ann@acme.test' }, 'm2', ++clock, RANK.token))).toBe('attached');
+    expect((await store.getExternalUser(SITE, 'crm-7'))!.profile.f.cf_seats).toBe(3);
+    expect(await store.getPending(SITE, 'crm-7')).toBeUndefined();
+  });
+});
+
 describe('feedback', () => {
   it('promotes a pending identity when its user leaves feedback, with the account MRR at that moment', async () => {
     await apply(

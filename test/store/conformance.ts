@@ -571,6 +571,23 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
         expect(erased).toMatchObject({ users: 1, external_users: 2, feedback_detached: 1 });
         expect(await store.counts(S)).toMatchObject({ users: 0, external_users: 0, feedback: 1 });
       });
+
+      it('keeps an identity whose email is only a claim pending, until one of its id proves the email', async () => {
+        await recordFeedback(store, S, fb({ id: 'exec-1', email: 'exec@big.test', name: 'Exec' }, 'fbx'));
+        const claim: IdentifyItem = {
+          ...item({ id: 'user-9', email: 'exec@big.test', name: 'Someone Else' }, 'mc1', ++clock, RANK.user_hash),
+          email_claim: true,
+        };
+        expect(await applyIdentity(store, S, claim, ++clock)).toBe('pending');
+        const exec = (await store.getUserByEmail(S, 'exec@big.test'))!;
+        expect(exec.name).toBe('Exec');
+        expect((await store.externalUsersOf(S, exec.id)).map((e) => e.external_id)).toEqual(['exec-1']);
+        expect((await store.getPending(S, 'user-9'))!.profile.f.name).toBe('Someone Else');
+        const proven = item({ id: 'user-9', email: 'exec@big.test' }, 'mc2', ++clock, RANK.token);
+        expect(await applyIdentity(store, S, proven, ++clock)).toBe('attached');
+        expect((await store.externalUsersOf(S, exec.id)).map((e) => e.external_id)).toEqual(['exec-1', 'user-9']);
+        expect(await store.getPending(S, 'user-9')).toBeUndefined();
+      });
     });
   });
 }
