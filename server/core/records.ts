@@ -20,6 +20,11 @@ export interface Site {
   identity_secrets: string[];
   origins: string[];
   verification: Verification;
+  /**
+   * Grows each time the site switches to `off` from a mode that ranks sources; part of every rank
+   * written on the site (server/trust/ranks.ts). Absent on sites that never switched.
+   */
+  rank_era?: number;
   created_at: number;
   /** Custom field definitions (docs/API.md#http-api); absent until the site defines one. */
   custom_fields?: CustomFieldDef[];

@@ -106,7 +106,7 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
     }
     const now = clock();
     const checked = f.identity ? await checkProof(s, f.identity, now) : undefined;
-    const version = feedbackVersion(checked, now, f.message_id);
+    const version = feedbackVersion(s, checked, now, f.message_id);
     const email = checked ? undefined : f.email;
     // A claim to speak for someone a stronger source vouched for is recorded anonymously.
     const own = await attributable(store, s, { checked, email }, version[0]);

@@ -10,6 +10,8 @@ import { identitySchema } from '../../shared/identity.ts';
 import { recordFeedback } from '../../server/core/feedback.ts';
 import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
+import type { Site } from '../../server/core/records.ts';
+import { ERA, rankFor } from '../../server/trust/ranks.ts';
 import { MemoryStore } from '../../server/store/memory.ts';
 
 const SITE = 's';
@@ -32,20 +34,25 @@ const update = fc.record({
   ),
   at: fc.integer({ min: 1, max: 50 }),
   rank: fc.constantFrom(RANK.unproven, RANK.user_hash, RANK.token, RANK.admin),
+  era: fc.integer({ min: 0, max: 2 }),
   claim: fc.boolean(),
 });
 type Update = typeof update extends fc.Arbitrary<infer U> ? U : never;
 
+const off: Pick<Site, 'verification'> = { verification: 'off' };
+const optional: Pick<Site, 'verification'> = { verification: 'optional' };
+
 /**
- * How each mode accepts an update (server/trust/items.ts): in `off` every source writes at one
- * rank and every email is believed; in `optional` and `required` sources keep their rank and an
- * email without a token or the admin API behind it is a claim. `mixed` is any rank with any
- * claim, as updates accepted on both sides of a mode switch are.
+ * How each mode accepts an update (server/trust/ranks.ts, server/trust/items.ts): in `off` every
+ * source writes at one rank and every email is believed; in `optional` and `required` sources
+ * keep their rank and an email without a token or the admin API behind it is a claim. `switched`
+ * is any source in any of three eras with any claim, as updates accepted on both sides of mode
+ * switches are.
  */
 const MODES: Record<string, (u: Update) => { rank: number; claim: boolean }> = {
-  off: () => ({ rank: RANK.unproven, claim: false }),
-  optional: (u) => ({ rank: u.rank, claim: u.rank < RANK.token }),
-  mixed: (u) => ({ rank: u.rank, claim: u.claim }),
+  off: (u) => ({ rank: rankFor(off, u.rank), claim: false }),
+  optional: (u) => ({ rank: rankFor(optional, u.rank), claim: u.rank < RANK.token }),
+  switched: (u) => ({ rank: u.era * ERA + u.rank, claim: u.claim }),
 };
 
 /** A snapshot of everything observable, without wall-clock bookkeeping. */
@@ -90,7 +97,7 @@ describe.each(Object.keys(MODES))('the identify core, %s mode', (mode) => {
           let n = 0;
           const items: IdentifyItem[][] = batches.map((batch) =>
             batch.map((u) => {
-              const { at, rank: _r, claim: _c, ...raw } = u;
+              const { at, rank: _r, era: _e, claim: _c, ...raw } = u;
               const { rank, claim } = MODES[mode](u);
               const message_id = `m${n++}`;
               return {

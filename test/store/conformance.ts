@@ -11,6 +11,7 @@ import { recordFeedback, type FeedbackItem } from '../../server/core/feedback.ts
 import { eraseUser } from '../../server/core/erase.ts';
 import { RANK } from '../../server/core/merge.ts';
 import type { Account, ExternalUser, Feedback, Pending, Site, User } from '../../server/core/records.ts';
+import { rankFor } from '../../server/trust/ranks.ts';
 import { BadCursor, USER_SORTS, type Cursor, type Page, type Store } from '../../server/store/types.ts';
 
 export interface StoreHandle {
@@ -570,6 +571,31 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
         const erased = await eraseUser(store, S, users.items[0].id);
         expect(erased).toMatchObject({ users: 1, external_users: 2, feedback_detached: 1 });
         expect(await store.counts(S)).toMatchObject({ users: 0, external_users: 0, feedback: 1 });
+      });
+
+      it("ranks sources as the site's mode decided: newest wins in off mode, the admin API in optional", async () => {
+        await recordFeedback(store, S, fb({ id: 'u1', email: 'ann@acme.test' }, 'fbr'));
+        const mrr = async (key: string) => (await store.getAccount(S, key))!.profile.f.mrr_cents;
+        const acme = (key: string, mrr: number) => ({
+          id: 'u1',
+          email: 'ann@acme.test',
+          account: { id: key, mrr_cents: mrr },
+        });
+        for (const [n, verification, expected] of [
+          [1, 'off', 9950],
+          [2, 'optional', 999],
+        ] as const) {
+          const site = { verification };
+          const key = `acme-${verification}`;
+          await applyIdentity(store, S, item(acme(key, 999), `r${n}a`, clock + 1, rankFor(site, RANK.admin)), ++clock);
+          await applyIdentity(
+            store,
+            S,
+            item(acme(key, 9950), `r${n}p`, clock + 2, rankFor(site, RANK.unproven)),
+            ++clock,
+          );
+          expect(await mrr(key)).toBe(expected);
+        }
       });
 
       it('keeps an identity whose email is only a claim pending, until one of its id proves the email', async () => {
