@@ -350,14 +350,27 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       expect((await store.counts(S)).pending_identities).toBe(2);
     });
 
-    it('prunes pending identities by age, then the oldest beyond the per-site maximum', async () => {
+    it('prunes pending identities by age, then the oldest beyond the per-site maximum, and aged pending accounts', async () => {
       for (let i = 0; i < 6; i++) await store.putPending(pending(`p${i}`, `p${i}@x.test`, 100 + i));
       await store.putPending({ ...pending('t1', 't@x.test', 50), site: T });
+      const held = (site: string, key: string, updated_at: number) => ({
+        site,
+        key,
+        external_id: key,
+        profile: { f: { mrr_cents: 500 }, v: { mrr_cents: [0, 1, 'm'] as [number, number, string] } },
+        updated_at,
+      });
+      await store.putPendingAccount(held(S, 'aged', 101));
+      await store.putPendingAccount(held(S, 'fresh', 102));
+      await store.putPendingAccount(held(T, 'aged', 50));
       expect(await store.prunePending(102, 3)).toBe(4);
       expect((await store.counts(S)).pending_identities).toBe(3);
       expect(await store.getPending(S, 'p2')).toBeUndefined();
       expect(await store.getPending(S, 'p3')).toBeDefined();
       expect(await store.getPending(T, 't1')).toBeUndefined();
+      expect(await store.getPendingAccount(S, 'aged')).toBeUndefined();
+      expect(await store.getPendingAccount(T, 'aged')).toBeUndefined();
+      expect(await store.getPendingAccount(S, 'fresh')).toEqual(held(S, 'fresh', 102));
     });
 
     it("counts each site's records through any mix of inserts, updates and deletes", async () => {
