@@ -9,7 +9,7 @@ import { safeParseIdentity } from '../../shared/identity-fast.ts';
 import { PUBLIC_BODY_MAX_BYTES } from '../../shared/limits.ts';
 import { feedbackBody, issueDetails, widgetIdentifyBody, widgetItemMeta } from '../../shared/wire.ts';
 import type { IdentifyItem } from '../core/identify.ts';
-import { ideaStats, matchesQuery } from '../core/ideas.ts';
+import { ideaStats, matchesTitle } from '../core/ideas.ts';
 import type { Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { applyCors } from '../http/cors.ts';
@@ -130,7 +130,7 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
   r.get('/:site/ideas', site, limit, async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
     const s = siteOf(res);
-    const ideas = (await store.listIdeas(s.key)).filter((i) => matchesQuery(i, q));
+    const ideas = (await store.listIdeas(s.key)).filter((i) => matchesTitle(i, q));
     const rows = await Promise.all(
       ideas.map(async (i) => ({
         id: i.id,
