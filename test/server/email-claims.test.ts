@@ -76,6 +76,33 @@ describe.each([
   });
 });
 
+describe('required mode: an id that claimed an email before a token established it', () => {
+  it('stays attached, but no longer speaks for the person: its feedback is anonymous', async () => {
+    const site = { key: required.site_key, admin: required.admin_key };
+    const email = 'ceo@bigcorp.test';
+    const early = (mail: string) => ({
+      id: 'user-12',
+      email: mail,
+      name: 'Someone Else',
+      user_hash: userHash(required.identity_secret, 'user-12'),
+    });
+    expect((await feedback(c, site.key, { kind: 'nps', score: 3, identity: early(email) })).status).toBe(201);
+    const identity_token = await signIdentityToken(required.identity_secret, { id: 'ceo-1', email, name: 'Ceo One' });
+    expect((await identify(c, site.key, [{ email, identity_token }])).status).toBe(202);
+    await stored(c, site.key);
+    const res = await feedback(c, site.key, { kind: 'nps', score: 4, identity: { email, identity_token } });
+    expect(res.status).toBe(201);
+    expect(await person(site, email)).toEqual({ name: 'Ceo One', external_ids: ['user-12', 'ceo-1'], scores: [3, 4] });
+    for (const [score, mail] of [
+      [5, email],
+      [6, 'someone@else.test'],
+    ] as const) {
+      expect((await feedback(c, site.key, { kind: 'nps', score, identity: early(mail) })).status).toBe(201);
+    }
+    expect(await person(site, email)).toEqual({ name: 'Ceo One', external_ids: ['user-12', 'ceo-1'], scores: [3, 4] });
+  });
+});
+
 describe('optional mode', () => {
   it('keeps an admin-imported person from a user_hash claim to their email, and from an unproven one', async () => {
     const site = { key: optional.site_key, admin: optional.admin_key };
