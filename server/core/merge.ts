@@ -5,9 +5,9 @@
  * Every stored field carries the version of the update that set it. An update sets a field
  * only when its version is greater. Versions compare by rank first (the source's trust rank as
  * the site's mode decided it when the update was accepted: server/trust/ranks.ts), then by time,
- * then by message id as a deterministic tie-break. The
- * merge is therefore a per-field maximum: commutative, associative and idempotent, so any
- * interleaving of the same updates ends in the same record.
+ * then by message id as a deterministic tie-break. The merge is therefore a per-field maximum:
+ * commutative, associative and idempotent, so any interleaving of the same updates ends in the
+ * same record.
  */
 
 /** Trust ranks of the sources of an update (docs/API.md#trust). Higher wins. */
