@@ -21,6 +21,7 @@ import {
   TEXT_MAX_CHARS,
   TYPE_MAX_CHARS,
 } from './limits.ts';
+import { PRIVATE_ACCOUNT_PREFIX } from './text.ts';
 
 /** Control characters or any surrogate: the first are invalid, the second need the full check. */
 const UNSURE = /[\u0000-\u001f\u007f\ud800-\udfff]/;
@@ -52,6 +53,12 @@ function externalId(v: unknown): string | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? String(v) : bail();
   const s = line(v, ID_MAX_CHARS, 1)!;
   return s.trim().length > 0 ? s : bail();
+}
+
+/** `accountId`: an `externalId` outside the private accounts' key space. */
+function accountId(v: unknown): string | undefined {
+  const id = externalId(v);
+  return id?.startsWith(PRIVATE_ACCOUNT_PREFIX) ? bail() : id;
 }
 
 /** `timestamp`, numbers only (ISO strings take the schema path). */
@@ -113,7 +120,7 @@ function account(v: unknown): Identity['account'] {
   const monthly = decimalCents(v.monthly_rate);
   const lifetime = decimalCents(v.ltv);
   return compact({
-    id: externalId(v.id),
+    id: accountId(v.id),
     name: line(v.name, NAME_MAX_CHARS),
     plan: line(v.plan, TEXT_MAX_CHARS),
     created_at: seconds(v.created_at),

@@ -16,7 +16,7 @@ import {
   TEXT_MAX_CHARS,
   TYPE_MAX_CHARS,
 } from './limits.ts';
-import { externalId, line, moneyCents, moneyDecimal, normalizeEmail, timestamp } from './text.ts';
+import { accountId, externalId, line, moneyCents, moneyDecimal, normalizeEmail, timestamp } from './text.ts';
 
 export type TraitValue = string | number | boolean;
 export type Traits = Record<string, TraitValue>;
@@ -64,7 +64,7 @@ function compact<T extends Record<string, unknown>>(o: T): T {
 
 export const accountSchema = z
   .looseObject({
-    id: externalId(ID_MAX_CHARS).nullish(),
+    id: accountId(ID_MAX_CHARS).nullish(),
     name: line(NAME_MAX_CHARS).nullish(),
     plan: line(TEXT_MAX_CHARS).nullish(),
     created_at: timestamp.nullish(),

@@ -45,6 +45,20 @@ export function externalId(max: number) {
   );
 }
 
+/**
+ * The first character of the key an account without an id is stored under (server/core/records.ts):
+ * no client account id may start with it, so no client can name another user's private account.
+ */
+export const PRIVATE_ACCOUNT_PREFIX = '~';
+
+/** An integrator's account id: an `externalId` that does not start with PRIVATE_ACCOUNT_PREFIX. */
+export function accountId(max: number) {
+  return externalId(max).refine(
+    (s) => !s.startsWith(PRIVATE_ACCOUNT_PREFIX),
+    `must not start with "${PRIVATE_ACCOUNT_PREFIX}" (reserved for accounts without an id)`,
+  );
+}
+
 /** Unix seconds (number) or an ISO-8601 string; always stored as integer Unix seconds. */
 export const timestamp = z
   .union([

@@ -3,17 +3,18 @@
  * harmless (docs/API.md#identify-semantics) and lets stronger sources win over weaker ones (docs/API.md#trust).
  *
  * Every stored field carries the version of the update that set it. An update sets a field
- * only when its version is greater. Versions compare by source rank first (admin > token >
- * user_hash > unproven), then by time, then by message id as a deterministic tie-break. The
- * merge is therefore a per-field maximum: commutative, associative and idempotent, so any
- * interleaving of the same updates ends in the same record.
+ * only when its version is greater. Versions compare by rank first (the source's trust rank as
+ * the site's mode decided it when the update was accepted: server/trust/ranks.ts), then by time,
+ * then by message id as a deterministic tie-break. The merge is therefore a per-field maximum:
+ * commutative, associative and idempotent, so any interleaving of the same updates ends in the
+ * same record.
  */
 
 /** Trust ranks of the sources of an update (docs/API.md#trust). Higher wins. */
 export const RANK = { unproven: 0, user_hash: 1, token: 2, admin: 3 } as const;
 export type Rank = (typeof RANK)[keyof typeof RANK];
 
-/** [rank, time in ms, tie-break]. */
+/** [rank (server/trust/ranks.ts), time in ms, tie-break]. */
 export type Version = [rank: number, at: number, tb: string];
 
 export interface Profile {

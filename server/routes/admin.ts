@@ -17,6 +17,7 @@ import { accountListing, listed, pagination, paging, userListing } from '../http
 import { importRoutes } from './imports.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentFeedback, presentIdea, presentUser } from '../http/present.ts';
+import { rankFor } from '../trust/ranks.ts';
 import { hashKey } from '../sites.ts';
 import type { PageQuery } from '../core/store.ts';
 import type { Deps } from './deps.ts';
@@ -57,6 +58,8 @@ export function adminRoutes(deps: Deps): Router {
     const envelope = bulkIdentifyBody.safeParse(req.body);
     if (!envelope.success) throw invalid('invalid bulk_identify body', issueDetails(envelope.error.issues));
     const at = adminNow();
+    // Admin rank where the site ranks sources; in off mode, the one rank every source shares.
+    const rank = rankFor(res.locals.site as Site, RANK.admin);
     const items: IdentifyItem[] = [];
     const rejected: { index: number; errors: Detail[] }[] = [];
     envelope.data.identities.forEach((raw, index) => {
@@ -76,7 +79,7 @@ export function adminRoutes(deps: Deps): Router {
       // Arrival order decides between admin updates; within a batch, the later item wins, and
       // between two collectors at the same millisecond, a fixed (if arbitrary) one.
       const tb = `${String(index).padStart(4, '0')}:${instance}`;
-      items.push({ message_id: mid.data ?? `adm:${at}:${tb}`, version: [RANK.admin, at, tb], identity: clean });
+      items.push({ message_id: mid.data ?? `adm:${at}:${tb}`, version: [rank, at, tb], identity: clean });
     });
     if (items.length === 0)
       throw invalid(

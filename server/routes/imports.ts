@@ -21,7 +21,9 @@ import { coerceTraits, fieldDefs, type FieldDefs, type FieldWarning } from '../c
 import type { AccountRecord, UsersImported } from '../core/imports.ts';
 import type { Erased } from '../core/erase.ts';
 import type { Account, Site } from '../core/records.ts';
+import { RANK } from '../core/merge.ts';
 import { jsonBody } from '../http/body.ts';
+import { rankFor } from '../trust/ranks.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentUser } from '../http/present.ts';
 import type { Deps } from './deps.ts';
@@ -95,7 +97,8 @@ export function importRoutes(deps: Deps, adminNow: () => number): Router {
     const defs = fieldDefs(await store.customFields(site));
     const warnings: FieldWarning[] = [];
     const records = parsed.map((u, i) => checkUser(defs, u, i, warnings));
-    const done = await intake.transact<UsersImported>({ op: 'import_users', site, at: adminNow(), records });
+    const rank = rankFor(res.locals.site as Site, RANK.admin);
+    const done = await intake.transact<UsersImported>({ op: 'import_users', site, at: adminNow(), rank, records });
     const accounts = new Map(done.accounts.map((a) => [a.key, a]));
     const accountOf = (key: unknown): Account | undefined => (typeof key === 'string' ? accounts.get(key) : undefined);
     const users = await Promise.all(
@@ -120,7 +123,8 @@ export function importRoutes(deps: Deps, adminNow: () => number): Router {
     const defs = fieldDefs(await store.customFields(site));
     const warnings: FieldWarning[] = [];
     const records = parsed.map((a, i) => checkAccount(defs, a, i, '', warnings));
-    const accounts = await intake.transact<Account[]>({ op: 'import_accounts', site, at: adminNow(), records });
+    const rank = rankFor(res.locals.site as Site, RANK.admin);
+    const accounts = await intake.transact<Account[]>({ op: 'import_accounts', site, at: adminNow(), rank, records });
     res.json({ external_accounts: accounts.map((a) => presentAccount(a)), warnings });
   });
 
