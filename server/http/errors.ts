@@ -38,9 +38,15 @@ export class HttpError extends Error {
 export const invalid = (message: string, details: Detail[] = []) =>
   new HttpError(400, 'invalid_request', message, details);
 
-/** Body-parser style errors carry `status`/`type`; map the ones we can meet to our types. */
+/**
+ * Errors thrown by Express and body readers carry `status`/`type`; map the ones we can meet to
+ * our types. The router decodes path parameters and throws a URIError on a bad %-encoding
+ * (`/api/widget/v1/%E0%A4%A/identify`): that is the path's fault, not the body's.
+ */
 function fromForeign(err: unknown): HttpError {
   const e = err as { status?: number; type?: string };
+  if (err instanceof URIError)
+    return invalid('the URL path is not valid percent-encoding', [{ field: '(path)', message: 'malformed %-escape' }]);
   if (e?.type === 'entity.too.large' || e?.status === 413)
     return new HttpError(413, 'payload_too_large', 'request body is too large');
   if (e?.status === 400) return invalid('request body could not be read');

@@ -37,6 +37,8 @@ interface Row {
   status: number;
   type?: string;
   field?: string;
+  /** What the envelope's message must say. */
+  message?: RegExp;
 }
 
 const bearer = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -262,6 +264,25 @@ const rows: Row[] = [
     status: 400,
     field: 'page',
   },
+  {
+    name: 'refuses a widget path with a bad %-encoding, naming the path',
+    method: 'POST',
+    path: '/api/widget/v1/%E0%A4%A/identify',
+    body: batch(ann),
+    headers: { origin: ORIGIN },
+    status: 400,
+    field: '(path)',
+    message: /URL path/,
+  },
+  {
+    name: 'refuses an admin path with a bad %-encoding, naming the path',
+    method: 'DELETE',
+    path: '/api/v2/admin/users/%ZZ',
+    headers: bearer,
+    status: 400,
+    field: '(path)',
+    message: /URL path/,
+  },
   { name: 'answers health checks', method: 'GET', path: '/healthz', status: 200 },
   { name: 'answers unknown routes with the envelope', method: 'GET', path: '/nope', status: 404, type: 'not_found' },
 ];
@@ -276,6 +297,7 @@ describe('the HTTP API', () => {
       expect(res.json.errors.type).toBe(row.type ?? 'invalid_request');
       expect(typeof res.json.errors.message).toBe('string');
       if (row.field) expect(res.json.errors.details.map((d: { field: string }) => d.field)).toContain(row.field);
+      if (row.message) expect(res.json.errors.message).toMatch(row.message);
     }
   });
 });
