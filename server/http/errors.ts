@@ -3,6 +3,7 @@
  * Express 5 forwards sync and async throws to `errorHandler`, which writes the envelope.
  * Nothing else in the server writes an error response, and no response ever carries a stack.
  */
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 
 export type ErrorType =
@@ -53,15 +54,32 @@ function fromForeign(err: unknown): HttpError {
   return new HttpError(500, 'application_error', 'something went wrong on our side');
 }
 
+/** The one error envelope, as JSON text: what every error answer's body is. */
+export function envelope(e: HttpError): string {
+  return JSON.stringify({
+    errors: { type: e.type, message: e.message, ...(e.details.length ? { details: e.details } : {}) },
+  });
+}
+
+/**
+ * Writes an error answer on a Node response: the envelope, its status and `Retry-After`. The
+ * Express handler below and the answers given outside Express (http/server.ts) both use it.
+ */
+export function writeError(res: ServerResponse, e: HttpError): void {
+  if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.ceil(e.retryAfter)));
+  if (res.headersSent) return;
+  const body = envelope(e);
+  res.statusCode = e.status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
 export function errorHandler(log: (err: unknown, req: unknown) => void): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = err instanceof HttpError ? err : fromForeign(err);
     if (e.status >= 500) log(err, req);
-    if (e.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.ceil(e.retryAfter)));
-    if (res.headersSent) return;
-    res
-      .status(e.status)
-      .json({ errors: { type: e.type, message: e.message, ...(e.details.length ? { details: e.details } : {}) } });
+    writeError(res, e);
   };
 }
 

@@ -1,10 +1,11 @@
 /**
  * The collector's app on a memory store and a memory log, listening on an ephemeral loopback
- * port: for HTTP tests that need no disk. The clock is injectable.
+ * port through the production HTTP server (server/http/server.ts): for HTTP tests that need no
+ * disk. The clock and the server's time limits are injectable.
  */
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../server/app.ts';
+import { createHttpServer, type HttpServerOptions } from '../../server/http/server.ts';
 import { Intake } from '../../server/intake/intake.ts';
 import { MemoryLog } from '../../server/intake/log.ts';
 import { createSite } from '../../server/sites.ts';
@@ -13,15 +14,14 @@ import { MemoryStore } from '../../server/store/memory.ts';
 export const ADMIN_KEY = 'admin-key-for-tests-0001';
 export const ORIGIN = 'https://app.acme.test';
 
-export async function memoryApp(clock: () => number = Date.now) {
+export async function memoryApp(clock: () => number = Date.now, serverOptions: HttpServerOptions = {}) {
   const store = new MemoryStore();
   const intake = new Intake({ store, log: new MemoryLog(), clock });
   await intake.open();
   await createSite(store, { name: 'Acme', origins: [ORIGIN], siteKey: 'acme', adminKey: ADMIN_KEY });
   const app = createApp({ store, intake, clock, logger: pino({ level: 'silent' }) });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { server, listen } = createHttpServer(app, serverOptions);
+  const url = `http://127.0.0.1:${await listen(0, '127.0.0.1')}`;
 
   /** Sends a request; bodies that are not strings are JSON-encoded. */
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
