@@ -64,17 +64,28 @@ server.on('listening', async () => {
   );
 });
 
+/** Requests in flight at a stop get this long to finish before their connections are cut. */
+const REQUEST_GRACE_MS = 5000;
+/** The whole stop, final checkpoint included; past it the process leaves (the log replays). */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
 let stopping = false;
+/**
+ * Stops cleanly (README "Stopping"): refuse new requests, finish the ones in flight, apply what
+ * was acknowledged, write the final checkpoint, release the data directory, exit 0.
+ */
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
-  // Give in-flight requests and the final checkpoint 10 s, then leave regardless.
   setTimeout(() => {
     logger.error('shutdown timed out');
     process.exit(1);
-  }, 10_000).unref();
-  await collector.close(http.server);
+  }, SHUTDOWN_TIMEOUT_MS).unref();
+  await http.drain(REQUEST_GRACE_MS);
+  logger.info('requests finished; applying what was acknowledged');
+  await collector.close();
+  logger.info('final checkpoint written; stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

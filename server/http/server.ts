@@ -1,11 +1,18 @@
 /**
- * The collector's HTTP server around its request handler: time limits, and envelope answers
- * for what Node's parser refuses (client-errors.ts). main.ts and the test helpers both build
- * their server here, so the tests run what production runs.
+ * The collector's HTTP server around its request handler: time limits, envelope answers for
+ * what Node's parser refuses (client-errors.ts), and a drain for shutdown. main.ts and the test
+ * helpers both build their server here, so the tests run what production runs.
+ *
+ * Draining (README "Stopping"): the listener closes, idle keep-alive connections close at once,
+ * requests in flight finish and their answers carry `Connection: close`, and a request that
+ * arrives on a connection still open gets 503 + `Connection: close` — so a client sending back
+ * to back on one keep-alive connection cannot keep a stopping collector busy.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { answerClientError } from './client-errors.ts';
+import { HttpError, writeError } from './errors.ts';
+import { BASE_HEADERS } from './security.ts';
 
 export interface HttpServerOptions {
   /** Milliseconds a client may take to send a whole request. @default 30000 */
@@ -20,14 +27,21 @@ export interface HttpServer {
   server: Server;
   /** Listens; resolves with the port (useful with port 0). */
   listen(port: number, host: string): Promise<number>;
+  /**
+   * Stops taking requests and resolves once every connection is closed. Requests in flight get
+   * `graceMs` to finish; connections still open then are cut.
+   */
+  drain(graceMs: number): Promise<void>;
 }
 
 /** Builds the server; it does not listen until `listen`. */
 export function createHttpServer(handler: RequestListener, o: HttpServerOptions = {}): HttpServer {
+  let draining = false;
   /** Answers started and not yet finished, and the connection each is on. */
   const inFlight = new Map<ServerResponse, Socket>();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (draining) return refuse(res);
     inFlight.set(res, req.socket);
     res.on('close', () => inFlight.delete(res));
     handler(req, res);
@@ -50,6 +64,14 @@ export function createHttpServer(handler: RequestListener, o: HttpServerOptions 
     answerClientError(err, socket, responding);
   });
 
+  /** Makes an answer in flight the last one on its connection. */
+  const lastOnItsConnection = (res: ServerResponse) => {
+    // Before the headers go out, saying so lets Node close the connection after this answer.
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+    // Either way, once it is sent the connection is idle, and idle connections are closed now.
+    res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+  };
+
   return {
     server,
     listen: (port, host) =>
@@ -61,5 +83,22 @@ export function createHttpServer(handler: RequestListener, o: HttpServerOptions 
           resolve(typeof addr === 'object' && addr ? addr.port : port);
         });
       }),
+    async drain(graceMs) {
+      draining = true;
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      for (const res of inFlight.keys()) lastOnItsConnection(res);
+      const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(cut);
+    },
   };
+}
+
+/** A request that arrived while draining: 503, and this connection takes no more. */
+function refuse(res: ServerResponse) {
+  for (const name in BASE_HEADERS) res.setHeader(name, BASE_HEADERS[name]);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Connection', 'close');
+  writeError(res, new HttpError(503, 'unavailable', 'the collector is shutting down; retry shortly', [], 1));
 }
