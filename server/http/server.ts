@@ -14,14 +14,16 @@ import { answerClientError } from './client-errors.ts';
 import { HttpError, writeError } from './errors.ts';
 import { BASE_HEADERS } from './security.ts';
 
+/** Time limits; their defaults are config.ts's (PARLEY_REQUEST_TIMEOUT_MS, PARLEY_HEADERS_TIMEOUT_MS). */
 export interface HttpServerOptions {
-  /** Milliseconds a client may take to send a whole request. @default 30000 */
-  requestTimeoutMs?: number;
-  /** Milliseconds a client may take to send the request headers. @default 10000 */
-  headersTimeoutMs?: number;
-  /** Milliseconds an idle keep-alive connection stays open. @default 5000 */
-  keepAliveTimeoutMs?: number;
+  /** Milliseconds a client may take to send a whole request. */
+  requestTimeoutMs: number;
+  /** Milliseconds a client may take to send the request headers. */
+  headersTimeoutMs: number;
 }
+
+/** Milliseconds an idle keep-alive connection stays open (a stop closes idle ones at once). */
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
 
 export interface HttpServer {
   server: Server;
@@ -35,7 +37,7 @@ export interface HttpServer {
 }
 
 /** Builds the server; it does not listen until `listen`. */
-export function createHttpServer(handler: RequestListener, o: HttpServerOptions = {}): HttpServer {
+export function createHttpServer(handler: RequestListener, o: HttpServerOptions): HttpServer {
   let draining = false;
   /** Answers started and not yet finished, and the connection each is on. */
   const inFlight = new Map<ServerResponse, Socket>();
@@ -51,9 +53,9 @@ export function createHttpServer(handler: RequestListener, o: HttpServerOptions 
   // and checked every second rather than Node's default 30 s.
   const server = createServer(
     {
-      requestTimeout: o.requestTimeoutMs ?? 30_000,
-      headersTimeout: o.headersTimeoutMs ?? 10_000,
-      keepAliveTimeout: o.keepAliveTimeoutMs ?? 5000,
+      requestTimeout: o.requestTimeoutMs,
+      headersTimeout: o.headersTimeoutMs,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
       connectionsCheckingInterval: 1000,
     },
     onRequest,

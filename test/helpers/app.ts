@@ -5,23 +5,23 @@
  */
 import pino from 'pino';
 import { createApp } from '../../server/app.ts';
-import { createHttpServer, type HttpServerOptions } from '../../server/http/server.ts';
+import type { HttpServerOptions } from '../../server/http/server.ts';
 import { Intake } from '../../server/intake/intake.ts';
 import { MemoryLog } from '../../server/intake/log.ts';
 import { createSite } from '../../server/sites.ts';
 import { MemoryStore } from '../../server/store/memory.ts';
+import { listenForTests } from './http-server.ts';
 
 export const ADMIN_KEY = 'admin-key-for-tests-0001';
 export const ORIGIN = 'https://app.acme.test';
 
-export async function memoryApp(clock: () => number = Date.now, serverOptions: HttpServerOptions = {}) {
+export async function memoryApp(clock: () => number = Date.now, serverOptions: Partial<HttpServerOptions> = {}) {
   const store = new MemoryStore();
   const intake = new Intake({ store, log: new MemoryLog(), clock });
   await intake.open();
   await createSite(store, { name: 'Acme', origins: [ORIGIN], siteKey: 'acme', adminKey: ADMIN_KEY });
   const app = createApp({ store, intake, clock, logger: pino({ level: 'silent' }) });
-  const { server, listen } = createHttpServer(app, serverOptions);
-  const url = `http://127.0.0.1:${await listen(0, '127.0.0.1')}`;
+  const { server, url } = await listenForTests(app, serverOptions);
 
   /** Sends a request; bodies that are not strings are JSON-encoded. */
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCollector } from '../../server/collector.ts';
 import type { RateLimits } from '../../server/http/rate-limit.ts';
-import { createHttpServer } from '../../server/http/server.ts';
+import { listenForTests } from './http-server.ts';
 
 export interface TestCollector {
   url: string;
@@ -34,8 +34,7 @@ export async function startCollector(
     checkpointMs: 1000,
     rateLimits: opts.rateLimits,
   });
-  const { server, listen } = createHttpServer(collector.app);
-  const url = `http://127.0.0.1:${await listen(0, '127.0.0.1')}`;
+  const { server, url } = await listenForTests(collector.app);
   await collector.ensureDemoSite([url, url.replace('127.0.0.1', 'localhost'), ...(opts.origins ?? [])]);
   return {
     url,
