@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
+import { buildNode } from './build-node.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = join(ROOT, 'dist');
@@ -65,6 +66,7 @@ export function sizes(file: string) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const outs = await buildAll();
+  await buildNode(ROOT, DIST); // the collector and the CLI for plain node (build-node.ts)
   if (process.argv.includes('--size')) {
     for (const f of outs) console.log(f.slice(DIST.length + 1).padEnd(20), JSON.stringify(sizes(f)));
   }

@@ -22,6 +22,7 @@ import {
   TYPE_MAX_CHARS,
 } from './limits.ts';
 import { PRIVATE_ACCOUNT_PREFIX } from './text.ts';
+import { isWholeCents, toCents } from './money.ts';
 
 /** Control characters or any surrogate: the first are invalid, the second need the full check. */
 const UNSURE = /[\u0000-\u001f\u007f\ud800-\udfff]/;
@@ -68,11 +69,11 @@ function seconds(v: unknown): number | undefined {
   return Math.floor(v);
 }
 
-/** `moneyDecimal`, numbers only. */
+/** `moneyDecimal`, numbers only; a sub-cent amount takes the schema path, which words the refusal. */
 function decimalCents(v: unknown): number | undefined {
   if (absent(v)) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bail();
-  const cents = Math.round(v * 100);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || !isWholeCents(v)) bail();
+  const cents = toCents(v);
   return cents <= MONEY_MAX_CENTS ? cents : bail();
 }
 
