@@ -3,7 +3,7 @@
  * outbox → deliver in batches with retries. Built by a factory from its collaborators
  * (transport, storage, clock, randomness), so tests drive it with fakes and fake timers.
  */
-import { WIDGET_API_PREFIX } from '../shared/limits.ts';
+import { PAGE_URL_MAX_CHARS, WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { createAcks } from './acks.ts';
 import { nextUnit, type Unit } from './batch.ts';
 import { fingerprint, normalizeIdentity, type Identity } from './identity.ts';
@@ -194,7 +194,7 @@ export function createClient(opts: ClientOptions): Client {
       const data: Record<string, unknown> = { ...draft };
       for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
       const page = opts.pageUrl?.() ?? '';
-      if (/^https?:/.test(page)) data.page_url = page.slice(0, 2048);
+      if (/^https?:/.test(page)) data.page_url = page.slice(0, PAGE_URL_MAX_CHARS);
       if (current) {
         data.identity = current;
         delete data.email;

@@ -4,7 +4,7 @@
  * browser's time zone and locale. It checks just enough to tell a user apart (an email); the
  * collector does the full validation and names the field it rejects.
  */
-import { CUSTOM_FIELD_KEY, ID_MAX_CHARS } from '../shared/limits.ts';
+import { CUSTOM_FIELD_KEY, ID_MAX_CHARS, LOCALE_MAX_CHARS, TIMEZONE_MAX_CHARS } from '../shared/limits.ts';
 
 export type Scalar = string | number | boolean;
 export type Identity = { id: string; email: string } & Record<string, unknown>;
@@ -36,8 +36,8 @@ function pick(src: unknown, keys: string[], traits: boolean): Record<string, Sca
 export function environment(): { timezone?: string; locale?: string } {
   const env: { timezone?: string; locale?: string } = {};
   try {
-    env.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone.slice(0, 64);
-    env.locale = navigator.language.slice(0, 35);
+    env.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone.slice(0, TIMEZONE_MAX_CHARS);
+    env.locale = navigator.language.slice(0, LOCALE_MAX_CHARS);
   } catch {
     /* a locked-down Intl or navigator: send what we have */
   }
