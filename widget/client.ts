@@ -10,7 +10,7 @@ import { fingerprint, normalizeIdentity, type Identity } from './identity.ts';
 import { silent, type Logger } from './log.ts';
 import { createOutbox, type Item, type OutboxLimits } from './outbox.ts';
 import { classify, retryDelay, type Outcome } from './policy.ts';
-import type { FeedbackDraft, IdeaMatch, SendResult } from './protocol.ts';
+import type { FeedbackDraft, SendResult } from './protocol.ts';
 import type { KV } from './storage.ts';
 import type { Transport } from './transport.ts';
 
@@ -38,7 +38,10 @@ export interface Client {
   logout(): void;
   identity(): Identity | null;
   sendFeedback(draft: FeedbackDraft): Promise<SendResult>;
-  /** The collector's answer to an ideas search, as it came (possibly an error body). */
+  /**
+   * The collector's answer to an ideas search as it came: an `IdeasReply` (protocol.ts), or an
+   * error body or nothing when the search failed. Unchecked: the panel keeps only well-formed ideas.
+   */
   searchIdeas(q: string): Promise<unknown>;
   /** Sends everything queued now, ignoring the batch delay. */
   flush(): Promise<void>;
@@ -208,9 +211,7 @@ export function createClient(opts: ClientOptions): Client {
       settle([item], 'queued');
       return result;
     },
-    // Unchecked: the panel, which renders them, keeps only well-formed ideas.
-    searchIdeas: async (q) =>
-      (await transport.get(url(`ideas?q=${encodeURIComponent(q)}`))).body as IdeaMatch[] | undefined,
+    searchIdeas: async (q) => (await transport.get(url(`ideas?q=${encodeURIComponent(q)}`))).body,
     flush,
     flushOnHide() {
       for (let unit = next(); unit; unit = next()) {

@@ -5,7 +5,7 @@
  * User-supplied text is rendered only as text nodes, never as HTML.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { FeedbackDraft, IdeaMatch, PanelMode, PanelProps, SendResult } from '../protocol.ts';
+import type { FeedbackDraft, IdeaMatch, IdeasReply, PanelMode, PanelProps, SendResult } from '../protocol.ts';
 import { CommentFields, EmailField, IdeaFields, NpsFields, type Values } from './fields.tsx';
 import { focusables, onDialogKey } from './focus.ts';
 
@@ -41,12 +41,13 @@ export function draftFor(mode: PanelMode, v: Values, needsEmail: boolean): Feedb
   return v.score === null ? null : { kind: 'nps', score: v.score, body: v.body, email };
 }
 
-/** The ideas of a search answer that are safe to render: anything else is ignored. */
+/** The ideas of a search answer (an `IdeasReply`, unchecked) that are safe to render: anything else is ignored. */
 export function wellFormed(body: unknown): IdeaMatch[] {
-  const ideas = (body as { ideas?: unknown } | null | undefined)?.ideas;
+  const ideas: unknown = (body as Partial<IdeasReply> | null | undefined)?.ideas;
   return Array.isArray(ideas)
     ? ideas.filter(
-        (i) => i && typeof i.id === 'string' && typeof i.title === 'string' && typeof i.supporters_count === 'number',
+        (i: Partial<IdeaMatch> | null) =>
+          i && typeof i.id === 'string' && typeof i.title === 'string' && typeof i.supporters_count === 'number',
       )
     : [];
 }
