@@ -140,9 +140,19 @@ describe('config', () => {
     expect(document.querySelector('parley-widget')!.shadowRoot!.querySelector('.launcher')!.textContent).toBe('Ideas?');
   });
 
-  it('ignores a malformed JSON block', () => {
+  it('ignores a malformed JSON block, says so, and still reads the valid one after it', async () => {
     jsonBlock('{not json');
-    expect(start().widget).not.toBeNull();
+    jsonBlock({ site: 'json-site', identify: { id: 'j', email: 'j@x.test' } });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const { widget, identities, sent } = start({}, script({ 'data-debug': '' }));
+      await widget!.client.flush();
+      expect(sent.map((s) => s.url)).toEqual(['https://c.test/api/widget/v1/json-site/identify']);
+      expect(identities().map((i: any) => i.id)).toEqual(['j']);
+      expect(warn).toHaveBeenCalledWith('[parley]', 'JSON config block 0 ignored: not an object');
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('stays off without a site key', () => {

@@ -18,7 +18,7 @@ const TABS: [PanelMode, string][] = [
 type Status = 'idle' | 'sending' | SendResult | 'invalid';
 
 /** What the status line says; `sent` and `queued` end the conversation. */
-export const MESSAGES: Record<Status, string> = {
+const MESSAGES: Record<Status, string> = {
   idle: '',
   sending: 'Sending…',
   sent: 'Thank you! Your feedback was sent.',
