@@ -35,6 +35,11 @@ export interface Widget {
 export function boot(opts: BootOptions): Widget | null {
   const { win } = opts;
   const doc = win.document;
+  const batchDelayMs = opts.batchDelayMs ?? 1000;
+  const rIC = (win as { requestIdleCallback?: (cb: () => void, o?: object) => void }).requestIdleCallback;
+  /** Runs `fn` once the browser is idle, `timeoutMs` at the latest (after `timeoutMs` where it cannot tell). */
+  const whenIdle = (fn: () => void, timeoutMs: number) =>
+    rIC ? rIC(fn, { timeout: timeoutMs }) : win.setTimeout(fn, timeoutMs);
   const config = readConfig(doc, opts.script === undefined ? findScript(doc) : opts.script);
   const log = createLogger(config.debug);
   config.problems.forEach((p) => log.warn(p));
@@ -48,8 +53,10 @@ export function boot(opts: BootOptions): Widget | null {
     storage: createStorage(opts.storage ?? browserStorage(win), log),
     log,
     env: environment,
+    // Nothing at load needs the time zone: read it (Intl's first call costs ~50 ms) once the page is idle.
+    whenIdle: (ready) => whenIdle(ready, batchDelayMs),
     pageUrl: () => win.location.href,
-    batchDelayMs: opts.batchDelayMs,
+    batchDelayMs,
   });
 
   const load = opts.loadPanel ?? panelLoader(win, config.panelSrc, config.nonce);
@@ -142,12 +149,11 @@ export function boot(opts: BootOptions): Widget | null {
   on(doc, 'visibilitychange', () => (doc.visibilityState === 'hidden' ? client.flushOnHide() : client.resume()));
   on(win, 'online', () => void client.flush());
   // The launcher comes with panel.js: fetch it once the page has settled, unless it is turned off.
-  const idle = (win as { requestIdleCallback?: (cb: () => void, o?: object) => void }).requestIdleCallback;
   const launch = () => {
     if (settings.launcher !== false) withUi(() => {});
   };
   booted = true;
-  void domReady.then(() => (idle ? idle(launch, { timeout: 5000 }) : win.setTimeout(launch, 2000)));
+  void domReady.then(() => whenIdle(launch, rIC ? 5000 : 2000));
 
   return { client, log, ui };
 }

@@ -1,8 +1,9 @@
 /**
- * Client-side shaping of an identity (docs/API.md#the-identity-object) before it is queued: copies only the fields
- * the collector knows, turns a numeric id into a string, lower-cases the email and adds the
- * browser's time zone and locale. It checks just enough to tell a user apart (an email); the
- * collector does the full validation and names the field it rejects.
+ * Client-side shaping of an identity (docs/API.md#the-identity-object) before it is queued:
+ * copies only the fields the collector knows, turns a numeric id into a string and lower-cases
+ * the email; the client then adds the browser's time zone and locale (`environment`, read once
+ * the page is idle). It checks just enough to tell a user apart (an email); the collector does
+ * the full validation and names the field it rejects.
  */
 import { CUSTOM_FIELD_KEY, ID_MAX_CHARS, LOCALE_MAX_CHARS, TIMEZONE_MAX_CHARS } from '../shared/limits.ts';
 
@@ -32,11 +33,19 @@ function pick(src: unknown, keys: string[], traits: boolean): Record<string, Sca
   return Object.keys(out).length ? out : undefined;
 }
 
-/** What the browser knows about where the user is, sent along with every identity. */
+/**
+ * What the browser knows about where the user is, sent along with every identity. Costly the
+ * first time in a page when it goes through Intl (~50 ms: the browser loads its locale data,
+ * docs/DESIGN.md#measured-facts), so the client calls it only once the page is idle, and reads
+ * the time zone from Temporal where the browser has it: the same system setting, in ~1 ms.
+ */
 export function environment(): { timezone?: string; locale?: string } {
   const env: { timezone?: string; locale?: string } = {};
   try {
-    env.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone.slice(0, TIMEZONE_MAX_CHARS);
+    // Checked, not trusted: an element with id="Temporal" would be window.Temporal.
+    const now = (globalThis as { Temporal?: { Now?: { timeZoneId?: () => string } } }).Temporal?.Now;
+    const zone = typeof now?.timeZoneId === 'function' ? now.timeZoneId() : undefined;
+    env.timezone = (zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone).slice(0, TIMEZONE_MAX_CHARS);
     env.locale = navigator.language.slice(0, LOCALE_MAX_CHARS);
   } catch {
     /* a locked-down Intl or navigator: send what we have */
@@ -45,10 +54,10 @@ export function environment(): { timezone?: string; locale?: string } {
 }
 
 /**
- * Shapes a host page's identity, or explains (as a string) why it cannot be used.
- * `env` is merged under the page's own fields, so the page may override them.
+ * Shapes a host page's identity, or explains (as a string) why it cannot be used. The page's
+ * own `timezone` and `locale`, when it gives them, override the browser's (`withEnvironment`).
  */
-export function normalizeIdentity(raw: unknown, env: Record<string, string> = {}): Identity | string {
+export function normalizeIdentity(raw: unknown): Identity | string {
   if (!isObject(raw)) return 'identify needs an object';
   const email = typeof raw.email === 'string' ? raw.email.trim().toLowerCase() : '';
   if (!email.includes('@')) return 'identify needs an email';
@@ -56,13 +65,22 @@ export function normalizeIdentity(raw: unknown, env: Record<string, string> = {}
   if (typeof raw.id === 'number' && Number.isSafeInteger(raw.id) && raw.id >= 0) id = String(raw.id);
   else if (typeof raw.id === 'string' && raw.id.trim() && raw.id.length <= ID_MAX_CHARS) id = raw.id;
   else if (raw.id !== undefined && raw.id !== null) return 'identify: bad id';
-  const identity: Identity = { ...env, ...pick(raw, TOP, true), id, email };
+  const identity: Identity = { ...pick(raw, TOP, true), id, email };
   const account = pick(raw.account, ACCOUNT, true);
   if (account) identity.account = account;
   const location = pick(raw.location, LOCATION, false);
   if (location) identity.location = location;
   for (const k of ['timezone', 'locale']) if (typeof raw[k] === 'string') identity[k] = raw[k];
   return identity;
+}
+
+/**
+ * The identity as sent: the browser's environment first, the page's fields over it. Key order
+ * is part of the fingerprint, and this order is the one identities always had, so throttle
+ * entries stored by earlier versions stay valid.
+ */
+export function withEnvironment(identity: Identity, env: Record<string, string>): Identity {
+  return { ...env, ...identity };
 }
 
 /**
