@@ -7,7 +7,7 @@
 import { createClient, type Client } from './client.ts';
 import { findScript, readConfig } from './config.ts';
 import { environment } from './identity.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, DEBUG, silent, type Logger } from './log.ts';
 import { panelLoader } from './panel-loader.ts';
 import type { PanelModule, Ui } from './protocol.ts';
 import { createRunner, installQueue, owned } from './queue.ts';
@@ -20,13 +20,14 @@ export interface BootOptions {
   transport?: Transport;
   storage?: () => Storage | null;
   loadPanel?: () => Promise<PanelModule>;
+  /** @default the console in widget.debug.js (and tests), nothing in widget.js */
+  log?: Logger;
   /** @default 1000 */
   batchDelayMs?: number;
 }
 
 export interface Widget {
   client: Client;
-  log: Logger;
   /** The mounted UI, loading panel.js first if needed. */
   ui(): Promise<Ui>;
 }
@@ -41,10 +42,16 @@ export function boot(opts: BootOptions): Widget | null {
   const whenIdle = (fn: () => void, timeoutMs: number) =>
     rIC ? rIC(fn, { timeout: timeoutMs }) : win.setTimeout(fn, timeoutMs);
   const config = readConfig(doc, opts.script === undefined ? findScript(doc) : opts.script);
-  const log = createLogger(config.debug);
-  config.problems.forEach((p) => log.warn(p));
-  if (!config.site || !config.origin) return (log.warn('no site key or collector origin; staying off'), null);
-  if (owned(win, config.global)) return (log.warn('already running; this copy stays off'), null);
+  const log = opts.log ?? (DEBUG ? createLogger() : silent);
+  if (DEBUG) config.problems.forEach((p) => log.warn(p));
+  if (!config.site || !config.origin) {
+    if (DEBUG) log.warn('no site key or collector origin; staying off');
+    return null;
+  }
+  if (owned(win, config.global)) {
+    if (DEBUG) log.warn('already running; this copy stays off');
+    return null;
+  }
 
   const client = createClient({
     site: config.site,
@@ -93,13 +100,18 @@ export function boot(opts: BootOptions): Widget | null {
   const withUi = (fn: (ui: Ui) => void) =>
     void ui()
       .then(fn)
-      .catch((e) => log.warn('panel unavailable', e));
+      .catch((e) => {
+        if (DEBUG) log.warn('panel unavailable', e);
+      });
 
   /** Set once the queue is installed; before that the idle launch decides about the launcher. */
   let booted = false;
   const set = (patch: unknown, value?: unknown) => {
     const object = typeof patch === 'string' ? { [patch]: value } : patch;
-    if (typeof object !== 'object' || !object) return log.warn('set takes an object or a key and value');
+    if (typeof object !== 'object' || !object) {
+      if (DEBUG) log.warn('set takes an object or a key and value');
+      return;
+    }
     Object.assign(settings, object);
     if (mounted) mounted.set(object as Record<string, unknown>);
     else if ((object as { launcher?: unknown }).launcher === true && booted) withUi(() => {}); // turned on later
@@ -133,7 +145,7 @@ export function boot(opts: BootOptions): Widget | null {
       try {
         fn(e);
       } catch (err) {
-        log.warn(type, err);
+        if (DEBUG) log.warn(type, err);
       }
     });
   // Delegated, so trigger elements added to the page later work too.
@@ -155,5 +167,5 @@ export function boot(opts: BootOptions): Widget | null {
   booted = true;
   void domReady.then(() => whenIdle(launch, rIC ? 5000 : 2000));
 
-  return { client, log, ui };
+  return { client, ui };
 }

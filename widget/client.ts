@@ -7,7 +7,7 @@ import { PAGE_URL_MAX_CHARS, WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { createAcks } from './acks.ts';
 import { nextUnit, type Unit } from './batch.ts';
 import { fingerprint, normalizeIdentity, withEnvironment, type Identity } from './identity.ts';
-import { silent, type Logger } from './log.ts';
+import { DEBUG, silent, type Logger } from './log.ts';
 import { createOutbox, type Item, type OutboxLimits } from './outbox.ts';
 import { classify, retryDelay, type Outcome } from './policy.ts';
 import type { FeedbackDraft, SendResult } from './protocol.ts';
@@ -100,7 +100,7 @@ export function createClient(opts: ClientOptions): Client {
 
   const dropped = (items: Item[]) => {
     if (!items.length) return;
-    log.warn('outbox full or expired; dropped', items);
+    if (DEBUG) log.warn('outbox full or expired; dropped', items);
     settle(items, 'failed');
   };
 
@@ -121,7 +121,7 @@ export function createClient(opts: ClientOptions): Client {
         clock(),
       );
       if (!oversized) return unit;
-      log.warn('identity over 64 KB; dropped');
+      if (DEBUG) log.warn('identity over 64 KB; dropped');
       outbox.remove([oversized.id]);
     }
   };
@@ -132,7 +132,7 @@ export function createClient(opts: ClientOptions): Client {
     if (outcome === 'retry') {
       const delay = retryDelay(attempt++, retryAfter, clock(), random);
       retryAt = clock() + delay;
-      log.warn(unit.path, status, 'retry in', delay);
+      if (DEBUG) log.warn(unit.path, status, 'retry in', delay);
       schedule(delay);
       settle(unit.items, 'queued');
       return outcome;
@@ -140,13 +140,13 @@ export function createClient(opts: ClientOptions): Client {
     attempt = 0;
     retryAt = 0;
     outbox.remove(unit.items.map((i) => i.id));
-    if (outcome === 'drop') log.warn(unit.path, status, 'dropped', body);
+    if (DEBUG && outcome === 'drop') log.warn(unit.path, status, 'dropped', body);
     if (outcome === 'ok' && unit.path === 'identify') {
       const rejected = new Set<number>();
       const list = (body as { rejected?: { index?: unknown; errors?: unknown }[] } | undefined)?.rejected;
       for (const r of Array.isArray(list) ? list : []) {
         rejected.add(Number(r?.index));
-        log.warn('identity rejected', r?.errors);
+        if (DEBUG) log.warn('identity rejected', r?.errors);
       }
       unit.items.forEach((i, n) => {
         if (!rejected.has(n) && i.fp) acks.record(i.key, i.fp);
@@ -175,7 +175,7 @@ export function createClient(opts: ClientOptions): Client {
           if ((await deliver(unit)) === 'retry') break;
         }
       } catch (e) {
-        log.warn('flush failed', e);
+        if (DEBUG) log.warn('flush failed', e);
       } finally {
         running = null;
       }
@@ -208,14 +208,17 @@ export function createClient(opts: ClientOptions): Client {
     try {
       ready();
     } catch (e) {
-      log.warn('identify failed', e);
+      if (DEBUG) log.warn('identify failed', e);
     }
   });
 
   return {
     identify(raw) {
       const identity = normalizeIdentity(raw);
-      if (typeof identity === 'string') return log.warn(identity);
+      if (typeof identity === 'string') {
+        if (DEBUG) log.warn(identity);
+        return;
+      }
       if (early) early.push([identity, clock()]);
       else accept(identity, clock());
     },
@@ -256,7 +259,9 @@ export function createClient(opts: ClientOptions): Client {
         void transport
           .post(target, sent.body, { keepalive: true })
           .then((r) => conclude(sent, r.status, r.retryAfter, r.body))
-          .catch(log.warn);
+          .catch((e) => {
+            if (DEBUG) log.warn('beacon fallback failed', e);
+          });
       }
     },
     resume() {

@@ -6,6 +6,8 @@
  * the full validation and names the field it rejects.
  */
 import { CUSTOM_FIELD_KEY, ID_MAX_CHARS, LOCALE_MAX_CHARS, TIMEZONE_MAX_CHARS } from '../shared/limits.ts';
+import { isObject } from './json.ts';
+import { DEBUG } from './log.ts';
 
 export type Scalar = string | number | boolean;
 export type Identity = { id: string; email: string } & Record<string, unknown>;
@@ -14,7 +16,6 @@ const TOP = ['name', 'type', 'created_at', 'app_version', 'identity_token', 'use
 const ACCOUNT = ['id', 'name', 'plan', 'created_at', 'monthly_rate', 'ltv', 'mrr_cents', 'ltv_cents'];
 const LOCATION = ['country', 'region', 'city'];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): v is Scalar =>
   typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
@@ -43,9 +44,13 @@ export function environment(): { timezone?: string; locale?: string } {
   const env: { timezone?: string; locale?: string } = {};
   try {
     // Checked, not trusted: an element with id="Temporal" would be window.Temporal.
-    const now = (globalThis as { Temporal?: { Now?: { timeZoneId?: () => string } } }).Temporal?.Now;
-    const zone = typeof now?.timeZoneId === 'function' ? now.timeZoneId() : undefined;
-    env.timezone = (zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone).slice(0, TIMEZONE_MAX_CHARS);
+    let zone: string;
+    try {
+      zone = (globalThis as any).Temporal.Now.timeZoneId();
+    } catch {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    }
+    env.timezone = zone.slice(0, TIMEZONE_MAX_CHARS);
     env.locale = navigator.language.slice(0, LOCALE_MAX_CHARS);
   } catch {
     /* a locked-down Intl or navigator: send what we have */
@@ -54,17 +59,17 @@ export function environment(): { timezone?: string; locale?: string } {
 }
 
 /**
- * Shapes a host page's identity, or explains (as a string) why it cannot be used. The page's
+ * Shapes a host page's identity, or explains (as a string, empty in widget.js) why it cannot be used. The page's
  * own `timezone` and `locale`, when it gives them, override the browser's (`withEnvironment`).
  */
 export function normalizeIdentity(raw: unknown): Identity | string {
-  if (!isObject(raw)) return 'identify needs an object';
+  if (!isObject(raw)) return DEBUG ? 'identify needs an object' : '';
   const email = typeof raw.email === 'string' ? raw.email.trim().toLowerCase() : '';
-  if (!email.includes('@')) return 'identify needs an email';
+  if (!email.includes('@')) return DEBUG ? 'identify needs an email' : '';
   let id = email;
   if (typeof raw.id === 'number' && Number.isSafeInteger(raw.id) && raw.id >= 0) id = String(raw.id);
   else if (typeof raw.id === 'string' && raw.id.trim() && raw.id.length <= ID_MAX_CHARS) id = raw.id;
-  else if (raw.id !== undefined && raw.id !== null) return 'identify: bad id';
+  else if (raw.id !== undefined && raw.id !== null) return DEBUG ? 'identify: bad id' : '';
   const identity: Identity = { ...pick(raw, TOP, true), id, email };
   const account = pick(raw.account, ACCOUNT, true);
   if (account) identity.account = account;

@@ -4,7 +4,7 @@
  * `push` is replaced so later commands run at once. The array itself is kept, so host code
  * holding a reference to it keeps working.
  */
-import type { Logger } from './log.ts';
+import { DEBUG, type Logger } from './log.ts';
 
 export type Handlers = Record<string, (...args: any[]) => void>;
 
@@ -14,14 +14,17 @@ const INSTALLED = Symbol.for('parley.queue');
 export function createRunner(handlers: Handlers, log: Logger): (command: unknown) => void {
   return (command) => {
     try {
-      if (!Array.isArray(command)) return log.warn('not a command array; ignored', command);
+      if (!Array.isArray(command)) {
+        if (DEBUG) log.warn('not a command array; ignored', command);
+        return;
+      }
       const [name, ...args] = command;
       const handler =
         typeof name === 'string' && Object.prototype.hasOwnProperty.call(handlers, name) ? handlers[name] : undefined;
-      if (!handler) return log.warn(`unknown command "${String(name)}" ignored`);
-      handler(...args);
+      if (handler) handler(...args);
+      else if (DEBUG) log.warn(`unknown command "${String(name)}" ignored`);
     } catch (e) {
-      log.warn('command failed', e);
+      if (DEBUG) log.warn('command failed', e);
     }
   };
 }
@@ -36,7 +39,7 @@ export function installQueue(win: Window, name: string, run: (command: unknown) 
   const slot = win as unknown as Record<string, unknown>;
   const existing = slot[name];
   // An element with id="Parley" makes window.Parley that element (DOM clobbering): not our queue.
-  if (existing !== undefined && !Array.isArray(existing)) log.warn(`window.${name} is not an array; replaced`);
+  if (DEBUG && existing !== undefined && !Array.isArray(existing)) log.warn(`window.${name} is not an array; replaced`);
   const queue = (Array.isArray(existing) ? existing : []) as unknown[] & { [INSTALLED]?: true };
   if (queue[INSTALLED]) return false;
   const pending = queue.splice(0, queue.length);
