@@ -10,7 +10,7 @@ import { environment } from './identity.ts';
 import { createLogger, DEBUG, silent, type Logger } from './log.ts';
 import { panelLoader } from './panel-loader.ts';
 import type { PanelModule, Ui } from './protocol.ts';
-import { createRunner, installQueue, owned } from './queue.ts';
+import { claimQueue, createRunner, runQueue } from './queue.ts';
 import { browserStorage, createStorage } from './storage.ts';
 import { createTransport, type Transport } from './transport.ts';
 
@@ -30,6 +30,8 @@ export interface Widget {
   client: Client;
   /** The mounted UI, loading panel.js first if needed. */
   ui(): Promise<Ui>;
+  /** Runs the page's commands now instead of when the page is idle (tests use it). */
+  start(): void;
 }
 
 /** Boots the widget; null when it cannot (no site key, or another copy already runs). */
@@ -48,7 +50,8 @@ export function boot(opts: BootOptions): Widget | null {
     if (DEBUG) log.warn('no site key or collector origin; staying off');
     return null;
   }
-  if (owned(win, config.global)) {
+  const queue = claimQueue(win, config.global, log);
+  if (!queue) {
     if (DEBUG) log.warn('already running; this copy stays off');
     return null;
   }
@@ -60,8 +63,6 @@ export function boot(opts: BootOptions): Widget | null {
     storage: createStorage(opts.storage ?? browserStorage(win), log),
     log,
     env: environment,
-    // Nothing at load needs the time zone: read it (Intl's first call costs ~50 ms) once the page is idle.
-    whenIdle: (ready) => whenIdle(ready, batchDelayMs),
     pageUrl: () => win.location.href,
     batchDelayMs,
   });
@@ -104,7 +105,7 @@ export function boot(opts: BootOptions): Widget | null {
         if (DEBUG) log.warn('panel unavailable', e);
       });
 
-  /** Set once the queue is installed; before that the idle launch decides about the launcher. */
+  /** Set once the page's commands have run; before that the idle launch decides about the launcher. */
   let booted = false;
   const set = (patch: unknown, value?: unknown) => {
     const object = typeof patch === 'string' ? { [patch]: value } : patch;
@@ -136,9 +137,22 @@ export function boot(opts: BootOptions): Widget | null {
     log,
   );
 
-  set(config.settings);
-  config.identify.forEach((identity) => run(['identify', identity]));
-  installQueue(win, config.global, run, log);
+  let started = false;
+  /**
+   * Runs the page's commands: settings and identities from JSON blocks, then the queue, then
+   * every later push at once. Nothing at load needs them (an identify's first Intl call alone
+   * costs ~50 ms of main thread), so this waits for the page to be idle — the batch delay at the
+   * latest — or for the page to hide, when whatever was identified must leave with a beacon.
+   */
+  const start = () => {
+    if (started) return;
+    started = true;
+    set(config.settings);
+    config.identify.forEach((identity) => run(['identify', identity]));
+    runQueue(queue, run);
+    booted = true;
+  };
+  whenIdle(start, batchDelayMs);
 
   const on = (target: EventTarget, type: string, fn: (e: Event) => void) =>
     target.addEventListener(type, (e) => {
@@ -157,15 +171,19 @@ export function boot(opts: BootOptions): Widget | null {
       return withUi((u) => u.open(options));
     }
   });
-  on(win, 'pagehide', client.flushOnHide);
-  on(doc, 'visibilitychange', () => (doc.visibilityState === 'hidden' ? client.flushOnHide() : client.resume()));
+  const hide = () => {
+    start();
+    client.flushOnHide();
+  };
+  on(win, 'pagehide', hide);
+  on(doc, 'visibilitychange', () => (doc.visibilityState === 'hidden' ? hide() : client.resume()));
   on(win, 'online', () => void client.flush());
   // The launcher comes with panel.js: fetch it once the page has settled, unless it is turned off.
   const launch = () => {
+    start();
     if (settings.launcher !== false) withUi(() => {});
   };
-  booted = true;
   void domReady.then(() => whenIdle(launch, rIC ? 5000 : 2000));
 
-  return { client, ui };
+  return { client, ui, start };
 }

@@ -6,7 +6,7 @@
 import { PAGE_URL_MAX_CHARS, WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { createAcks } from './acks.ts';
 import { nextUnit, type Unit } from './batch.ts';
-import { fingerprint, normalizeIdentity, withEnvironment, type Identity } from './identity.ts';
+import { fingerprint, normalizeIdentity, type Identity } from './identity.ts';
 import { DEBUG, silent, type Logger } from './log.ts';
 import { createOutbox, type Item, type OutboxLimits } from './outbox.ts';
 import { classify, retryDelay, type Outcome } from './policy.ts';
@@ -25,13 +25,6 @@ export interface ClientOptions {
   log?: Logger;
   /** Fields the browser adds to every identity (time zone, locale). */
   env?: () => Record<string, string>;
-  /**
-   * Calls back once the page is idle. Identities wait for it before `env` is read (its first
-   * call may cost ~50 ms of Intl) and before they are fingerprinted and queued; anything that
-   * needs them earlier (feedback, logout, page hide, a flush) settles them at once.
-   * @default calls back at once
-   */
-  whenIdle?: (ready: () => void) => void;
   /** The page address sent with feedback. */
   pageUrl?: () => string;
   /** How long identities gather before a batch leaves. @default 1000 */
@@ -87,8 +80,6 @@ export function createClient(opts: ClientOptions): Client {
   let attempt = 0;
   let running: Promise<void> | null = null;
   const beaconed = new Set<string>();
-  /** Identities given before the page was idle, with the time they were given; none once it was. */
-  let early: [Identity, number][] | undefined = [];
   const waiting = new Map<string, (r: SendResult) => void>();
 
   const settle = (items: readonly Item[], result: SendResult) => {
@@ -162,7 +153,6 @@ export function createClient(opts: ClientOptions): Client {
   };
 
   function flush(): Promise<void> {
-    ready();
     clearTimeout(timer);
     timer = undefined;
     due = Infinity;
@@ -183,53 +173,30 @@ export function createClient(opts: ClientOptions): Client {
     return running;
   }
 
-  /** An identity the page gave at `at`: sent unless it is the same content as the last one. */
-  const accept = (normalized: Identity, at: number) => {
-    const identity = withEnvironment(normalized, env());
-    const fp = fingerprint(identity);
-    // A single-page app calls identify on every route change: the same content costs nothing.
-    if (current && fp === currentFp) return;
-    current = identity;
-    currentFp = fp;
-    if (acks.fresh(identity.id, fp) || outbox.find('identify', identity.id)?.fp === fp) return;
-    dropped(outbox.add({ id: newId(), kind: 'identify', key: identity.id, fp, at, data: identity }));
-    schedule(at + batchDelayMs - clock());
-  };
-
-  /** Settles the identities that waited for the page to go idle, in the order they came. */
-  const ready = () => {
-    const waited = early;
-    early = undefined;
-    waited?.forEach(([identity, at]) => accept(identity, at));
-  };
-
   if (outbox.list().length) schedule(batchDelayMs);
-  (opts.whenIdle ?? ((fn) => fn()))(() => {
-    try {
-      ready();
-    } catch (e) {
-      if (DEBUG) log.warn('identify failed', e);
-    }
-  });
 
   return {
     identify(raw) {
-      const identity = normalizeIdentity(raw);
+      const identity = normalizeIdentity(raw, env());
       if (typeof identity === 'string') {
         if (DEBUG) log.warn(identity);
         return;
       }
-      if (early) early.push([identity, clock()]);
-      else accept(identity, clock());
+      const fp = fingerprint(identity);
+      // A single-page app calls identify on every route change: the same content costs nothing.
+      if (current && fp === currentFp) return;
+      current = identity;
+      currentFp = fp;
+      if (acks.fresh(identity.id, fp) || outbox.find('identify', identity.id)?.fp === fp) return;
+      dropped(outbox.add({ id: newId(), kind: 'identify', key: identity.id, fp, at: clock(), data: identity }));
+      schedule(batchDelayMs);
     },
     logout() {
-      ready();
       current = null;
       currentFp = '';
     },
-    identity: () => (ready(), current),
+    identity: () => current,
     async sendFeedback(draft) {
-      ready();
       const data: Record<string, unknown> = { ...draft };
       for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
       const page = opts.pageUrl?.() ?? '';
@@ -250,7 +217,6 @@ export function createClient(opts: ClientOptions): Client {
     searchIdeas: async (q) => (await transport.get(url(`ideas?q=${encodeURIComponent(q)}`))).body,
     flush,
     flushOnHide() {
-      ready();
       for (let unit = next(); unit; unit = next()) {
         unit.items.forEach((i) => beaconed.add(i.id));
         const target = url(unit.path);

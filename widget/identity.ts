@@ -1,9 +1,8 @@
 /**
  * Client-side shaping of an identity (docs/API.md#the-identity-object) before it is queued:
- * copies only the fields the collector knows, turns a numeric id into a string and lower-cases
- * the email; the client then adds the browser's time zone and locale (`environment`, read once
- * the page is idle). It checks just enough to tell a user apart (an email); the collector does
- * the full validation and names the field it rejects.
+ * copies only the fields the collector knows, turns a numeric id into a string, lower-cases the
+ * email and adds the browser's time zone and locale. It checks just enough to tell a user apart
+ * (an email); the collector does the full validation and names the field it rejects.
  */
 import { CUSTOM_FIELD_KEY, ID_MAX_CHARS, LOCALE_MAX_CHARS, TIMEZONE_MAX_CHARS } from '../shared/limits.ts';
 import { isObject } from './json.ts';
@@ -37,13 +36,14 @@ function pick(src: unknown, keys: string[], traits: boolean): Record<string, Sca
 /**
  * What the browser knows about where the user is, sent along with every identity. Costly the
  * first time in a page when it goes through Intl (~50 ms: the browser loads its locale data,
- * docs/DESIGN.md#measured-facts), so the client calls it only once the page is idle, and reads
- * the time zone from Temporal where the browser has it: the same system setting, in ~1 ms.
+ * docs/DESIGN.md#measured-facts), which is why widget.js takes identify commands only once the
+ * page is idle (boot.ts), and why the time zone comes from Temporal where the browser has it:
+ * the same system setting, in ~1 ms.
  */
 export function environment(): { timezone?: string; locale?: string } {
   const env: { timezone?: string; locale?: string } = {};
   try {
-    // Checked, not trusted: an element with id="Temporal" would be window.Temporal.
+    // No Temporal, or an element with id="Temporal" in its place: both throw, and Intl answers.
     let zone: string;
     try {
       zone = (globalThis as any).Temporal.Now.timeZoneId();
@@ -59,10 +59,10 @@ export function environment(): { timezone?: string; locale?: string } {
 }
 
 /**
- * Shapes a host page's identity, or explains (as a string, empty in widget.js) why it cannot be used. The page's
- * own `timezone` and `locale`, when it gives them, override the browser's (`withEnvironment`).
+ * Shapes a host page's identity, or explains (as a string, empty in widget.js) why it cannot be
+ * used. `env` is merged under the page's own fields, so the page may override them.
  */
-export function normalizeIdentity(raw: unknown): Identity | string {
+export function normalizeIdentity(raw: unknown, env: Record<string, string> = {}): Identity | string {
   if (!isObject(raw)) return DEBUG ? 'identify needs an object' : '';
   const email = typeof raw.email === 'string' ? raw.email.trim().toLowerCase() : '';
   if (!email.includes('@')) return DEBUG ? 'identify needs an email' : '';
@@ -70,22 +70,13 @@ export function normalizeIdentity(raw: unknown): Identity | string {
   if (typeof raw.id === 'number' && Number.isSafeInteger(raw.id) && raw.id >= 0) id = String(raw.id);
   else if (typeof raw.id === 'string' && raw.id.trim() && raw.id.length <= ID_MAX_CHARS) id = raw.id;
   else if (raw.id !== undefined && raw.id !== null) return DEBUG ? 'identify: bad id' : '';
-  const identity: Identity = { ...pick(raw, TOP, true), id, email };
+  const identity: Identity = { ...env, ...pick(raw, TOP, true), id, email };
   const account = pick(raw.account, ACCOUNT, true);
   if (account) identity.account = account;
   const location = pick(raw.location, LOCATION, false);
   if (location) identity.location = location;
   for (const k of ['timezone', 'locale']) if (typeof raw[k] === 'string') identity[k] = raw[k];
   return identity;
-}
-
-/**
- * The identity as sent: the browser's environment first, the page's fields over it. Key order
- * is part of the fingerprint, and this order is the one identities always had, so throttle
- * entries stored by earlier versions stay valid.
- */
-export function withEnvironment(identity: Identity, env: Record<string, string>): Identity {
-  return { ...env, ...identity };
 }
 
 /**

@@ -22,6 +22,7 @@ function jsonBlock(value: unknown) {
   document.head.appendChild(el);
 }
 
+/** Boots a widget and lets it take the page's commands at once, as it does when the page is idle. */
 function start(opts: Partial<BootOptions> = {}, tag: HTMLScriptElement | null = script()) {
   const fake = fakeTransport();
   const disk = memoryStorage();
@@ -35,6 +36,7 @@ function start(opts: Partial<BootOptions> = {}, tag: HTMLScriptElement | null = 
     log: silent,
     ...opts,
   });
+  widget?.start();
   return { ...fake, widget, disk };
 }
 

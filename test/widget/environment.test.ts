@@ -1,105 +1,101 @@
 // @vitest-environment happy-dom
 /**
- * The browser's time zone and locale: read only once the page is idle (a page's first Intl call
- * costs ~50 ms), from Temporal when the browser has it, and added exactly as before, so the
- * throttle entries earlier versions stored stay valid.
+ * Cost at page load: widget.js takes the page's commands only once the page is idle (an
+ * identify's first Intl call costs ~50 ms), reads the time zone from Temporal when the browser
+ * has it, and builds identities exactly as before, so the throttle entries earlier versions
+ * stored stay valid.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { boot } from '../../widget/boot.ts';
-import { environment, fingerprint, normalizeIdentity, withEnvironment } from '../../widget/identity.ts';
+import { environment, fingerprint, normalizeIdentity } from '../../widget/identity.ts';
+import { silent } from '../../widget/log.ts';
 import { mount } from '../../widget/panel/host.ts';
-import { ann, setup } from './harness.ts';
+import { setup } from './harness.ts';
 import { fakeTransport, memoryStorage } from './fakes.ts';
 
-const berlin = { timezone: 'Europe/Berlin', locale: 'de-DE' };
+const w = window as unknown as Record<string, any>;
 
-/** A client whose page goes idle only when the test says so; counts environment reads. */
-function idleLater(disk = memoryStorage()) {
-  let idle: (() => void) | undefined;
-  const env = vi.fn(() => berlin);
-  const client = setup([], disk, { env, whenIdle: (ready) => (idle = ready) });
-  return { ...client, env, idle: () => idle!() };
+/** Boots widget.js on this page with idle callbacks held until the test runs them. */
+function bootOnPage(disk = memoryStorage()) {
+  const idle: (() => void)[] = [];
+  vi.stubGlobal('requestIdleCallback', (cb: () => void) => idle.push(cb));
+  const fake = fakeTransport();
+  const tag = document.createElement('script');
+  tag.setAttribute('src', 'https://c.test/widget.js');
+  tag.setAttribute('data-site', 'demo');
+  const widget = boot({
+    win: window,
+    script: tag,
+    transport: fake.transport,
+    storage: () => disk,
+    loadPanel: async () => ({ mount }),
+    log: silent,
+  });
+  return { ...fake, widget, disk, idle };
 }
 
 beforeEach(() => {
   vi.useFakeTimers();
+  w.Parley = [['identify', { id: 'i', email: 'i@x.test' }]];
 });
 afterEach(() => {
-  delete (window as any).Parley;
+  delete w.Parley;
   vi.useRealTimers();
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
 });
 
-describe('reading the environment when the page is idle', () => {
-  it('neither reads it nor queues anything before then, and still sends on time', async () => {
-    const { client, env, idle, sent, disk, identities } = idleLater();
-    const givenAt = Date.now();
-    client.identify(ann);
-    client.identify({ id: 'b', email: 'bob@acme.test' });
-    await vi.advanceTimersByTimeAsync(600);
-    expect(env).not.toHaveBeenCalled();
+describe('taking commands once the page is idle', () => {
+  it('leaves them in the page queue, untouched, until the first idle callback', async () => {
+    const intl = vi.spyOn(Intl, 'DateTimeFormat');
+    const { widget, idle, sent, disk } = bootOnPage();
+    w.Parley.push(['identify', { id: 'j', email: 'j@x.test' }]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(w.Parley).toHaveLength(2);
+    expect(widget!.client.identity()).toBeNull();
+    expect(intl).not.toHaveBeenCalled();
     expect(disk.data.size).toBe(0);
-    idle();
-    expect(env).toHaveBeenCalled();
-    expect(disk.data.get('parley:v1:demo:outbox')).toContain('Europe/Berlin');
-    await vi.advanceTimersByTimeAsync(300);
-    expect(sent).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(100); // the batch delay counts from the identify call
-    expect(sent).toHaveLength(1);
-    expect(identities().map((i: any) => [i.id, i.timezone, i.locale, i.observed_at])).toEqual([
-      ['123', 'Europe/Berlin', 'de-DE', givenAt],
-      ['b', 'Europe/Berlin', 'de-DE', givenAt],
+    expect(sent).toEqual([]);
+    idle[0]();
+    expect(w.Parley).toHaveLength(0);
+    expect(intl).toHaveBeenCalled();
+    expect(widget!.client.identity()?.id).toBe('j');
+    w.Parley.push(['identify', { id: 'k', email: 'k@x.test' }]);
+    expect(widget!.client.identity()?.id).toBe('k'); // later pushes run at once
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sent.flatMap((s) => s.body.identities.map((i: any) => [i.id, typeof i.timezone]))).toEqual([
+      ['i', 'string'],
+      ['j', 'string'],
+      ['k', 'string'],
     ]);
   });
 
-  it('settles waiting identities at once when feedback needs them', async () => {
-    const { client, sent } = idleLater();
-    client.identify(ann);
-    await client.sendFeedback({ kind: 'comment', body: 'Hi' });
-    const feedback = sent.find((s) => s.url.endsWith('/feedback'))!;
-    expect(feedback.body.identity).toMatchObject({ id: '123', timezone: 'Europe/Berlin' });
-  });
-
-  it('hands waiting identities to sendBeacon when the page hides before it was idle', () => {
-    const { client, sent } = idleLater();
-    client.identify(ann);
-    client.flushOnHide();
-    expect(sent.map((s) => [s.via, s.body.identities?.[0]?.timezone])).toEqual([['beacon', 'Europe/Berlin']]);
-  });
-
-  it('still sends an identity given before a logout that came before idle', async () => {
-    const { client, identities } = idleLater();
-    client.identify(ann);
-    client.logout();
-    expect(client.identity()).toBeNull();
-    await vi.runAllTimersAsync();
-    expect(identities().map((i: any) => i.id)).toEqual(['123']);
-  });
-
-  it('in the browser, boot waits for requestIdleCallback before the first Intl call', async () => {
-    const callbacks: (() => void)[] = [];
-    vi.stubGlobal('requestIdleCallback', (cb: () => void) => callbacks.push(cb));
-    const intl = vi.spyOn(Intl, 'DateTimeFormat');
-    (window as any).Parley = [['identify', { id: 'i', email: 'i@x.test' }]];
+  it('takes them after the batch delay where the browser has no requestIdleCallback', async () => {
     const fake = fakeTransport();
     const tag = document.createElement('script');
     tag.setAttribute('src', 'https://c.test/widget.js');
     tag.setAttribute('data-site', 'demo');
-    const disk = memoryStorage();
-    boot({
-      win: window,
-      script: tag,
-      transport: fake.transport,
-      storage: () => disk,
-      loadPanel: async () => ({ mount }),
-    });
-    await vi.advanceTimersByTimeAsync(0);
-    expect(intl).not.toHaveBeenCalled();
-    callbacks[0](); // the identities' (the launcher's follows)
-    expect(intl).toHaveBeenCalledTimes(1);
+    const widget = boot({ win: window, script: tag, transport: fake.transport, storage: () => memoryStorage() });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(widget!.client.identity()).toBeNull();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(widget!.client.identity()?.id).toBe('i');
+  });
+
+  it('hands what the page identified to sendBeacon when it hides before it was idle', () => {
+    const { sent } = bootOnPage();
+    window.dispatchEvent(new Event('pagehide'));
+    expect(sent.map((s) => [s.via, s.body.identities[0].id])).toEqual([['beacon', 'i']]);
+  });
+
+  it('leaves a second copy that boots before the first one is idle standing down', async () => {
+    const first = bootOnPage();
+    const second = bootOnPage();
+    expect(second.widget).toBeNull();
+    first.idle.forEach((cb) => cb());
     await vi.advanceTimersByTimeAsync(1000);
-    expect(fake.identities()).toEqual([expect.objectContaining({ id: 'i', timezone: expect.any(String) })]);
+    expect(first.identities().map((i: any) => i.id)).toEqual(['i']);
+    expect(second.sent).toEqual([]);
   });
 });
 
@@ -120,8 +116,8 @@ describe('environment()', () => {
 });
 
 describe('fingerprints', () => {
-  // Computed by the release that read the environment inside identify (before the deferral):
-  // users' browsers hold these in their throttle, so they must not change.
+  // Computed by the release before this change: users' browsers hold these in their throttle.
+  const berlin = { timezone: 'Europe/Berlin', locale: 'de-DE' };
   const raw = {
     id: 42,
     email: ' Ann@Acme.test ',
@@ -137,15 +133,14 @@ describe('fingerprints', () => {
   ];
 
   it.each(stored)('are what the previous release stored (%#)', (page, env, fp) => {
-    expect(fingerprint(withEnvironment(normalizeIdentity(page) as any, env))).toBe(fp);
+    expect(fingerprint(normalizeIdentity(page, env) as any)).toBe(fp);
   });
 
   it('so an identity acknowledged by the previous release is not sent again', async () => {
     const disk = memoryStorage();
     disk.setItem('parley:v1:demo:acks', JSON.stringify([['42', '19n0fnz.60', Date.now()]]));
-    const { client, idle, sent } = idleLater(disk);
+    const { client, sent } = setup([], disk, { env: () => berlin });
     client.identify(raw);
-    idle();
     await vi.runAllTimersAsync();
     expect(sent).toEqual([]);
   });
