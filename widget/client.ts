@@ -37,6 +37,7 @@ export interface Client {
   /** Forgets the current identity: later feedback carries nobody's identity. */
   logout(): void;
   identity(): Identity | null;
+  /** Sends the panel's draft (empty fields already left out) with the page address and current identity. */
   sendFeedback(draft: FeedbackDraft): Promise<SendResult>;
   /**
    * The collector's answer to an ideas search as it came: an `IdeasReply` (protocol.ts), or an
@@ -198,7 +199,6 @@ export function createClient(opts: ClientOptions): Client {
     identity: () => current,
     async sendFeedback(draft) {
       const data: Record<string, unknown> = { ...draft };
-      for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
       const page = opts.pageUrl?.() ?? '';
       if (/^https?:/.test(page)) data.page_url = page.slice(0, PAGE_URL_MAX_CHARS);
       if (current) {

@@ -147,7 +147,7 @@ describe("the widget's feedback on the server's schema", () => {
     client.identify(named[0][1]);
     await client.sendFeedback({ kind: 'idea', title: 'Dark mode', body: 'Line one\nline two' });
     await client.sendFeedback({ kind: 'support', idea_id: 'i-1' });
-    await client.sendFeedback({ kind: 'nps', score: 10, body: '' });
+    await client.sendFeedback({ kind: 'nps', score: 10 });
     client.logout();
     await client.sendFeedback({ kind: 'comment', body: 'Anonymous', email: 'Guest@X.test' });
     const feedback = sent.filter((s) => s.url.endsWith('/feedback')).map((s) => s.body);

@@ -32,13 +32,14 @@ export const SEARCH_DELAY_MS = 300;
 
 const EMPTY: Values = { title: '', body: '', email: '', score: null };
 
-/** The draft for the current form, or null when a required field is missing. */
+/** The draft for the current form, or null when a required field is missing. Empty optional fields are left out. */
 export function draftFor(mode: PanelMode, v: Values, needsEmail: boolean): FeedbackDraft | null {
   if (needsEmail && !/^[^\s@]+@[^\s@]+$/.test(v.email.trim())) return null;
   const email = needsEmail ? v.email.trim() : undefined;
-  if (mode === 'idea') return v.title.trim() ? { kind: 'idea', title: v.title.trim(), body: v.body, email } : null;
-  if (mode === 'comment') return v.body.trim() ? { kind: 'comment', body: v.body, email } : null;
-  return v.score === null ? null : { kind: 'nps', score: v.score, body: v.body, email };
+  const body = v.body || undefined;
+  if (mode === 'idea') return v.title.trim() ? { kind: 'idea', title: v.title.trim(), body, email } : null;
+  if (mode === 'comment') return v.body.trim() ? { kind: 'comment', body, email } : null;
+  return v.score === null ? null : { kind: 'nps', score: v.score, body, email };
 }
 
 /** The ideas of a search answer (an `IdeasReply`, unchecked) that are safe to render: anything else is ignored. */
