@@ -44,7 +44,7 @@ export function boot(opts: BootOptions): Widget | null {
   const whenIdle = (fn: () => void, timeoutMs: number) =>
     rIC ? rIC(fn, { timeout: timeoutMs }) : win.setTimeout(fn, timeoutMs);
   const config = readConfig(doc, opts.script === undefined ? findScript(doc) : opts.script);
-  const log = opts.log ?? (DEBUG ? createLogger() : silent);
+  const log = opts.log ?? createLogger();
   if (DEBUG) config.problems.forEach((p) => log.warn(p));
   if (!config.site || !config.origin) {
     if (DEBUG) log.warn('no site key or collector origin; staying off');

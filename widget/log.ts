@@ -19,8 +19,12 @@ export interface Logger {
   warn(...args: unknown[]): void;
 }
 
-/** A logger that writes to `sink` (the console) with the `[parley]` prefix. */
+/**
+ * A logger that writes to `sink` (the console) with the `[parley]` prefix; in widget.js the
+ * silent one, so the console code itself is left out too.
+ */
 export function createLogger(sink: Pick<Console, 'warn'> = console): Logger {
+  if (!DEBUG) return silent;
   return {
     warn(...args) {
       try {
