@@ -1,8 +1,8 @@
 /**
- * Wires the widget together for one page: config → logger → client → command queue → page
- * lifecycle, and mounts the UI from panel.js when it is needed. Every collaborator that
- * touches the outside world can be handed in, so tests boot the real thing against a fake
- * transport and an in-process panel.
+ * Wires the widget together for one page: config → logger → command queue → page lifecycle at
+ * load; client and commands once the page is idle; the UI from panel.js when it is needed.
+ * Every collaborator that touches the outside world can be handed in, so tests boot the real
+ * thing against a fake transport and an in-process panel.
  */
 import { createClient, type Client } from './client.ts';
 import { findScript, readConfig } from './config.ts';
@@ -27,11 +27,10 @@ export interface BootOptions {
 }
 
 export interface Widget {
-  client: Client;
+  /** Starts now instead of when the page is idle (tests use it); answers the client. */
+  start(): Client;
   /** The mounted UI, loading panel.js first if needed. */
   ui(): Promise<Ui>;
-  /** Runs the page's commands now instead of when the page is idle (tests use it). */
-  start(): void;
 }
 
 /** Boots the widget; null when it cannot (no site key, or another copy already runs). */
@@ -39,12 +38,22 @@ export function boot(opts: BootOptions): Widget | null {
   const { win } = opts;
   const doc = win.document;
   const batchDelayMs = opts.batchDelayMs ?? 1000;
+  const config = readConfig(doc, opts.script === undefined ? findScript(doc) : opts.script);
+  const log = opts.log ?? createLogger();
+  /** `fn` as a callback of ours (event, timer, idle): it never throws into the page. */
+  const guard =
+    <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
+    (...args: A) => {
+      try {
+        fn(...args);
+      } catch (e) {
+        if (DEBUG) log.warn(what, e);
+      }
+    };
   const rIC = (win as { requestIdleCallback?: (cb: () => void, o?: object) => void }).requestIdleCallback;
   /** Runs `fn` once the browser is idle, `timeoutMs` at the latest (after `timeoutMs` where it cannot tell). */
   const whenIdle = (fn: () => void, timeoutMs: number) =>
-    rIC ? rIC(fn, { timeout: timeoutMs }) : win.setTimeout(fn, timeoutMs);
-  const config = readConfig(doc, opts.script === undefined ? findScript(doc) : opts.script);
-  const log = opts.log ?? createLogger();
+    rIC ? rIC(guard('idle', fn), { timeout: timeoutMs }) : win.setTimeout(guard('idle', fn), timeoutMs);
   if (DEBUG) config.problems.forEach((p) => log.warn(p));
   if (!config.site || !config.origin) {
     if (DEBUG) log.warn('no site key or collector origin; staying off');
@@ -55,17 +64,6 @@ export function boot(opts: BootOptions): Widget | null {
     if (DEBUG) log.warn('already running; this copy stays off');
     return null;
   }
-
-  const client = createClient({
-    site: config.site,
-    origin: config.origin,
-    transport: opts.transport ?? createTransport(win),
-    storage: createStorage(opts.storage ?? browserStorage(win), log),
-    log,
-    env: environment,
-    pageUrl: () => win.location.href,
-    batchDelayMs,
-  });
 
   const load = opts.loadPanel ?? panelLoader(win, config.panelSrc, config.nonce);
   const domReady = new Promise<void>((resolve) => {
@@ -83,13 +81,16 @@ export function boot(opts: BootOptions): Widget | null {
           doc,
           nonce: config.nonce,
           log,
-          props: (mode, close) => ({
-            mode,
-            needsEmail: !client.identity(),
-            submit: client.sendFeedback,
-            searchIdeas: client.searchIdeas,
-            close,
-          }),
+          props: (mode, close) => {
+            const client = start();
+            return {
+              mode,
+              needsEmail: !client.identity(),
+              submit: client.sendFeedback,
+              searchIdeas: client.searchIdeas,
+              close,
+            };
+          },
         });
         mounted.set(settings);
         return mounted;
@@ -120,48 +121,52 @@ export function boot(opts: BootOptions): Widget | null {
   /** Selector triggers and their options (e.g. `{mode: 'contact'}`). */
   const triggers = new Map<string, unknown>();
 
-  const run = createRunner(
-    {
-      identify: client.identify,
-      logout: client.logout,
-      set,
-      show: (mode?: unknown) => withUi((u) => u.open(mode)),
-      hide: () => mounted?.close(),
-      autoprompt: () => withUi((u) => u.open('nps')),
-      addTrigger(target: unknown, options?: unknown) {
-        if (typeof target !== 'string') return set({ ...(target as object), launcher: true });
-        doc.querySelector(target); // throws on a malformed selector now, not on every click
-        triggers.set(target, options);
-      },
-    },
-    log,
-  );
-
-  let started = false;
+  let client: Client | undefined;
   /**
-   * Runs the page's commands: settings and identities from JSON blocks, then the queue, then
-   * every later push at once. Nothing at load needs them (an identify's first Intl call alone
-   * costs ~50 ms of main thread), so this waits for the page to be idle — the batch delay at the
-   * latest — or for the page to hide, when whatever was identified must leave with a beacon.
+   * Starts the widget: the client (which reads what earlier pages left in the outbox), then the
+   * page's commands — settings and identities from JSON blocks, the queue, every later push at
+   * once. Nothing at load needs any of it (the first localStorage read costs milliseconds, an
+   * identify's first Intl call ~50 ms), so this waits for the page to be idle — the batch delay
+   * at the latest — unless the page hides first, when what it identified must leave with a beacon.
    */
-  const start = () => {
-    if (started) return;
-    started = true;
+  const start = (): Client => {
+    if (client) return client;
+    const c = (client = createClient({
+      site: config.site,
+      origin: config.origin,
+      transport: opts.transport ?? createTransport(win),
+      storage: createStorage(opts.storage ?? browserStorage(win), log),
+      log,
+      env: environment,
+      pageUrl: () => win.location.href,
+      batchDelayMs,
+    }));
+    const run = createRunner(
+      {
+        identify: c.identify,
+        logout: c.logout,
+        set,
+        show: (mode?: unknown) => withUi((u) => u.open(mode)),
+        hide: () => mounted?.close(),
+        autoprompt: () => withUi((u) => u.open('nps')),
+        addTrigger(target: unknown, options?: unknown) {
+          if (typeof target !== 'string') return set({ ...(target as object), launcher: true });
+          doc.querySelector(target); // throws on a malformed selector now, not on every click
+          triggers.set(target, options);
+        },
+      },
+      log,
+    );
     set(config.settings);
     config.identify.forEach((identity) => run(['identify', identity]));
     runQueue(queue, run);
     booted = true;
+    return c;
   };
   whenIdle(start, batchDelayMs);
 
   const on = (target: EventTarget, type: string, fn: (e: Event) => void) =>
-    target.addEventListener(type, (e) => {
-      try {
-        fn(e);
-      } catch (err) {
-        if (DEBUG) log.warn(type, err);
-      }
-    });
+    target.addEventListener(type, guard(type, fn));
   // Delegated, so trigger elements added to the page later work too.
   on(doc, 'click', (event) => {
     const target = event.target as Element | null;
@@ -171,13 +176,10 @@ export function boot(opts: BootOptions): Widget | null {
       return withUi((u) => u.open(options));
     }
   });
-  const hide = () => {
-    start();
-    client.flushOnHide();
-  };
+  const hide = () => start().flushOnHide();
   on(win, 'pagehide', hide);
-  on(doc, 'visibilitychange', () => (doc.visibilityState === 'hidden' ? hide() : client.resume()));
-  on(win, 'online', () => void client.flush());
+  on(doc, 'visibilitychange', () => (doc.visibilityState === 'hidden' ? hide() : client?.resume()));
+  on(win, 'online', () => void client?.flush());
   // The launcher comes with panel.js: fetch it once the page has settled, unless it is turned off.
   const launch = () => {
     start();
@@ -185,5 +187,5 @@ export function boot(opts: BootOptions): Widget | null {
   };
   void domReady.then(() => whenIdle(launch, rIC ? 5000 : 2000));
 
-  return { client, ui, start };
+  return { start, ui };
 }

@@ -10,14 +10,16 @@ import { boot } from '../../widget/boot.ts';
 import { environment, fingerprint, normalizeIdentity } from '../../widget/identity.ts';
 import { silent } from '../../widget/log.ts';
 import { mount } from '../../widget/panel/host.ts';
+import type { PanelModule } from '../../widget/protocol.ts';
 import { setup } from './harness.ts';
 import { fakeTransport, memoryStorage } from './fakes.ts';
 
 const w = window as unknown as Record<string, any>;
 
-/** Boots widget.js on this page with idle callbacks held until the test runs them. */
-function bootOnPage(disk = memoryStorage()) {
+/** Boots widget.js on this page with idle callbacks held until the test runs them; counts localStorage reads. */
+function bootOnPage(disk = memoryStorage(), loadPanel: () => Promise<PanelModule> = async () => ({ mount })) {
   const idle: (() => void)[] = [];
+  const storage = { touched: 0 };
   vi.stubGlobal('requestIdleCallback', (cb: () => void) => idle.push(cb));
   const fake = fakeTransport();
   const tag = document.createElement('script');
@@ -27,11 +29,11 @@ function bootOnPage(disk = memoryStorage()) {
     win: window,
     script: tag,
     transport: fake.transport,
-    storage: () => disk,
-    loadPanel: async () => ({ mount }),
+    storage: () => (storage.touched++, disk),
+    loadPanel,
     log: silent,
   });
-  return { ...fake, widget, disk, idle };
+  return { ...fake, widget, disk, idle, storage };
 }
 
 beforeEach(() => {
@@ -46,22 +48,23 @@ afterEach(() => {
 });
 
 describe('taking commands once the page is idle', () => {
-  it('leaves them in the page queue, untouched, until the first idle callback', async () => {
+  it('neither reads storage nor takes commands until the first idle callback', async () => {
     const intl = vi.spyOn(Intl, 'DateTimeFormat');
-    const { widget, idle, sent, disk } = bootOnPage();
+    const { widget, idle, sent, storage } = bootOnPage();
     w.Parley.push(['identify', { id: 'j', email: 'j@x.test' }]);
     await vi.advanceTimersByTimeAsync(5000);
     expect(w.Parley).toHaveLength(2);
-    expect(widget!.client.identity()).toBeNull();
+    expect(storage.touched).toBe(0);
     expect(intl).not.toHaveBeenCalled();
-    expect(disk.data.size).toBe(0);
     expect(sent).toEqual([]);
     idle[0]();
     expect(w.Parley).toHaveLength(0);
+    expect(storage.touched).toBeGreaterThan(0);
     expect(intl).toHaveBeenCalled();
-    expect(widget!.client.identity()?.id).toBe('j');
+    const client = widget!.start(); // already started: the same client
+    expect(client.identity()?.id).toBe('j');
     w.Parley.push(['identify', { id: 'k', email: 'k@x.test' }]);
-    expect(widget!.client.identity()?.id).toBe('k'); // later pushes run at once
+    expect(client.identity()?.id).toBe('k'); // later pushes run at once
     await vi.advanceTimersByTimeAsync(1000);
     expect(sent.flatMap((s) => s.body.identities.map((i: any) => [i.id, typeof i.timezone]))).toEqual([
       ['i', 'string'],
@@ -75,17 +78,26 @@ describe('taking commands once the page is idle', () => {
     const tag = document.createElement('script');
     tag.setAttribute('src', 'https://c.test/widget.js');
     tag.setAttribute('data-site', 'demo');
-    const widget = boot({ win: window, script: tag, transport: fake.transport, storage: () => memoryStorage() });
+    boot({ win: window, script: tag, transport: fake.transport, storage: () => memoryStorage() });
     await vi.advanceTimersByTimeAsync(999);
-    expect(widget!.client.identity()).toBeNull();
+    expect(w.Parley).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(widget!.client.identity()?.id).toBe('i');
+    expect(w.Parley).toHaveLength(0);
   });
 
   it('hands what the page identified to sendBeacon when it hides before it was idle', () => {
     const { sent } = bootOnPage();
     window.dispatchEvent(new Event('pagehide'));
     expect(sent.map((s) => [s.via, s.body.identities[0].id])).toEqual([['beacon', 'i']]);
+  });
+
+  it('never throws into the page from an idle callback', async () => {
+    const { idle } = bootOnPage(memoryStorage(), () => {
+      throw new Error('no panel today');
+    });
+    await vi.advanceTimersByTimeAsync(0); // the DOM is ready: the launcher's idle callback is queued
+    expect(idle).toHaveLength(2);
+    for (const cb of idle) expect(cb).not.toThrow();
   });
 
   it('leaves a second copy that boots before the first one is idle standing down', async () => {
