@@ -16,9 +16,11 @@ import {
   CUSTOM_FIELDS_MAX,
   EMAIL_MAX_CHARS,
   ID_MAX_CHARS,
+  LOCALE_MAX_CHARS,
   MONEY_MAX_CENTS,
   NAME_MAX_CHARS,
   TEXT_MAX_CHARS,
+  TIMEZONE_MAX_CHARS,
   TYPE_MAX_CHARS,
 } from './limits.ts';
 import { PRIVATE_ACCOUNT_PREFIX } from './text.ts';
@@ -163,8 +165,8 @@ export function fastIdentity(raw: unknown): Identity | undefined {
     const acct = account(raw.account);
     const app_version = line(raw.app_version, APP_VERSION_MAX_CHARS);
     const loc = location(raw.location);
-    const timezone = line(raw.timezone, 64);
-    const locale = line(raw.locale, 35);
+    const timezone = line(raw.timezone, TIMEZONE_MAX_CHARS);
+    const locale = line(raw.locale, LOCALE_MAX_CHARS);
     const identity_token = line(raw.identity_token, 4096);
     return compact({
       id: id ?? email,

@@ -12,8 +12,10 @@ import {
   CUSTOM_FIELDS_MAX,
   EMAIL_MAX_CHARS,
   ID_MAX_CHARS,
+  LOCALE_MAX_CHARS,
   NAME_MAX_CHARS,
   TEXT_MAX_CHARS,
+  TIMEZONE_MAX_CHARS,
   TYPE_MAX_CHARS,
 } from './limits.ts';
 import { accountId, externalId, line, moneyCents, moneyDecimal, normalizeEmail, timestamp } from './text.ts';
@@ -116,8 +118,8 @@ export const identitySchema = z
     account: accountSchema.nullish(),
     app_version: line(APP_VERSION_MAX_CHARS).nullish(),
     location: locationSchema.nullish(),
-    timezone: line(64).nullish(),
-    locale: line(35).nullish(),
+    timezone: line(TIMEZONE_MAX_CHARS).nullish(),
+    locale: line(LOCALE_MAX_CHARS).nullish(),
     identity_token: line(4096).nullish(),
     user_hash: z
       .string()

@@ -37,7 +37,7 @@ export const securityHeaders: RequestHandler = (req, res, next) => {
   if (req.path.startsWith('/api/')) res.setHeader('Cache-Control', 'no-store');
   else if (req.path.startsWith('/admin')) res.setHeader('Content-Security-Policy', CONSOLE_CSP);
   else if (req.path.startsWith('/demo')) res.setHeader('Content-Security-Policy', DEMO_CSP);
-  else if (req.path === '/widget.js' || req.path === '/panel.js') {
+  else if (['/widget.js', '/widget.debug.js', '/panel.js'].includes(req.path)) {
     // Loaded by customers' pages, including ones that require CORP (COEP: require-corp).
     res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
   }
