@@ -66,6 +66,7 @@ export function createApp(deps: Deps) {
     res.sendFile(path, { maxAge: '5m' });
   };
   app.get('/widget.js', file('widget.js'));
+  app.get('/widget.debug.js', file('widget.debug.js'));
   app.get('/panel.js', file('panel.js'));
   app.use('/demo', express.static(join(ROOT, 'demo'), staticOptions));
   app.use(

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
+import { buildNode } from './build-node.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = join(ROOT, 'dist');
@@ -17,14 +18,18 @@ interface Bundle {
   entry: string;
   out: string;
   format: 'iife' | 'esm';
+  /** Build-time constants (esbuild `define`), e.g. the widget's `__DEBUG__` (widget/log.ts). */
+  define?: Record<string, string>;
 }
 
 /**
- * Every browser bundle. widget.js is what every host page pays for; panel.js is loaded only
- * when the feedback panel is first needed; admin.js is the admin console.
+ * Every browser bundle. widget.js is what every host page pays for; widget.debug.js is the same
+ * code with its console messages compiled in; panel.js is loaded only when the feedback panel is
+ * first needed; admin.js is the admin console.
  */
 export const BUNDLES: Bundle[] = [
-  { entry: 'widget/index.ts', out: 'widget.js', format: 'iife' },
+  { entry: 'widget/index.ts', out: 'widget.js', format: 'iife', define: { __DEBUG__: 'false' } },
+  { entry: 'widget/index.ts', out: 'widget.debug.js', format: 'iife', define: { __DEBUG__: 'true' } },
   { entry: 'widget/panel/index.tsx', out: 'panel.js', format: 'iife' },
   { entry: 'server/console/index.tsx', out: 'admin/admin.js', format: 'iife' },
 ];
@@ -47,7 +52,7 @@ export async function buildAll(outdir = DIST): Promise<string[]> {
     const entry = join(ROOT, b.entry);
     if (!existsSync(entry)) continue;
     const outfile = join(outdir, b.out);
-    await build({ ...common, entryPoints: [entry], outfile, format: b.format });
+    await build({ ...common, entryPoints: [entry], outfile, format: b.format, define: b.define });
     outs.push(outfile);
   }
   return outs;
@@ -65,6 +70,7 @@ export function sizes(file: string) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const outs = await buildAll();
+  await buildNode(ROOT, DIST); // the collector and the CLI for plain node (build-node.ts)
   if (process.argv.includes('--size')) {
     for (const f of outs) console.log(f.slice(DIST.length + 1).padEnd(20), JSON.stringify(sizes(f)));
   }

@@ -2,10 +2,10 @@
  * The collector process: the only place that reads the environment, listens and handles
  * signals. Everything else is built by openCollector/createApp.
  */
-import { createServer } from 'node:http';
 import pino from 'pino';
 import { loadConfig } from './config.ts';
 import { openCollector } from './collector.ts';
+import { createHttpServer } from './http/server.ts';
 
 function fail(message: string): never {
   process.stderr.write(`parley: ${message}\n`);
@@ -44,17 +44,11 @@ try {
   fail((e as Error).message);
 }
 
-// Slow clients (slowloris) cannot hold sockets: whole request and headers are time-limited,
-// and checked every second rather than Node's default 30 s.
-const server = createServer(
-  {
-    requestTimeout: config.PARLEY_REQUEST_TIMEOUT_MS,
-    headersTimeout: config.PARLEY_HEADERS_TIMEOUT_MS,
-    connectionsCheckingInterval: 1000,
-    keepAliveTimeout: 5000,
-  },
-  collector.app,
-).listen(config.PORT, config.HOST);
+const http = createHttpServer(collector.app, {
+  requestTimeoutMs: config.PARLEY_REQUEST_TIMEOUT_MS,
+  headersTimeoutMs: config.PARLEY_HEADERS_TIMEOUT_MS,
+});
+const server = http.server.listen(config.PORT, config.HOST);
 server.on('error', (e) => fail(`cannot listen on ${config.HOST}:${config.PORT}: ${e.message}`));
 server.on('listening', async () => {
   const addr = server.address();
@@ -70,17 +64,28 @@ server.on('listening', async () => {
   );
 });
 
+/** Requests in flight at a stop get this long to finish before their connections are cut. */
+const REQUEST_GRACE_MS = 5000;
+/** The whole stop, final checkpoint included; past it the process leaves (the log replays). */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
 let stopping = false;
+/**
+ * Stops cleanly (README "Stopping"): refuse new requests, finish the ones in flight, apply what
+ * was acknowledged, write the final checkpoint, release the data directory, exit 0.
+ */
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
-  // Give in-flight requests and the final checkpoint 10 s, then leave regardless.
   setTimeout(() => {
     logger.error('shutdown timed out');
     process.exit(1);
-  }, 10_000).unref();
-  await collector.close(server);
+  }, SHUTDOWN_TIMEOUT_MS).unref();
+  await http.drain(REQUEST_GRACE_MS);
+  logger.info('requests finished; applying what was acknowledged');
+  await collector.close();
+  logger.info('final checkpoint written; stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Site, Verification } from './core/records.ts';
+import { eraAfter } from './trust/ranks.ts';
 import { normalizeOriginPattern } from './http/origins.ts';
 import type { Store } from './core/store.ts';
 
@@ -97,8 +98,11 @@ export async function removeOldIdentitySecret(
   return { site_key: key, identity_secrets: 1 };
 }
 
-/** Changes a site's identity-verification mode (docs/API.md#trust). */
+/**
+ * Changes a site's identity-verification mode (docs/API.md#trust). Switching to `off` from a mode
+ * that ranks sources starts a new rank era, so the newest update wins over everything stored.
+ */
 export async function setVerification(store: Store, key: string, verification: Verification): Promise<void> {
   const site = await siteOrThrow(store, key);
-  await store.putSite({ ...site, verification });
+  await store.putSite({ ...site, verification, rank_era: eraAfter(site, verification) });
 }

@@ -16,11 +16,15 @@ import {
   CUSTOM_FIELDS_MAX,
   EMAIL_MAX_CHARS,
   ID_MAX_CHARS,
+  LOCALE_MAX_CHARS,
   MONEY_MAX_CENTS,
   NAME_MAX_CHARS,
   TEXT_MAX_CHARS,
+  TIMEZONE_MAX_CHARS,
   TYPE_MAX_CHARS,
 } from './limits.ts';
+import { PRIVATE_ACCOUNT_PREFIX } from './text.ts';
+import { isWholeCents, toCents } from './money.ts';
 
 /** Control characters or any surrogate: the first are invalid, the second need the full check. */
 const UNSURE = /[\u0000-\u001f\u007f\ud800-\udfff]/;
@@ -54,6 +58,12 @@ function externalId(v: unknown): string | undefined {
   return s.trim().length > 0 ? s : bail();
 }
 
+/** `accountId`: an `externalId` outside the private accounts' key space. */
+function accountId(v: unknown): string | undefined {
+  const id = externalId(v);
+  return id?.startsWith(PRIVATE_ACCOUNT_PREFIX) ? bail() : id;
+}
+
 /** `timestamp`, numbers only (ISO strings take the schema path). */
 function seconds(v: unknown): number | undefined {
   if (absent(v)) return undefined;
@@ -61,11 +71,11 @@ function seconds(v: unknown): number | undefined {
   return Math.floor(v);
 }
 
-/** `moneyDecimal`, numbers only. */
+/** `moneyDecimal`, numbers only; a sub-cent amount takes the schema path, which words the refusal. */
 function decimalCents(v: unknown): number | undefined {
   if (absent(v)) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bail();
-  const cents = Math.round(v * 100);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || !isWholeCents(v)) bail();
+  const cents = toCents(v);
   return cents <= MONEY_MAX_CENTS ? cents : bail();
 }
 
@@ -113,7 +123,7 @@ function account(v: unknown): Identity['account'] {
   const monthly = decimalCents(v.monthly_rate);
   const lifetime = decimalCents(v.ltv);
   return compact({
-    id: externalId(v.id),
+    id: accountId(v.id),
     name: line(v.name, NAME_MAX_CHARS),
     plan: line(v.plan, TEXT_MAX_CHARS),
     created_at: seconds(v.created_at),
@@ -155,8 +165,8 @@ export function fastIdentity(raw: unknown): Identity | undefined {
     const acct = account(raw.account);
     const app_version = line(raw.app_version, APP_VERSION_MAX_CHARS);
     const loc = location(raw.location);
-    const timezone = line(raw.timezone, 64);
-    const locale = line(raw.locale, 35);
+    const timezone = line(raw.timezone, TIMEZONE_MAX_CHARS);
+    const locale = line(raw.locale, LOCALE_MAX_CHARS);
     const identity_token = line(raw.identity_token, 4096);
     return compact({
       id: id ?? email,

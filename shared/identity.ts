@@ -12,11 +12,13 @@ import {
   CUSTOM_FIELDS_MAX,
   EMAIL_MAX_CHARS,
   ID_MAX_CHARS,
+  LOCALE_MAX_CHARS,
   NAME_MAX_CHARS,
   TEXT_MAX_CHARS,
+  TIMEZONE_MAX_CHARS,
   TYPE_MAX_CHARS,
 } from './limits.ts';
-import { externalId, line, moneyCents, moneyDecimal, normalizeEmail, timestamp } from './text.ts';
+import { accountId, externalId, line, moneyCents, moneyDecimal, normalizeEmail, timestamp } from './text.ts';
 
 export type TraitValue = string | number | boolean;
 export type Traits = Record<string, TraitValue>;
@@ -64,7 +66,7 @@ function compact<T extends Record<string, unknown>>(o: T): T {
 
 export const accountSchema = z
   .looseObject({
-    id: externalId(ID_MAX_CHARS).nullish(),
+    id: accountId(ID_MAX_CHARS).nullish(),
     name: line(NAME_MAX_CHARS).nullish(),
     plan: line(TEXT_MAX_CHARS).nullish(),
     created_at: timestamp.nullish(),
@@ -116,8 +118,8 @@ export const identitySchema = z
     account: accountSchema.nullish(),
     app_version: line(APP_VERSION_MAX_CHARS).nullish(),
     location: locationSchema.nullish(),
-    timezone: line(64).nullish(),
-    locale: line(35).nullish(),
+    timezone: line(TIMEZONE_MAX_CHARS).nullish(),
+    locale: line(LOCALE_MAX_CHARS).nullish(),
     identity_token: line(4096).nullish(),
     user_hash: z
       .string()

@@ -22,7 +22,7 @@ import {
   TYPE_MAX_CHARS,
 } from './limits.ts';
 import type { Traits } from './identity.ts';
-import { externalId, line, moneyCents, moneyDecimal, normalizeEmail, timestamp } from './text.ts';
+import { accountId, externalId, line, moneyCents, moneyDecimal, normalizeEmail, timestamp } from './text.ts';
 
 /** Tags on one external user, and the characters of one tag. */
 export const TAGS_MAX = 100;
@@ -130,13 +130,13 @@ function normalizeAccount(a: LooseAccount, traits: Traits) {
 
 /** An account embedded in an imported user: without `external_id` it is private to that user. */
 export const embeddedAccountSchema = withTraits(
-  z.looseObject({ external_id: externalId(ID_MAX_CHARS).nullish(), ...accountShape }),
+  z.looseObject({ external_id: accountId(ID_MAX_CHARS).nullish(), ...accountShape }),
   normalizeAccount,
 );
 
 /** One record of `external_accounts/import`. */
 export const importAccountSchema = withTraits(
-  z.looseObject({ external_id: externalId(ID_MAX_CHARS), ...accountShape }),
+  z.looseObject({ external_id: accountId(ID_MAX_CHARS), ...accountShape }),
   (a, traits) => ({ ...normalizeAccount(a, traits), external_id: a.external_id }),
 );
 

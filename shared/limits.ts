@@ -37,6 +37,10 @@ export const MESSAGE_ID_MAX_CHARS = 64;
 export const FEEDBACK_TITLE_MAX_CHARS = 200;
 export const FEEDBACK_BODY_MAX_CHARS = 10_000;
 export const PAGE_URL_MAX_CHARS = 2048;
+/** An IANA time zone name as a browser reports it (`Europe/Berlin`). */
+export const TIMEZONE_MAX_CHARS = 64;
+/** A BCP 47 language tag (`de-DE`): 35 is the length RFC 5646 asks every implementation to handle. */
+export const LOCALE_MAX_CHARS = 35;
 
 /** An identity the collector acknowledged is not re-sent for this long (docs/API.md#how-the-widget-delivers). */
 export const IDENTIFY_THROTTLE_MS = 24 * 60 * 60 * 1000;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MONEY_MAX_CENTS } from './limits.ts';
+import { DECIMAL_TEXT, isWholeCents, SUB_CENT_MESSAGE, toCents } from './money.ts';
 
 // C0 controls and DEL; tab, CR and LF are allowed only in multi-line text.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
@@ -45,6 +46,20 @@ export function externalId(max: number) {
   );
 }
 
+/**
+ * The first character of the key an account without an id is stored under (server/core/records.ts):
+ * no client account id may start with it, so no client can name another user's private account.
+ */
+export const PRIVATE_ACCOUNT_PREFIX = '~';
+
+/** An integrator's account id: an `externalId` that does not start with PRIVATE_ACCOUNT_PREFIX. */
+export function accountId(max: number) {
+  return externalId(max).refine(
+    (s) => !s.startsWith(PRIVATE_ACCOUNT_PREFIX),
+    `must not start with "${PRIVATE_ACCOUNT_PREFIX}" (reserved for accounts without an id)`,
+  );
+}
+
 /** Unix seconds (number) or an ISO-8601 string; always stored as integer Unix seconds. */
 export const timestamp = z
   .union([
@@ -53,15 +68,17 @@ export const timestamp = z
   ])
   .transform((v) => (typeof v === 'number' ? Math.floor(v) : Math.floor(Date.parse(v) / 1000)));
 
-const DECIMAL = /^\d{1,10}(\.\d{1,2})?$/;
-
-/** A money amount in currency units (99.5 or "99.50"), converted to integer cents. */
+/**
+ * A money amount in currency units (99.5 or "99.50"), converted to integer cents. One with
+ * more than two decimal places is refused in both forms (money.ts says why).
+ */
 export const moneyDecimal = z
-  .union([
-    z.number().finite().nonnegative(),
-    z.string().regex(DECIMAL, 'must be a decimal amount like "99.50"').transform(Number),
-  ])
-  .transform((v) => Math.round(v * 100))
+  .union([z.number().finite().nonnegative(), z.string().regex(DECIMAL_TEXT, 'must be a decimal amount like 99.50')], {
+    error: 'must be a number or a decimal string like 99.50',
+  })
+  // Only on a well-formed amount: "$99.999" gets one message, not two.
+  .refine(isWholeCents, { error: SUB_CENT_MESSAGE, when: (payload) => payload.issues.length === 0 })
+  .transform(toCents)
   .refine((c) => c <= MONEY_MAX_CENTS, `must be at most ${MONEY_MAX_CENTS / 100}`);
 
 /** A money amount already in integer cents. */

@@ -3,14 +3,14 @@
  * outbox → deliver in batches with retries. Built by a factory from its collaborators
  * (transport, storage, clock, randomness), so tests drive it with fakes and fake timers.
  */
-import { WIDGET_API_PREFIX } from '../shared/limits.ts';
+import { PAGE_URL_MAX_CHARS, WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { createAcks } from './acks.ts';
 import { nextUnit, type Unit } from './batch.ts';
 import { fingerprint, normalizeIdentity, type Identity } from './identity.ts';
-import { silent, type Logger } from './log.ts';
+import { DEBUG, silent, type Logger } from './log.ts';
 import { createOutbox, type Item, type OutboxLimits } from './outbox.ts';
 import { classify, retryDelay, type Outcome } from './policy.ts';
-import type { FeedbackDraft, IdeaMatch, SendResult } from './protocol.ts';
+import type { FeedbackDraft, SendResult } from './protocol.ts';
 import type { KV } from './storage.ts';
 import type { Transport } from './transport.ts';
 
@@ -37,8 +37,12 @@ export interface Client {
   /** Forgets the current identity: later feedback carries nobody's identity. */
   logout(): void;
   identity(): Identity | null;
+  /** Sends the panel's draft (empty fields already left out) with the page address and current identity. */
   sendFeedback(draft: FeedbackDraft): Promise<SendResult>;
-  /** The collector's answer to an ideas search, as it came (possibly an error body). */
+  /**
+   * The collector's answer to an ideas search as it came: an `IdeasReply` (protocol.ts), or an
+   * error body or nothing when the search failed. Unchecked: the panel keeps only well-formed ideas.
+   */
   searchIdeas(q: string): Promise<unknown>;
   /** Sends everything queued now, ignoring the batch delay. */
   flush(): Promise<void>;
@@ -88,7 +92,7 @@ export function createClient(opts: ClientOptions): Client {
 
   const dropped = (items: Item[]) => {
     if (!items.length) return;
-    log.warn('outbox full or expired; dropped', items);
+    if (DEBUG) log.warn('outbox full or expired; dropped', items);
     settle(items, 'failed');
   };
 
@@ -109,7 +113,7 @@ export function createClient(opts: ClientOptions): Client {
         clock(),
       );
       if (!oversized) return unit;
-      log.warn('identity over 64 KB; dropped');
+      if (DEBUG) log.warn('identity over 64 KB; dropped');
       outbox.remove([oversized.id]);
     }
   };
@@ -120,7 +124,7 @@ export function createClient(opts: ClientOptions): Client {
     if (outcome === 'retry') {
       const delay = retryDelay(attempt++, retryAfter, clock(), random);
       retryAt = clock() + delay;
-      log.warn(unit.path, status, 'retry in', delay);
+      if (DEBUG) log.warn(unit.path, status, 'retry in', delay);
       schedule(delay);
       settle(unit.items, 'queued');
       return outcome;
@@ -128,13 +132,13 @@ export function createClient(opts: ClientOptions): Client {
     attempt = 0;
     retryAt = 0;
     outbox.remove(unit.items.map((i) => i.id));
-    if (outcome === 'drop') log.warn(unit.path, status, 'dropped', body);
+    if (DEBUG && outcome === 'drop') log.warn(unit.path, status, 'dropped', body);
     if (outcome === 'ok' && unit.path === 'identify') {
       const rejected = new Set<number>();
       const list = (body as { rejected?: { index?: unknown; errors?: unknown }[] } | undefined)?.rejected;
       for (const r of Array.isArray(list) ? list : []) {
         rejected.add(Number(r?.index));
-        log.warn('identity rejected', r?.errors);
+        if (DEBUG) log.warn('identity rejected', r?.errors);
       }
       unit.items.forEach((i, n) => {
         if (!rejected.has(n) && i.fp) acks.record(i.key, i.fp);
@@ -162,7 +166,7 @@ export function createClient(opts: ClientOptions): Client {
           if ((await deliver(unit)) === 'retry') break;
         }
       } catch (e) {
-        log.warn('flush failed', e);
+        if (DEBUG) log.warn('flush failed', e);
       } finally {
         running = null;
       }
@@ -175,7 +179,10 @@ export function createClient(opts: ClientOptions): Client {
   return {
     identify(raw) {
       const identity = normalizeIdentity(raw, env());
-      if (typeof identity === 'string') return log.warn(identity);
+      if (typeof identity === 'string') {
+        if (DEBUG) log.warn(identity);
+        return;
+      }
       const fp = fingerprint(identity);
       // A single-page app calls identify on every route change: the same content costs nothing.
       if (current && fp === currentFp) return;
@@ -192,9 +199,8 @@ export function createClient(opts: ClientOptions): Client {
     identity: () => current,
     async sendFeedback(draft) {
       const data: Record<string, unknown> = { ...draft };
-      for (const k of Object.keys(data)) if (data[k] === undefined || data[k] === '') delete data[k];
       const page = opts.pageUrl?.() ?? '';
-      if (/^https?:/.test(page)) data.page_url = page.slice(0, 2048);
+      if (/^https?:/.test(page)) data.page_url = page.slice(0, PAGE_URL_MAX_CHARS);
       if (current) {
         data.identity = current;
         delete data.email;
@@ -208,9 +214,7 @@ export function createClient(opts: ClientOptions): Client {
       settle([item], 'queued');
       return result;
     },
-    // Unchecked: the panel, which renders them, keeps only well-formed ideas.
-    searchIdeas: async (q) =>
-      (await transport.get(url(`ideas?q=${encodeURIComponent(q)}`))).body as IdeaMatch[] | undefined,
+    searchIdeas: async (q) => (await transport.get(url(`ideas?q=${encodeURIComponent(q)}`))).body,
     flush,
     flushOnHide() {
       for (let unit = next(); unit; unit = next()) {
@@ -221,7 +225,9 @@ export function createClient(opts: ClientOptions): Client {
         void transport
           .post(target, sent.body, { keepalive: true })
           .then((r) => conclude(sent, r.status, r.retryAfter, r.body))
-          .catch(log.warn);
+          .catch((e) => {
+            if (DEBUG) log.warn('beacon fallback failed', e);
+          });
       }
     },
     resume() {

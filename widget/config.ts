@@ -1,10 +1,12 @@
 /**
- * Reads the embed (docs/API.md#embedding): the widget's own `<script>` tag gives the collector origin
- * (from `src`), the site key (`data-site`), the global name (`data-global`) and debug
- * (`data-debug`); `<script type="application/json" data-parley>` blocks give the same
- * declaratively, for pages whose CSP forbids inline script. Pure: takes the document, returns data.
+ * Reads the embed (docs/API.md#embedding): the widget's own `<script>` tag gives the collector
+ * origin (from `src`), the site key (`data-site`) and the global name (`data-global`);
+ * `<script type="application/json" data-parley>` blocks give the same declaratively, for pages
+ * whose CSP forbids inline script. Messages are not configured here: they are a build
+ * (widget.debug.js, see log.ts). Pure: takes the document, returns data.
  */
-import { parse } from './json.ts';
+import { isObject, parse } from './json.ts';
+import { DEBUG } from './log.ts';
 
 export interface EmbedConfig {
   site: string;
@@ -14,7 +16,6 @@ export interface EmbedConfig {
   panelSrc: string;
   /** The command-queue global. @default 'Parley' */
   global: string;
-  debug: boolean;
   /** The nonce of our script tag, reused for the panel script and fallback `<style>`. */
   nonce: string;
   /** Identities from JSON blocks, applied before the queue. */
@@ -24,13 +25,11 @@ export interface EmbedConfig {
   problems: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Our own script tag: `currentScript` while the bundle runs, else the first tag loading widget.js. */
+/** Our own script tag: `currentScript` while the bundle runs, else the first tag loading widget.js or widget.debug.js. */
 export function findScript(doc: Document): HTMLScriptElement | null {
   const current = doc.currentScript as HTMLScriptElement | null;
   if (current?.src) return current;
-  return doc.querySelector('script[src*="widget.js"]');
+  return doc.querySelector('script[src*="widget.js"],script[src*="widget.debug.js"]');
 }
 
 export function readConfig(doc: Document, script: HTMLScriptElement | null): EmbedConfig {
@@ -39,7 +38,6 @@ export function readConfig(doc: Document, script: HTMLScriptElement | null): Emb
     origin: '',
     panelSrc: '',
     global: 'Parley',
-    debug: false,
     nonce: '',
     identify: [],
     settings: {},
@@ -47,25 +45,26 @@ export function readConfig(doc: Document, script: HTMLScriptElement | null): Emb
   };
   doc.querySelectorAll('script[type="application/json"][data-parley]').forEach((el, n) => {
     const block = parse(el.textContent);
-    if (!isObject(block)) return void config.problems.push(`JSON config block ${n} ignored: not an object`);
+    if (!isObject(block)) {
+      if (DEBUG) config.problems.push(`JSON config block ${n} ignored: not an object`);
+      return;
+    }
     if (typeof block.site === 'string') config.site = block.site;
     if (isObject(block.settings)) Object.assign(config.settings, block.settings);
     if (block.identify !== undefined) config.identify.push(block.identify);
   });
   if (typeof config.settings.global === 'string') config.global = config.settings.global;
-  config.debug = config.settings.debug === true;
   if (script) {
     const data = script.dataset;
     if (data.site) config.site = data.site;
     if (data.global) config.global = data.global;
-    if (data.debug !== undefined && data.debug !== 'false') config.debug = true;
     config.nonce = script.nonce || script.getAttribute('nonce') || '';
     try {
       const src = new URL(script.src, doc.baseURI);
       config.origin = src.origin;
       config.panelSrc = new URL('panel.js', src).href;
     } catch {
-      config.problems.push('bad script src');
+      if (DEBUG) config.problems.push('bad script src');
     }
   }
   return config;

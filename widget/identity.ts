@@ -1,10 +1,12 @@
 /**
- * Client-side shaping of an identity (docs/API.md#the-identity-object) before it is queued: copies only the fields
- * the collector knows, turns a numeric id into a string, lower-cases the email and adds the
- * browser's time zone and locale. It checks just enough to tell a user apart (an email); the
- * collector does the full validation and names the field it rejects.
+ * Client-side shaping of an identity (docs/API.md#the-identity-object) before it is queued:
+ * copies only the fields the collector knows, turns a numeric id into a string, lower-cases the
+ * email and adds the browser's time zone and locale. It checks just enough to tell a user apart
+ * (an email); the collector does the full validation and names the field it rejects.
  */
-import { CUSTOM_FIELD_KEY, ID_MAX_CHARS } from '../shared/limits.ts';
+import { CUSTOM_FIELD_KEY, ID_MAX_CHARS, LOCALE_MAX_CHARS, TIMEZONE_MAX_CHARS } from '../shared/limits.ts';
+import { isObject } from './json.ts';
+import { DEBUG } from './log.ts';
 
 export type Scalar = string | number | boolean;
 export type Identity = { id: string; email: string } & Record<string, unknown>;
@@ -13,7 +15,6 @@ const TOP = ['name', 'type', 'created_at', 'app_version', 'identity_token', 'use
 const ACCOUNT = ['id', 'name', 'plan', 'created_at', 'monthly_rate', 'ltv', 'mrr_cents', 'ltv_cents'];
 const LOCATION = ['country', 'region', 'city'];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): v is Scalar =>
   typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
@@ -32,12 +33,25 @@ function pick(src: unknown, keys: string[], traits: boolean): Record<string, Sca
   return Object.keys(out).length ? out : undefined;
 }
 
-/** What the browser knows about where the user is, sent along with every identity. */
+/**
+ * What the browser knows about where the user is, sent along with every identity. Costly the
+ * first time in a page when it goes through Intl (~50 ms: the browser loads its locale data,
+ * docs/DESIGN.md#measured-facts), which is why widget.js takes identify commands only once the
+ * page is idle (boot.ts), and why the time zone comes from Temporal where the browser has it:
+ * the same system setting, in ~1 ms.
+ */
 export function environment(): { timezone?: string; locale?: string } {
   const env: { timezone?: string; locale?: string } = {};
   try {
-    env.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone.slice(0, 64);
-    env.locale = navigator.language.slice(0, 35);
+    // No Temporal, or an element with id="Temporal" in its place: both throw, and Intl answers.
+    let zone: string;
+    try {
+      zone = (globalThis as any).Temporal.Now.timeZoneId();
+    } catch {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    }
+    env.timezone = zone.slice(0, TIMEZONE_MAX_CHARS);
+    env.locale = navigator.language.slice(0, LOCALE_MAX_CHARS);
   } catch {
     /* a locked-down Intl or navigator: send what we have */
   }
@@ -45,17 +59,17 @@ export function environment(): { timezone?: string; locale?: string } {
 }
 
 /**
- * Shapes a host page's identity, or explains (as a string) why it cannot be used.
- * `env` is merged under the page's own fields, so the page may override them.
+ * Shapes a host page's identity, or explains (as a string, empty in widget.js) why it cannot be
+ * used. `env` is merged under the page's own fields, so the page may override them.
  */
 export function normalizeIdentity(raw: unknown, env: Record<string, string> = {}): Identity | string {
-  if (!isObject(raw)) return 'identify needs an object';
+  if (!isObject(raw)) return DEBUG ? 'identify needs an object' : '';
   const email = typeof raw.email === 'string' ? raw.email.trim().toLowerCase() : '';
-  if (!email.includes('@')) return 'identify needs an email';
+  if (!email.includes('@')) return DEBUG ? 'identify needs an email' : '';
   let id = email;
   if (typeof raw.id === 'number' && Number.isSafeInteger(raw.id) && raw.id >= 0) id = String(raw.id);
   else if (typeof raw.id === 'string' && raw.id.trim() && raw.id.length <= ID_MAX_CHARS) id = raw.id;
-  else if (raw.id !== undefined && raw.id !== null) return 'identify: bad id';
+  else if (raw.id !== undefined && raw.id !== null) return DEBUG ? 'identify: bad id' : '';
   const identity: Identity = { ...env, ...pick(raw, TOP, true), id, email };
   const account = pick(raw.account, ACCOUNT, true);
   if (account) identity.account = account;

@@ -1,6 +1,7 @@
 /**
- * widget.js: the script tag customers embed. Everything happens in `boot`; this file only
- * makes sure nothing it does can throw into the host page.
+ * widget.js (and widget.debug.js, the same with its console messages): the script tag
+ * customers embed. Everything happens in `boot`; this file only makes sure nothing it does can
+ * throw into the host page.
  */
 import { boot } from './boot.ts';
 

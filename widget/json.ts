@@ -15,6 +15,10 @@ export function stringify(value: unknown): string {
   }
 }
 
+/** A plain JSON object: not null, not an array (what `typeof` alone calls an object). */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** JSON.parse that answers undefined instead of throwing on bad input. */
 export function parse(text: string | null | undefined): unknown {
   if (!text) return undefined;

@@ -3,6 +3,7 @@
  * that pages that never open it pay only for widget.js. panel.js registers itself under a
  * registry symbol, which no DOM id or page global can clobber.
  */
+import { DEBUG } from './log.ts';
 import { PANEL_KEY, type PanelModule } from './protocol.ts';
 
 export function panelLoader(win: Window, src: string, nonce: string): () => Promise<PanelModule> {
@@ -24,7 +25,7 @@ export function panelLoader(win: Window, src: string, nonce: string): () => Prom
       };
       const fail = () => {
         loading = undefined; // let a later open try again
-        reject(new Error(`could not load ${src}`));
+        reject(new Error(DEBUG ? `could not load ${src}` : src));
       };
       script.onerror = fail;
       (doc.head ?? doc.documentElement).appendChild(script);

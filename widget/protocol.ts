@@ -27,13 +27,21 @@ export interface IdeaMatch {
   supporters_count: number;
 }
 
+/** The collector's answer to `GET /api/widget/v1/:site/ideas?q=` (docs/API.md#http-api): the best ten matches. */
+export interface IdeasReply {
+  ideas: IdeaMatch[];
+}
+
 /** Everything the panel needs from the widget: props in, callbacks out. */
 export interface PanelProps {
   mode: PanelMode;
   /** True when no identity is known, so the panel must ask for an email. */
   needsEmail: boolean;
   submit(draft: FeedbackDraft): Promise<SendResult>;
-  /** Resolves to the collector's `{ideas: [...]}` body, unchecked. */
+  /**
+   * Resolves to the collector's answer as it came: an `IdeasReply` when the search worked, an
+   * error body or nothing when it did not. Unchecked: the panel renders only well-formed ideas.
+   */
   searchIdeas(q: string): Promise<unknown>;
   close(): void;
 }

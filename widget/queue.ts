@@ -1,10 +1,11 @@
 /**
  * The command queue (docs/API.md#embedding): `window.Parley = window.Parley || []; Parley.push([...])`
- * works before and after the bundle loads. On install, queued commands replay in order and
- * `push` is replaced so later commands run at once. The array itself is kept, so host code
- * holding a reference to it keeps working.
+ * works before and after the bundle loads. The widget claims the array when it boots and runs
+ * it once the page is idle: queued commands replay in order and `push` is replaced so later
+ * commands run at once. The array itself is kept, so host code holding a reference to it keeps
+ * working.
  */
-import type { Logger } from './log.ts';
+import { DEBUG, type Logger } from './log.ts';
 
 export type Handlers = Record<string, (...args: any[]) => void>;
 
@@ -14,38 +15,46 @@ const INSTALLED = Symbol.for('parley.queue');
 export function createRunner(handlers: Handlers, log: Logger): (command: unknown) => void {
   return (command) => {
     try {
-      if (!Array.isArray(command)) return log.warn('not a command array; ignored', command);
+      if (!Array.isArray(command)) {
+        if (DEBUG) log.warn('not a command array; ignored', command);
+        return;
+      }
       const [name, ...args] = command;
       const handler =
         typeof name === 'string' && Object.prototype.hasOwnProperty.call(handlers, name) ? handlers[name] : undefined;
-      if (!handler) return log.warn(`unknown command "${String(name)}" ignored`);
-      handler(...args);
+      if (handler) handler(...args);
+      else if (DEBUG) log.warn(`unknown command "${String(name)}" ignored`);
     } catch (e) {
-      log.warn('command failed', e);
+      if (DEBUG) log.warn('command failed', e);
     }
   };
 }
 
-/** True when a copy of the widget already owns `win[name]` (the script was included twice). */
-export function owned(win: Window, name: string): boolean {
-  return !!(win as unknown as Record<string, { [INSTALLED]?: true } | undefined>)[name]?.[INSTALLED];
-}
+/** The page's command array, once a copy of the widget has claimed it. */
+export type Queue = unknown[] & { [INSTALLED]?: true };
 
-/** Takes over `win[name]`; false when another copy of the widget already owns it. */
-export function installQueue(win: Window, name: string, run: (command: unknown) => void, log: Logger): boolean {
+/**
+ * Claims `win[name]` for this copy of the widget, keeping the array the page holds (commands
+ * pushed meanwhile wait in it, as they do before the script loads); null when another copy
+ * already claimed it (the script was included twice).
+ */
+export function claimQueue(win: Window, name: string, log: Logger): Queue | null {
   const slot = win as unknown as Record<string, unknown>;
   const existing = slot[name];
   // An element with id="Parley" makes window.Parley that element (DOM clobbering): not our queue.
-  if (existing !== undefined && !Array.isArray(existing)) log.warn(`window.${name} is not an array; replaced`);
-  const queue = (Array.isArray(existing) ? existing : []) as unknown[] & { [INSTALLED]?: true };
-  if (queue[INSTALLED]) return false;
-  const pending = queue.splice(0, queue.length);
+  if (DEBUG && existing !== undefined && !Array.isArray(existing)) log.warn(`window.${name} is not an array; replaced`);
+  const queue: Queue = Array.isArray(existing) ? existing : [];
+  if (queue[INSTALLED]) return null;
   queue[INSTALLED] = true;
+  slot[name] = queue;
+  return queue;
+}
+
+/** Runs the commands waiting in a claimed queue, in order, and from then on every push at once. */
+export function runQueue(queue: Queue, run: (command: unknown) => void): void {
   queue.push = (...commands: unknown[]) => {
     commands.forEach(run);
     return 0;
   };
-  slot[name] = queue;
-  pending.forEach(run);
-  return true;
+  queue.splice(0, queue.length).forEach(run);
 }

@@ -3,7 +3,7 @@
  * access (sandboxed iframes, blocked cookies) or QuotaExceededError on write; in every such case
  * the value lives on in memory for the rest of the page, which is the best we can do.
  */
-import type { Logger } from './log.ts';
+import { DEBUG, type Logger } from './log.ts';
 
 export interface KV {
   get(key: string): string | null;
@@ -15,25 +15,25 @@ export function createStorage(local: () => Storage | null | undefined, log: Logg
   // Values whose write to disk failed. Everything else is read from disk each time, so other
   // tabs' writes are seen.
   const memory = new Map<string, string | null>();
-  const attempt = (what: string, fn: (s: Storage) => unknown): boolean => {
+  const attempt = (fn: (s: Storage) => unknown): boolean => {
     try {
       const s = local();
       if (s) fn(s);
       return !!s;
     } catch (e) {
-      log.warn(`storage ${what} failed; using memory`, e);
+      if (DEBUG) log.warn('storage failed; using memory', e);
       return false;
     }
   };
   const write = (key: string, value: string | null) => {
-    if (attempt('write', (s) => (value === null ? s.removeItem(key) : s.setItem(key, value)))) memory.delete(key);
+    if (attempt((s) => (value === null ? s.removeItem(key) : s.setItem(key, value)))) memory.delete(key);
     else memory.set(key, value);
   };
   return {
     get(key) {
       if (memory.has(key)) return memory.get(key) ?? null;
       let value: string | null = null;
-      attempt('read', (s) => {
+      attempt((s) => {
         value = s.getItem(key);
       });
       return value;

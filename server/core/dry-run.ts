@@ -83,15 +83,16 @@ class Overlay implements ImportStore {
   }
 }
 
-/** What an `external_users/import` of `records` at admin time `at` would do. */
+/** What an `external_users/import` of `records` at admin time `at` and `rank` would do. */
 export async function planUsersImport(
   store: ImportStore,
   site: string,
   records: ImportUser[],
   at: number,
+  rank: number,
 ): Promise<UsersPlan> {
   const overlay = new Overlay(store);
-  const done = await importUsers(overlay, site, records, at);
+  const done = await importUsers(overlay, site, records, at, rank);
   return {
     external_users: await overlay.tally(
       'eu',
@@ -114,15 +115,16 @@ export async function planUsersImport(
   };
 }
 
-/** What an `external_accounts/import` of `records` at admin time `at` would do. */
+/** What an `external_accounts/import` of `records` at admin time `at` and `rank` would do. */
 export async function planAccountsImport(
   store: ImportStore,
   site: string,
   records: AccountRecord[],
   at: number,
+  rank: number,
 ): Promise<{ external_accounts: Tally }> {
   const overlay = new Overlay(store);
-  const done = await importAccounts(overlay, site, records, at);
+  const done = await importAccounts(overlay, site, records, at, rank);
   return {
     external_accounts: await overlay.tally(
       'account',

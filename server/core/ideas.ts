@@ -28,9 +28,12 @@ export async function ideaStats(store: Store, site: string, idea: Idea): Promise
   return { supporters_count: supporters.size, accounts_count: accounts.size, mrr_cents };
 }
 
-/** Ideas whose title or body contains every word of `q` (case-insensitive). */
-export function matchesQuery(idea: Idea, q: string): boolean {
-  const hay = `${idea.title} ${idea.body ?? ''}`.toLowerCase();
+/**
+ * Whether the idea's title contains every word of `q` (case-insensitive). Titles only: the public
+ * search answers anyone with the site key, and a body is the private text of someone's feedback.
+ */
+export function matchesTitle(idea: Idea, q: string): boolean {
+  const hay = idea.title.toLowerCase();
   return q
     .toLowerCase()
     .split(/\s+/)

@@ -2,7 +2,7 @@
  * Applying one identity to the store: the heart of the semantics (docs/API.md#identify-semantics).
  *
  * - An identity whose external user exists, or whose email belongs to a visible user, updates
- *   the visible records at once.
+ *   the visible records at once — unless that email is only a claim (`email_claim`).
  * - An identity never seen before waits in the pending store, invisible in listings.
  * - An account that already exists is updated at once even while its user is pending.
  * - Every field merges by version (merge.ts), so duplicates and reordering never regress data.
@@ -18,6 +18,14 @@ export interface IdentifyItem {
   message_id: string;
   version: Version;
   identity: Identity;
+  /**
+   * Set when the identity's email is only a claim: the site ranks sources and no proof covers
+   * the email (unproven, or a user_hash, which proves the id alone; docs/API.md#trust). Such an
+   * identity never attaches a new external user to a visible user by email; it waits pending
+   * until its own feedback (server/trust/attribution.ts decides whose it is), an identity of the
+   * same id whose email is proven (a token's claims, the admin API) or an import makes it visible.
+   */
+  email_claim?: true;
 }
 
 export type ApplyOutcome = 'duplicate' | 'updated' | 'attached' | 'pending';
@@ -139,7 +147,9 @@ async function applyFresh(store: Store, site: string, item: IdentifyItem, now: n
   let eu = await store.getExternalUser(site, identity.id);
   let outcome: ApplyOutcome = 'updated';
   if (!eu) {
-    const user = await store.getUserByEmail(site, identity.email);
+    // Whether a claimed email may attach depends only on the item, never on what else has been
+    // applied, so any order of the same identities still ends in the same state.
+    const user = item.email_claim ? undefined : await store.getUserByEmail(site, identity.email);
     if (!user) {
       await holdPending(store, site, item, now);
       return 'pending';

@@ -1,16 +1,16 @@
 /**
  * Applying a transactional import (docs/API.md#http-api): an upsert by `external_id` of every record,
- * at admin rank (docs/API.md#trust), visible at once — imported people never wait in the pending
- * store. The records arrive validated and already checked against the site's custom field
- * definitions; this module only writes.
+ * at admin rank (docs/API.md#trust; in `off` mode the rank every source shares), visible at once —
+ * imported people never wait in the pending store. The records arrive validated and already
+ * checked against the site's custom field definitions; this module only writes.
  *
- * Each record's fields merge at version [admin, at, index], so applying the same import twice
+ * Each record's fields merge at version [rank, at, index], so applying the same import twice
  * (a replay of the intake log after a crash) changes nothing the second time, and a later
  * import or bulk_identify still wins over an earlier one.
  */
 import type { ImportAccount, ImportUser } from '../../shared/imports.ts';
 import { emptyProfile, mergeInto, mergeProfile, RANK, type Version } from './merge.ts';
-import { privateAccountKey, type Account, type ExternalUser, type User } from './records.ts';
+import { isPrivateAccountKey, privateAccountKey, type Account, type ExternalUser, type User } from './records.ts';
 import { newUser } from './identify.ts';
 import type { Store } from './store.ts';
 
@@ -39,7 +39,13 @@ export interface UsersImported {
   accounts: Account[];
 }
 
-const versionOf = (at: number, index: number): Version => [RANK.admin, at, `imp:${String(index).padStart(4, '0')}`];
+/** An import has no message id: '' says so, and that the admin API wrote it (core/merge.ts). */
+const versionOf = (rank: number, at: number, index: number): Version => [
+  rank,
+  at,
+  `imp:${String(index).padStart(4, '0')}`,
+  '',
+];
 
 function accountFieldsOf(a: ImportAccount): Record<string, unknown> {
   return {
@@ -151,18 +157,22 @@ async function externalUserFor(
   return { eu: created, user };
 }
 
-/** Applies an `external_users/import` batch; `at` is the admin time it was accepted at. */
+/**
+ * Applies an `external_users/import` batch; `at` is the admin time it was accepted at, `rank`
+ * the rank the site's mode gave it then (admin, or the one rank of `off` mode).
+ */
 export async function importUsers(
   store: ImportStore,
   site: string,
   records: ImportUser[],
   at: number,
+  rank: number = RANK.admin,
 ): Promise<UsersImported> {
   const externalUsers: ExternalUser[] = [];
   const users = new Map<string, User>();
   const accounts = new Map<string, Account>();
   for (const [index, r] of records.entries()) {
-    const version = versionOf(at, index);
+    const version = versionOf(rank, at, index);
     const { eu, user } = await externalUserFor(store, site, r, at);
     let accountKey: string | undefined;
     if (r.account) {
@@ -189,7 +199,7 @@ export async function importUsers(
     // The account the external user belongs to now, which a record without one leaves as is.
     const current = eu.profile.f.account;
     if (typeof current === 'string' && !accounts.has(current)) {
-      const account = await accountFor(store, site, current, current.startsWith('~') ? null : current, at);
+      const account = await accountFor(store, site, current, isPrivateAccountKey(current) ? null : current, at);
       if (account.created_at === at) await store.putAccount(account);
       accounts.set(current, account);
     }
@@ -198,16 +208,17 @@ export async function importUsers(
   return { externalUsers, users: [...users.values()], accounts: [...accounts.values()] };
 }
 
-/** Applies an `external_accounts/import` batch. */
+/** Applies an `external_accounts/import` batch (`at` and `rank` as for importUsers). */
 export async function importAccounts(
   store: ImportStore,
   site: string,
   records: AccountRecord[],
   at: number,
+  rank: number = RANK.admin,
 ): Promise<Account[]> {
   const out = new Map<string, Account>();
   for (const [index, r] of records.entries()) {
-    out.set(r.external_id, await upsertAccount(store, site, r.external_id, r, versionOf(at, index), at));
+    out.set(r.external_id, await upsertAccount(store, site, r.external_id, r, versionOf(rank, at, index), at));
   }
   return [...out.values()];
 }

@@ -3,10 +3,11 @@
  * harmless (docs/API.md#identify-semantics) and lets stronger sources win over weaker ones (docs/API.md#trust).
  *
  * Every stored field carries the version of the update that set it. An update sets a field
- * only when its version is greater. Versions compare by source rank first (admin > token >
- * user_hash > unproven), then by time, then by message id as a deterministic tie-break. The
- * merge is therefore a per-field maximum: commutative, associative and idempotent, so any
- * interleaving of the same updates ends in the same record.
+ * only when its version is greater. Versions compare by rank first (the source's trust rank as
+ * the site's mode decided it when the update was accepted: server/trust/ranks.ts), then by time,
+ * then by message id as a deterministic tie-break. The merge is therefore a per-field maximum:
+ * commutative, associative and idempotent, so any interleaving of the same updates ends in the
+ * same record.
  */
 
 /** Trust ranks of the sources of an update (docs/API.md#trust). Higher wins. */
@@ -14,9 +15,10 @@ export const RANK = { unproven: 0, user_hash: 1, token: 2, admin: 3 } as const;
 export type Rank = (typeof RANK)[keyof typeof RANK];
 
 /**
- * [rank, time in ms, tie-break, message id]. The message id of the update is kept only where
- * the tie-break is not already it (the admin API's own ids); it never takes part in ordering.
- * docs/API.md#identify-semantics shows versions as a field's provenance.
+ * [rank (server/trust/ranks.ts), time in ms, tie-break, admin message id]. The fourth element
+ * is present exactly on what the admin API wrote: the update's message id, or '' where it is
+ * read back from the tie-break (a generated one) or there is none (an import). It never takes
+ * part in ordering; a person's page shows it (server/http/provenance.ts).
  */
 export type Version = [rank: number, at: number, tb: string, mid?: string];
 

@@ -6,6 +6,7 @@
  */
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { FeedbackKind } from '../../shared/limits.ts';
+import { PRIVATE_ACCOUNT_PREFIX } from '../../shared/text.ts';
 import type { Profile } from './merge.ts';
 
 export type Verification = 'off' | 'optional' | 'required';
@@ -19,6 +20,11 @@ export interface Site {
   identity_secrets: string[];
   origins: string[];
   verification: Verification;
+  /**
+   * Grows each time the site switches to `off` from a mode that ranks sources; part of every rank
+   * written on the site (server/trust/ranks.ts). Absent on sites that never switched.
+   */
+  rank_era?: number;
   created_at: number;
   /** Custom field definitions (docs/API.md#http-api); absent until the site defines one. */
   custom_fields?: CustomFieldDef[];
@@ -51,7 +57,7 @@ export interface ExternalUser {
 /** Fields: name, plan, mrr_cents, ltv_cents, created_at and cf_* traits. */
 export interface Account {
   site: string;
-  /** The integrator's account id, or `~<external user id>` for an account private to one user. */
+  /** The integrator's account id, or privateAccountKey(external user id) for an account private to one user. */
   key: string;
   external_id: string | null;
   profile: Profile;
@@ -112,9 +118,18 @@ export interface Idea {
   created_at: number;
 }
 
-/** The key of an account private to one external user (docs/API.md#the-identity-object: an account with no id). */
+/**
+ * The key of an account private to one external user (docs/API.md#the-identity-object: an account
+ * with no id). Client account ids never start with the prefix (shared/text.ts refuses them), so
+ * no client can name this key and reach someone else's private account.
+ */
 export function privateAccountKey(externalUserId: string): string {
-  return `~${externalUserId}`;
+  return `${PRIVATE_ACCOUNT_PREFIX}${externalUserId}`;
+}
+
+/** Whether an account key is a private account's rather than an integrator's id. */
+export function isPrivateAccountKey(key: string): boolean {
+  return key.startsWith(PRIVATE_ACCOUNT_PREFIX);
 }
 
 /**

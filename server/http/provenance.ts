@@ -1,17 +1,27 @@
 /**
  * Where each stored field came from (docs/API.md#identify-semantics, "Per-field versions"),
- * as a person's page shows it: read from the version the field was written at
- * (core/merge.ts). The rank says the source; the time is the version's; the message id is
- * the update's, which the version holds as its tie-break for the widget's updates and as its
- * own element for the admin API's, with two kinds of version made before that element
- * existed read from their tie-break:
+ * as a person's page shows it, read from the version the field was written at
+ * (core/merge.ts): its source, its time, and the message id of the update.
  *
- * - admin rank, tie-break `imp:NNNN`: a transactional import, which has no message id;
- * - admin rank, tie-break `NNNN:<process>`: a bulk_identify item whose message id was
- *   generated as `adm:<time>:<tie-break>` (routes/admin.ts);
- * - token rank, tie-break `<16-digit page time>:<id>`: a token's claims (trust/items.ts).
+ * The source: what the admin API writes carries a fourth element (the update's message id, or
+ * '' for none), which no other source sets, so it is told apart in every mode — also in `off`
+ * mode, where every source writes at one rank (trust/ranks.ts). Anything else is named by the
+ * source rank inside its rank: identity token, user_hash, or a page's unproven claim (in `off`
+ * mode proofs are not checked, so everything a page sent is unproven).
+ *
+ * The message id: the fourth element when it holds one; otherwise read from the tie-break,
+ * which for the widget's updates is the message id itself, and for these others has a shape:
+ *
+ * - `imp:NNNN`: a transactional import, which has no message id;
+ * - `NNNN:<process>`: a bulk_identify item whose message id was generated as
+ *   `adm:<time>:<tie-break>` (routes/admin.ts);
+ * - `<16-digit page time>:<id>` at token rank: a token's claims (trust/items.ts).
+ *
+ * Admin-ranked versions written before the fourth element existed are read by their rank and
+ * those shapes too.
  */
 import { RANK, type Profile, type Version } from '../core/merge.ts';
+import { sourceOf } from '../trust/ranks.ts';
 
 export type Source = 'admin_api' | 'identity_token' | 'user_hash' | 'unproven';
 
@@ -28,14 +38,21 @@ export interface FieldOrigin {
   message_id: string | null;
 }
 
+const byAdmin = (v: Version) => v[3] !== undefined || sourceOf(v[0]) === RANK.admin;
+
+export function sourceOfVersion(v: Version): Source {
+  return byAdmin(v) ? 'admin_api' : (SOURCES[sourceOf(v[0])] ?? 'unproven');
+}
+
 /** The message id of the update that wrote a version, or null for an import. */
 export function messageIdOf(v: Version): string | null {
-  if (v[3] !== undefined) return v[3];
-  if (v[0] === RANK.admin) {
+  if (v[3]) return v[3];
+  if (byAdmin(v)) {
     if (/^imp:\d+$/.test(v[2])) return null;
     if (/^\d{4}:[A-Za-z0-9_-]+$/.test(v[2])) return `adm:${v[1]}:${v[2]}`;
+    return v[3] === '' ? null : v[2];
   }
-  if (v[0] === RANK.token) {
+  if (sourceOf(v[0]) === RANK.token) {
     const claims = /^\d{16}:(.+)$/.exec(v[2]);
     if (claims) return claims[1];
   }
@@ -43,7 +60,7 @@ export function messageIdOf(v: Version): string | null {
 }
 
 export function originOf(v: Version): FieldOrigin {
-  return { source: SOURCES[v[0]] ?? 'unproven', at: new Date(v[1]).toISOString(), message_id: messageIdOf(v) };
+  return { source: sourceOfVersion(v), at: new Date(v[1]).toISOString(), message_id: messageIdOf(v) };
 }
 
 /**

@@ -14,8 +14,9 @@ import { relinkExternalUser } from '../core/relink.ts';
 import type { Store } from '../core/store.ts';
 
 export type AdminOp =
-  | { op: 'import_users'; site: string; at: number; records: ImportUser[] }
-  | { op: 'import_accounts'; site: string; at: number; records: AccountRecord[] }
+  /** `rank`: as the site's mode decided it on acceptance; entries logged before it existed were admin-ranked. */
+  | { op: 'import_users'; site: string; at: number; rank?: number; records: ImportUser[] }
+  | { op: 'import_accounts'; site: string; at: number; rank?: number; records: AccountRecord[] }
   | { op: 'erase_user'; site: string; user_id: string }
   | { op: 'custom_fields'; site: string; defs: CustomFieldDef[] }
   | { op: 'admin_feedback'; site: string; items: FeedbackItem[] }
@@ -38,9 +39,9 @@ export function isAdminOp(entry: { op: string }): entry is AdminOp {
 export async function applyAdminOp(store: Store, op: AdminOp): Promise<unknown> {
   switch (op.op) {
     case 'import_users':
-      return importUsers(store, op.site, op.records, op.at);
+      return importUsers(store, op.site, op.records, op.at, op.rank);
     case 'import_accounts':
-      return importAccounts(store, op.site, op.records, op.at);
+      return importAccounts(store, op.site, op.records, op.at, op.rank);
     case 'erase_user':
       return eraseUser(store, op.site, op.user_id);
     case 'custom_fields': {

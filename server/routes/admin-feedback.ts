@@ -17,6 +17,7 @@ import type { FeedbackItem } from '../core/feedback.ts';
 import { RANK } from '../core/merge.ts';
 import type { Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
+import { rankFor } from '../trust/ranks.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import type { Deps } from './deps.ts';
 import { feedbackRows } from './linked.ts';
@@ -30,12 +31,14 @@ const FUTURE_SKEW_MS = 60_000;
 export const DEFAULT_SOURCE = 'api';
 
 /**
- * One validated item as it is logged. Versions are admin-ranked, at the request's admin time,
- * ordered within the request by index (as bulk_identify's), and carry the message id.
+ * One validated item as it is logged. Versions are at the rank the site gives the admin API
+ * (trust/ranks.ts), at the request's admin time, ordered within the request by index (as
+ * bulk_identify's), and carry the message id, which also says the admin API wrote them.
  */
 function itemOf(
   f: AdminFeedbackInput,
   index: number,
+  rank: number,
   at: number,
   instance: string,
   defs: FieldDefs,
@@ -67,7 +70,7 @@ function itemOf(
     email: f.email,
     external_id: f.external_id,
     user_id: f.user_id,
-    version: [RANK.admin, at, tb, message_id],
+    version: [rank, at, tb, message_id],
   };
 }
 
@@ -91,6 +94,8 @@ export function adminFeedbackRoutes(deps: Deps, adminNow: () => number, instance
       inputs = env.data.feedback;
     }
     const at = adminNow();
+    // Admin rank where the site ranks sources; in `off` mode, the one rank every source shares.
+    const rank = rankFor(res.locals.site as Site, RANK.admin);
     const defs = fieldDefs(await store.customFields(site));
     const details: Detail[] = [];
     const warnings: FieldWarning[] = [];
@@ -104,7 +109,7 @@ export function adminFeedbackRoutes(deps: Deps, adminNow: () => number, instance
         details.push(...issueDetails(parsed.error.issues).map((d) => ({ ...where, ...d })));
         return;
       }
-      const item = itemOf(parsed.data, index, at, instance, defs, (w) => warnings.push({ ...where, ...w }));
+      const item = itemOf(parsed.data, index, rank, at, instance, defs, (w) => warnings.push({ ...where, ...w }));
       const first = firstOf.get(item.message_id);
       if (first !== undefined)
         details.push({ ...where, field: 'message_id', message: `repeats the message_id of item ${first}` });

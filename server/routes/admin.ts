@@ -19,6 +19,7 @@ import { importRoutes } from './imports.ts';
 import { peopleRoutes } from './people.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentFeedback, presentIdea, presentUser } from '../http/present.ts';
+import { rankFor } from '../trust/ranks.ts';
 import { hashKey } from '../sites.ts';
 import type { PageQuery } from '../core/store.ts';
 import type { Deps } from './deps.ts';
@@ -61,6 +62,8 @@ export function adminRoutes(deps: Deps): Router {
     const envelope = bulkIdentifyBody.safeParse(req.body);
     if (!envelope.success) throw invalid('invalid bulk_identify body', issueDetails(envelope.error.issues));
     const at = adminNow();
+    // Admin rank where the site ranks sources; in off mode, the one rank every source shares.
+    const rank = rankFor(res.locals.site as Site, RANK.admin);
     const items: IdentifyItem[] = [];
     const rejected: { index: number; errors: Detail[] }[] = [];
     envelope.data.identities.forEach((raw, index) => {
@@ -80,10 +83,13 @@ export function adminRoutes(deps: Deps): Router {
       // Arrival order decides between admin updates; within a batch, the later item wins, and
       // between two collectors at the same millisecond, a fixed (if arbitrary) one.
       const tb = `${String(index).padStart(4, '0')}:${instance}`;
-      // A generated message id is `adm:<at>:<tb>`, read back from the version (http/provenance.ts);
-      // one the sender chose is kept in it.
-      const version: Version = mid.data === undefined ? [RANK.admin, at, tb] : [RANK.admin, at, tb, mid.data];
-      items.push({ message_id: mid.data ?? `adm:${at}:${tb}`, version, identity: clean });
+      // The version says the admin API wrote it, and keeps the message id the sender chose; a
+      // generated one (`adm:<at>:<tb>`) is read back from it (http/provenance.ts).
+      items.push({
+        message_id: mid.data ?? `adm:${at}:${tb}`,
+        version: [rank, at, tb, mid.data ?? ''],
+        identity: clean,
+      });
     });
     if (items.length === 0)
       throw invalid(

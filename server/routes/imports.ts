@@ -22,7 +22,9 @@ import { planAccountsImport, planUsersImport } from '../core/dry-run.ts';
 import type { AccountRecord, UsersImported } from '../core/imports.ts';
 import type { Erased } from '../core/erase.ts';
 import type { Account, Site } from '../core/records.ts';
+import { RANK } from '../core/merge.ts';
 import { jsonBody } from '../http/body.ts';
+import { rankFor } from '../trust/ranks.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentUser } from '../http/present.ts';
 import type { Deps } from './deps.ts';
@@ -109,13 +111,14 @@ export function importRoutes(deps: Deps, adminNow: () => number): Router {
     const defs = fieldDefs(await store.customFields(site));
     const warnings: FieldWarning[] = [];
     const records = parsed.map((u, i) => checkUser(defs, u, i, warnings));
+    const rank = rankFor(res.locals.site as Site, RANK.admin);
     if (dryRun) {
       // In the serial section, so the store is read between two applied entries, not during one.
-      const plan = await intake.write(() => planUsersImport(store, site, records, adminNow()));
+      const plan = await intake.write(() => planUsersImport(store, site, records, adminNow(), rank));
       res.json({ dry_run: true, ...plan, warnings });
       return;
     }
-    const done = await intake.transact<UsersImported>({ op: 'import_users', site, at: adminNow(), records });
+    const done = await intake.transact<UsersImported>({ op: 'import_users', site, at: adminNow(), rank, records });
     const accounts = new Map(done.accounts.map((a) => [a.key, a]));
     const accountOf = (key: unknown): Account | undefined => (typeof key === 'string' ? accounts.get(key) : undefined);
     const users = await Promise.all(
@@ -141,12 +144,13 @@ export function importRoutes(deps: Deps, adminNow: () => number): Router {
     const defs = fieldDefs(await store.customFields(site));
     const warnings: FieldWarning[] = [];
     const records = parsed.map((a, i) => checkAccount(defs, a, i, '', warnings));
+    const rank = rankFor(res.locals.site as Site, RANK.admin);
     if (dryRun) {
-      const plan = await intake.write(() => planAccountsImport(store, site, records, adminNow()));
+      const plan = await intake.write(() => planAccountsImport(store, site, records, adminNow(), rank));
       res.json({ dry_run: true, ...plan, warnings });
       return;
     }
-    const accounts = await intake.transact<Account[]>({ op: 'import_accounts', site, at: adminNow(), records });
+    const accounts = await intake.transact<Account[]>({ op: 'import_accounts', site, at: adminNow(), rank, records });
     res.json({ external_accounts: accounts.map((a) => presentAccount(a)), warnings });
   });
 

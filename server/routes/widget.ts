@@ -9,14 +9,13 @@ import { safeParseIdentity } from '../../shared/identity-fast.ts';
 import { PUBLIC_BODY_MAX_BYTES } from '../../shared/limits.ts';
 import { feedbackBody, issueDetails, widgetIdentifyBody, widgetItemMeta } from '../../shared/wire.ts';
 import type { IdentifyItem } from '../core/identify.ts';
-import { ideaStats, matchesQuery } from '../core/ideas.ts';
-import { RANK } from '../core/merge.ts';
+import { ideaStats, matchesTitle } from '../core/ideas.ts';
 import type { Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { applyCors } from '../http/cors.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentPublicFeedback } from '../http/present.ts';
-import { isVerifiedPerson } from '../trust/attribution.ts';
+import { attributable } from '../trust/attribution.ts';
 import { identifyItems, feedbackVersion } from '../trust/items.ts';
 import { checkProof } from '../trust/proof.ts';
 import type { Deps } from './deps.ts';
@@ -81,7 +80,7 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
     const items: IdentifyItem[] = [];
     for (const v of valid) {
       const checked = await checkProof(siteOf(res), v.identity, receivedAt, v.index);
-      items.push(...identifyItems(checked, v.message_id, v.at));
+      items.push(...identifyItems(siteOf(res), checked, v.message_id, v.at));
     }
     if (items.length === 0) {
       throw invalid(
@@ -107,19 +106,10 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
     }
     const now = clock();
     const checked = f.identity ? await checkProof(s, f.identity, now) : undefined;
-    let { identity, version } = checked
-      ? feedbackVersion(checked, now, f.message_id)
-      : { identity: undefined, version: undefined };
-    let email = identity ? undefined : f.email;
-    // An unproven claim to be a verified person is recorded anonymously (see trust/attribution.ts).
-    if (
-      s.verification !== 'off' &&
-      (checked?.rank ?? RANK.unproven) === RANK.unproven &&
-      (await isVerifiedPerson(store, s.key, identity ?? { email }))
-    ) {
-      identity = undefined;
-      email = undefined;
-    }
+    const version = feedbackVersion(s, checked, now, f.message_id);
+    const email = checked ? undefined : f.email;
+    // A claim to speak for someone a stronger source vouched for is recorded anonymously.
+    const own = await attributable(store, s, { checked, email }, version[0]);
     const feedback = await intake.feedback(s.key, {
       id: 'fb_' + randomBytes(9).toString('base64url'),
       message_id: f.message_id,
@@ -130,9 +120,9 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
       score: f.score,
       page_url: f.page_url,
       created_at: now,
-      identity,
-      email,
-      version: version ?? [RANK.unproven, now, f.message_id],
+      identity: own ? checked?.identity : undefined,
+      email: own ? email : undefined,
+      version,
     });
     res.status(201).json({ feedback: presentPublicFeedback(feedback) });
   });
@@ -140,7 +130,7 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
   r.get('/:site/ideas', site, limit, async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
     const s = siteOf(res);
-    const ideas = (await store.listIdeas(s.key)).filter((i) => matchesQuery(i, q));
+    const ideas = (await store.listIdeas(s.key)).filter((i) => matchesTitle(i, q));
     const rows = await Promise.all(
       ideas.map(async (i) => ({
         id: i.id,

@@ -1,13 +1,15 @@
 /**
  * How a checked identity is logged and merged (docs/API.md#trust: admin > token > user_hash >
- * unproven). Ranks only ever order versions (server/core/merge.ts), so a weaker source can
- * never overwrite a field a stronger one set; what this module decides is which fields travel
- * at which rank and time.
+ * unproven where the site ranks sources; one rank in `off` mode, server/trust/ranks.ts). Ranks
+ * only ever order versions (server/core/merge.ts), so a weaker source can never overwrite a
+ * field a stronger one set; what this module decides is which fields travel at which rank and
+ * time, and whether an identity's email is a proven fact or only a claim.
  */
-import type { Identity } from '../../shared/identity.ts';
 import type { IdentifyItem } from '../core/identify.ts';
-import { RANK, type Version } from '../core/merge.ts';
+import { RANK, type Rank, type Version } from '../core/merge.ts';
+import type { Site } from '../core/records.ts';
 import type { Checked } from './proof.ts';
+import { rankFor } from './ranks.ts';
 
 /**
  * The items one widget identity is applied as. An unproven or user_hash identity is one item at
@@ -16,17 +18,22 @@ import type { Checked } from './proof.ts';
  * as tie-break between uses of the same token; and the page's other fields (traits, app version,
  * an account the token does not name) at user_hash rank, because the token proves who the user
  * is, not what the page says about them.
+ *
+ * Where the site ranks sources, an email without a token is a claim (`email_claim`): it may not
+ * attach the id to the visible user who has that email (a user_hash proves the id only).
  */
-export function identifyItems(checked: Checked, messageId: string, pageTime: number): IdentifyItem[] {
+export function identifyItems(site: Site, checked: Checked, messageId: string, pageTime: number): IdentifyItem[] {
+  const claim = site.verification !== 'off' && checked.rank !== RANK.token ? { email_claim: true as const } : {};
   const own: IdentifyItem = {
     message_id: messageId,
-    version: [checked.rank === RANK.token ? RANK.user_hash : checked.rank, pageTime, messageId],
+    version: [rankFor(site, checked.rank === RANK.token ? RANK.user_hash : checked.rank), pageTime, messageId],
     identity: checked.identity,
+    ...claim,
   };
   if (checked.rank !== RANK.token || !checked.claims || checked.issuedAt === undefined) return [own];
   const claims: IdentifyItem = {
     message_id: `${messageId}.claims`,
-    version: [RANK.token, checked.issuedAt, `${String(pageTime).padStart(16, '0')}:${messageId}`],
+    version: [rankFor(site, RANK.token), checked.issuedAt, `${String(pageTime).padStart(16, '0')}:${messageId}`],
     identity: checked.claims,
   };
   return [claims, { ...own, message_id: `${messageId}.page` }];
@@ -37,10 +44,6 @@ export function identifyItems(checked: Checked, messageId: string, pageTime: num
  * full (claims applied), so it must not gain the token's rank for fields the page supplied; the
  * claims themselves reach the token rank through the identify that accompanies them.
  */
-export function feedbackVersion(
-  checked: Checked,
-  now: number,
-  messageId: string,
-): { identity: Identity; version: Version } {
-  return { identity: checked.identity, version: [Math.min(checked.rank, RANK.user_hash), now, messageId] };
+export function feedbackVersion(site: Site, checked: Checked | undefined, now: number, messageId: string): Version {
+  return [rankFor(site, Math.min(checked?.rank ?? RANK.unproven, RANK.user_hash) as Rank), now, messageId];
 }

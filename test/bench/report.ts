@@ -113,7 +113,9 @@ if (r.widget) {
   console.log(
     table([
       {
-        'widget.js alone, ms': w.widget_js_main_thread_ms,
+        'widget.js until idle, ms': w.widget_js_at_load_ms ?? '—',
+        'widget.js in 3 s, ms': w.widget_js_main_thread_ms,
+        'without Temporal: until idle / in 3 s, ms': `${w.widget_js_no_temporal_at_load_ms ?? '—'} / ${w.widget_js_no_temporal_ms ?? '—'}`,
         'first Intl call, ms': w.intl_first_call_ms,
         'requests for 100 identical identifies': w.requests_100_identical,
         'requests for 10 people in 1 s': `${w.requests_10_changed} (${w.items_10_changed} items)`,

@@ -118,13 +118,20 @@ if (rss.length)
     met: Math.max(...rss) <= 300,
   });
 if (results.widget) {
-  const gz = results.widget.sizes['widget.js'].gzip;
-  targets.push({ target: 'widget.js ≤ 5 KB gzip', value: `${gz} B`, met: gz <= 5120 });
-  const ms = results.widget.libs.find((l) => l.lib === 'parley')!.main_thread_ms;
+  const w = results.widget;
+  const gz = w.sizes['widget.js'].gzip;
   targets.push({
-    target: 'widget page-load main-thread ≤ 5 ms',
-    value: `${ms} ms (first Intl call alone: ${results.widget.intl_first_call_ms} ms)`,
-    met: ms <= 5,
+    target: 'widget.js ≤ 5 KB gzip',
+    value: `${gz} B (widget.debug.js ${w.sizes['widget.debug.js'].gzip} B)`,
+    met: gz <= 5120,
+  });
+  targets.push({
+    target: 'widget.js main-thread at page load ≤ 5 ms',
+    value:
+      `${w.widget_js_at_load_ms} ms until the page is idle, ${w.widget_js_main_thread_ms} ms in its first 3 s; ` +
+      `without Temporal ${w.widget_js_no_temporal_at_load_ms} / ${w.widget_js_no_temporal_ms} ms ` +
+      `(a first Intl call alone: ${w.intl_first_call_ms} ms)`,
+    met: w.widget_js_at_load_ms <= 5,
   });
 }
 results.targets = targets;
@@ -176,8 +183,9 @@ if (results.widget) {
   console.log('\nWidget cost (headless Chromium)');
   console.table(Object.entries(results.widget.sizes).map(([file, s]) => ({ file, ...s })));
   console.table(results.widget.libs.map(({ main_thread_ms_runs: _r, ...l }) => l));
-  const { sizes: _s, libs: _l, ...rest } = results.widget;
+  const { sizes: _s, libs: _l, measured_at: _m, load_average: load, ...rest } = results.widget;
   console.table([rest]);
+  console.log(`load average ${load.start.join(' / ')} at the start, ${load.end.join(' / ')} at the end`);
 }
 if (results.pg) {
   const p = results.pg;
@@ -221,5 +229,8 @@ const ran = Object.entries(results).filter(
     !(Array.isArray(v) && v.length === 0) &&
     !(kept.date && ['date', 'machine', 'duration_s'].includes(k)),
 );
-writeFileSync(file, JSON.stringify({ ...kept, ...Object.fromEntries(ran) }, null, 2) + '\n');
+// Targets too: this run's replace those of the same name, the others' stay.
+const mine = new Set(targets.map((t) => t.target));
+const merged = [...(kept.targets ?? []).filter((t: { target: string }) => !mine.has(t.target)), ...targets];
+writeFileSync(file, JSON.stringify({ ...kept, ...Object.fromEntries(ran), targets: merged }, null, 2) + '\n');
 console.log(`\nwrote test/bench/results.json (${results.duration_s} s)`);

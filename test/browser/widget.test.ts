@@ -16,10 +16,12 @@ let proxy: Awaited<ReturnType<typeof faultProxy>>;
 let site: Awaited<ReturnType<typeof serveFixtures>>;
 let context: BrowserContext;
 
-const embed = (attrs = 'data-site="demo" data-debug') =>
-  `<script async src="${proxy.origin}/widget.js" ${attrs}></script>`;
+const embed = (attrs = 'data-site="demo"') => `<script async src="${proxy.origin}/widget.js" ${attrs}></script>`;
 const queue = (identity: object) =>
   `<script>window.Parley = window.Parley || []; Parley.push(['identify', ${JSON.stringify(identity)}]);</script>`;
+/** Calls the widget ignores: an identity without an email and a command it does not know. */
+const mistakes = `<script>window.Parley = [['identify', {id: 'x'}], ['frobnicate']];</script>`;
+const debugEmbed = () => `<script async src="${proxy.origin}/widget.debug.js" data-site="demo"></script>`;
 const page = (body: string, head = '') =>
   `<!doctype html><html><head><meta charset="utf-8">${head}</head><body><h1>Host app</h1>${body}</body></html>`;
 
@@ -37,6 +39,8 @@ beforeAll(async () => {
     '/retry.html': () => ({ html: page(queue({ id: 'rita', email: 'rita@acme.test' }) + embed()) }),
     '/reload.html': () => ({ html: page(queue({ id: 'rob', email: 'rob@acme.test' }) + embed()) }),
     '/plain.html': () => ({ html: page(embed()) }),
+    '/debug.html': () => ({ html: page(mistakes + debugEmbed()) }),
+    '/silent.html': () => ({ html: page(mistakes + embed()) }),
     '/blank.html': () => ({ html: page('no widget here') }),
     '/leave.html': () => ({ html: page(embed() + '<a id="away" href="/blank.html">away</a>') }),
     '/panel.html': () => ({
@@ -56,7 +60,7 @@ beforeAll(async () => {
         `<script type="application/json" data-parley>${JSON.stringify({
           site: 'demo',
           identify: { id: 'cspuser', email: 'csp@acme.test' },
-          settings: { text: 'Ideas?', debug: true },
+          settings: { text: 'Ideas?' },
         })}</script>${embed('')}`,
       ),
     }),
@@ -195,6 +199,27 @@ describeBrowser('widget in Chromium', { timeout: 40_000 }, () => {
     await p.keyboard.type('Typed by keyboard');
     expect(await dialog.getByLabel('Title').inputValue()).toBe('Typed by keyboard');
     expect(problems.errors).toEqual([]);
+  });
+
+  it('explains ignored calls on the console with widget.debug.js, and says nothing with widget.js', async () => {
+    const consoleOf = async (path: string) => {
+      context = await browser.newContext();
+      const p = await context.newPage();
+      const said: string[] = [];
+      p.on('console', (m) => m.text().includes('parley') && said.push(m.text()));
+      await p.goto(site.origin + path);
+      // The widget took the page's queue (its own push, a rest-parameter function, has length 0).
+      await p.waitForFunction(() => (window as any).Parley.push.length === 0);
+      await context.close();
+      return said;
+    };
+    expect(await consoleOf('/debug.html')).toEqual([
+      '[parley] identify needs an email',
+      '[parley] unknown command "frobnicate" ignored',
+    ]);
+    expect(await consoleOf('/silent.html')).toEqual([]);
+    const served = await fetch(`${collector.url}/widget.debug.js`);
+    expect(served.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
   });
 
   it('works under a strict CSP through the JSON config block, with no violation', async () => {

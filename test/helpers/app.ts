@@ -1,15 +1,16 @@
 /**
- * The collector's app on the in-memory engine (a memory store and a log that keeps nothing),
- * listening on an ephemeral loopback port: for HTTP tests that need no disk. The clock is
- * injectable.
+ * The collector's app on a memory store and a memory log, listening on an ephemeral loopback
+ * port through the production HTTP server (server/http/server.ts): for HTTP tests that need no
+ * disk. The clock and the server's time limits are injectable.
  */
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../server/app.ts';
 import { DEFAULTS } from '../../server/config.ts';
 import { openEngine } from '../../server/engines/index.ts';
+import type { HttpServerOptions } from '../../server/http/server.ts';
 import { Intake } from '../../server/intake/intake.ts';
 import { createSite } from '../../server/sites.ts';
+import { listenForTests } from './http-server.ts';
 
 export const ADMIN_KEY = 'admin-key-for-tests-0001';
 export const ORIGIN = 'https://app.acme.test';
@@ -28,13 +29,11 @@ export async function memoryIntake(clock: () => number = Date.now) {
   return { store: engine.store, intake };
 }
 
-export async function memoryApp(clock: () => number = Date.now) {
+export async function memoryApp(clock: () => number = Date.now, serverOptions: Partial<HttpServerOptions> = {}) {
   const { store, intake } = await memoryIntake(clock);
   await createSite(store, { name: 'Acme', origins: [ORIGIN], siteKey: 'acme', adminKey: ADMIN_KEY });
   const app = createApp({ store, intake, clock, logger: pino({ level: 'silent' }) });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { server, url } = await listenForTests(app, serverOptions);
 
   /** Sends a request; bodies that are not strings are JSON-encoded. */
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -1,13 +1,14 @@
 /**
  * A real collector for tests: the production wiring (openCollector: lock, lowdb store, intake
- * log) on a temporary data directory, listening on an ephemeral loopback port.
+ * log; the HTTP server of server/http/server.ts) on a temporary data directory, listening on an
+ * ephemeral loopback port.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCollector } from '../../server/collector.ts';
 import type { RateLimits } from '../../server/http/rate-limit.ts';
+import { listenForTests } from './http-server.ts';
 
 export interface TestCollector {
   url: string;
@@ -40,9 +41,7 @@ export async function startCollector(
     checkpointMs: opts.checkpointMs ?? 1000,
     rateLimits: opts.rateLimits,
   });
-  const server = collector.app.listen(0, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { server, url } = await listenForTests(collector.app);
   await collector.ensureDemoSite([url, url.replace('127.0.0.1', 'localhost'), ...(opts.origins ?? [])]);
   return {
     url,

@@ -5,7 +5,7 @@
  * batches that write nothing when one item fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryApp } from '../helpers/app.ts';
+import { memoryApp, ORIGIN } from '../helpers/app.ts';
 
 let app: Awaited<ReturnType<typeof memoryApp>>;
 beforeAll(async () => {
@@ -251,6 +251,33 @@ describe('POST /api/v2/admin/feedback: recording', () => {
     expect(res.json.feedback.map((f: { kind: string }) => f.kind)).toEqual(['comment', 'nps', 'support']);
     expect(res.json.feedback[1]).toMatchObject({ user: { email: 'new-person@acme.test' }, external_user: null });
     expect(await stats()).toMatchObject({ feedback: before.feedback + 3, users: before.users + 1 });
+  });
+
+  it('shows the admin API as the source of what it wrote on a site in off mode, where ranks do not say it', async () => {
+    await app.call(
+      'POST',
+      '/api/widget/v1/acme/identify',
+      {
+        sent_at: Date.now(),
+        identities: [
+          { message_id: 'page-1', observed_at: Date.now(), id: 'eve-1', email: 'eve@acme.test', locale: 'de' },
+        ],
+      },
+      { origin: ORIGIN },
+    );
+    await app.intake.drained();
+    await app.admin('POST', '/external_users/import', {
+      users: [{ external_id: 'eve-1', email: 'eve@acme.test', type: 'Admin' }],
+    });
+    const res = await post({
+      ...comment,
+      message_id: 'crm-note-9',
+      identity: { id: 'eve-1', email: 'eve@acme.test', name: 'Eve' },
+    });
+    const p = (await app.admin('GET', `/users/${res.json.feedback.user.id}`)).json.external_users[0].provenance;
+    expect(p.locale).toMatchObject({ source: 'unproven', message_id: 'page-1' });
+    expect(p.type).toMatchObject({ source: 'admin_api', message_id: null });
+    expect(p.name).toMatchObject({ source: 'admin_api', message_id: 'crm-note-9' });
   });
 
   it('checks an identity against the custom field definitions, and reports what did not fit', async () => {

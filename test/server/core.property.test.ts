@@ -1,7 +1,8 @@
 /**
  * docs/API.md#identify-semantics: "Retries and reordering never regress data". Stated as a property: applying a
  * set of identity batches in any order, with any of them delivered more than once, ends in the
- * same store as applying each once in order.
+ * same store as applying each once in order — in every verification mode (docs/API.md#trust),
+ * and across a switch between modes.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import { identitySchema } from '../../shared/identity.ts';
 import { recordFeedback } from '../../server/core/feedback.ts';
 import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
+import type { Site } from '../../server/core/records.ts';
+import { ERA, rankFor } from '../../server/trust/ranks.ts';
 import { MemoryStore } from '../../server/engines/embedded/memory-store.ts';
 
 const SITE = 's';
@@ -30,8 +33,27 @@ const update = fc.record({
     { nil: undefined },
   ),
   at: fc.integer({ min: 1, max: 50 }),
-  rank: fc.constantFrom(RANK.unproven, RANK.user_hash, RANK.admin),
+  rank: fc.constantFrom(RANK.unproven, RANK.user_hash, RANK.token, RANK.admin),
+  era: fc.integer({ min: 0, max: 2 }),
+  claim: fc.boolean(),
 });
+type Update = typeof update extends fc.Arbitrary<infer U> ? U : never;
+
+const off: Pick<Site, 'verification'> = { verification: 'off' };
+const optional: Pick<Site, 'verification'> = { verification: 'optional' };
+
+/**
+ * How each mode accepts an update (server/trust/ranks.ts, server/trust/items.ts): in `off` every
+ * source writes at one rank and every email is believed; in `optional` and `required` sources
+ * keep their rank and an email without a token or the admin API behind it is a claim. `switched`
+ * is any source in any of three eras with any claim, as updates accepted on both sides of mode
+ * switches are.
+ */
+const MODES: Record<string, (u: Update) => { rank: number; claim: boolean }> = {
+  off: (u) => ({ rank: rankFor(off, u.rank), claim: false }),
+  optional: (u) => ({ rank: rankFor(optional, u.rank), claim: u.rank < RANK.token }),
+  switched: (u) => ({ rank: u.era * ERA + u.rank, claim: u.claim }),
+};
 
 /** A snapshot of everything observable, without wall-clock bookkeeping. */
 async function snapshot(store: MemoryStore) {
@@ -65,7 +87,7 @@ async function seeded() {
   return store;
 }
 
-describe('the identify core', () => {
+describe.each(Object.keys(MODES))('the identify core, %s mode', (mode) => {
   it('ends in the same state whatever the order and duplication of batches', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -74,9 +96,16 @@ describe('the identify core', () => {
         async (batches, rand) => {
           let n = 0;
           const items: IdentifyItem[][] = batches.map((batch) =>
-            batch.map(({ at, rank, ...raw }) => {
+            batch.map((u) => {
+              const { at, rank: _r, era: _e, claim: _c, ...raw } = u;
+              const { rank, claim } = MODES[mode](u);
               const message_id = `m${n++}`;
-              return { message_id, version: [rank, at, message_id], identity: identitySchema.parse(raw) };
+              return {
+                message_id,
+                version: [rank, at, message_id],
+                identity: identitySchema.parse(raw),
+                ...(claim ? { email_claim: true as const } : {}),
+              };
             }),
           );
 

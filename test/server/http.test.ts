@@ -39,6 +39,8 @@ interface Row {
   field?: string;
   /** What the answer's body must contain (toMatchObject: arrays must match in length). */
   json?: unknown;
+  /** What the envelope's message must say. */
+  message?: RegExp;
 }
 
 const bearer = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -287,6 +289,25 @@ const rows: Row[] = [
     field: 'page',
   },
   {
+    name: 'refuses a widget path with a bad %-encoding, naming the path',
+    method: 'POST',
+    path: '/api/widget/v1/%E0%A4%A/identify',
+    body: batch(ann),
+    headers: { origin: ORIGIN },
+    status: 400,
+    field: '(path)',
+    message: /URL path/,
+  },
+  {
+    name: 'refuses an admin path with a bad %-encoding, naming the path',
+    method: 'DELETE',
+    path: '/api/v2/admin/users/%ZZ',
+    headers: bearer,
+    status: 400,
+    field: '(path)',
+    message: /URL path/,
+  },
+  {
     name: 'answers health checks',
     method: 'GET',
     path: '/healthz',
@@ -306,6 +327,7 @@ describe('the HTTP API', () => {
       expect(res.json.errors.type).toBe(row.type ?? 'invalid_request');
       expect(typeof res.json.errors.message).toBe('string');
       if (row.field) expect(res.json.errors.details.map((d: { field: string }) => d.field)).toContain(row.field);
+      if (row.message) expect(res.json.errors.message).toMatch(row.message);
     }
     if (row.json !== undefined) expect(res.json).toMatchObject(row.json as object);
   });

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type TestCollector } from '../helpers/collector.ts';
+import { addSite, admin, identify } from '../helpers/hostile.ts';
 
 let c: TestCollector;
 beforeAll(async () => {
@@ -129,28 +130,16 @@ describe('external_users/import', () => {
     expect(res.json.external_users[0].links.external_account).toBe('~solo-1');
   });
 
-  it('is not overwritten by a later unproven widget identity', async () => {
-    await importUsers([{ external_id: 'rank-1', email: 'rank@acme.test', name: 'From CRM' }]);
-    const identify = await fetch(`${c.url}/api/widget/v1/demo/identify`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain', origin: c.url },
-      body: JSON.stringify({
-        sent_at: Date.now(),
-        identities: [
-          {
-            id: 'rank-1',
-            email: 'rank@acme.test',
-            name: 'From page',
-            message_id: 'rank-msg-1',
-            observed_at: Date.now(),
-          },
-        ],
-      }),
-    });
-    expect(identify.status).toBe(202);
+  it('is not overwritten by a later unproven widget identity where the site ranks sources', async () => {
+    // In off mode the newest update wins whatever its source: test/server/source-ranks.test.ts.
+    const site = await addSite(c, 'optional');
+    const users = [{ external_id: 'rank-1', email: 'rank@acme.test', name: 'From CRM' }];
+    expect((await admin(c, 'POST', '/external_users/import', { users }, site.admin_key)).status).toBe(200);
+    const res = await identify(c, site.site_key, [{ id: 'rank-1', email: 'rank@acme.test', name: 'From page' }]);
+    expect(res.status).toBe(202);
     await c.collector.intake.drained();
-    const listed = await c.admin('/users?q=rank@acme.test&includes=external_users');
-    expect(listed.external_users[0].name).toBe('From CRM');
+    const listed = await admin(c, 'GET', '/users?q=rank@acme.test&includes=external_users', undefined, site.admin_key);
+    expect(listed.json.external_users[0].name).toBe('From CRM');
   });
 });
 

@@ -264,7 +264,7 @@ describe('security headers and hygiene', () => {
       try {
         const a = await app();
         a.store.getSite = async () => {
-          throw new Error(`boom at /work/main/server/store/memory.ts:42 secret=${ADMIN_KEY}`);
+          throw new Error(`boom at /work/main/server/engines/embedded/memory-store.ts:42 secret=${ADMIN_KEY}`);
         };
         const res = await a.identify();
         expect(res.status).toBe(500);

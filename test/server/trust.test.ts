@@ -11,6 +11,8 @@ import { jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addIdentitySecret, removeOldIdentitySecret, type CreatedSite } from '../../server/sites.ts';
 import { signIdentityToken, userHash } from '../../server/sign.ts';
+import { RANK } from '../../server/core/merge.ts';
+import { sourceOf } from '../../server/trust/ranks.ts';
 import { startCollector, type TestCollector } from '../helpers/collector.ts';
 import { addSite, admin, feedback, identify, stored } from '../helpers/hostile.ts';
 
@@ -346,41 +348,40 @@ describe('verification modes', () => {
     ]);
     expect(res.status).toBe(202);
     await c.collector.intake.drained();
-    expect((await pending(c.siteKey, 'off-1'))!.profile.v.email[0]).toBe(0);
+    expect(sourceOf((await pending(c.siteKey, 'off-1'))!.profile.v.email[0])).toBe(RANK.unproven);
   });
 });
 
 describe('a spoofed identify against an admin-imported user', () => {
-  it("changes neither the email nor the account's MRR", async () => {
-    for (const site of [c.siteKey, optional.site_key]) {
-      const key = site === c.siteKey ? c.adminKey : optional.admin_key;
-      const imported = await admin(
-        c,
-        'POST',
-        '/external_users/import',
-        {
-          users: [
-            {
-              external_id: 'vip',
-              email: 'vip@acme.test',
-              name: 'VIP',
-              account: { external_id: 'vip-co', name: 'VIP Co', mrr_cents: 10_000 },
-            },
-          ],
-        },
-        key,
-      );
-      expect(imported.status).toBe(200);
-      const res = await identify(c, site, [
-        { id: 'vip', email: 'attacker@evil.test', name: 'Attacker', account: { id: 'vip-co', monthly_rate: 1 } },
-      ]);
-      expect(res.status).toBe(202);
-      await c.collector.intake.drained();
-      const users = await admin(c, 'GET', '/users?includes=external_users,external_accounts', undefined, key);
-      const eu = users.json.external_users.find((u: any) => u.external_id === 'vip');
-      expect(eu).toMatchObject({ email: 'vip@acme.test', name: 'VIP' });
-      expect(users.json.external_accounts.find((a: any) => a.external_id === 'vip-co').mrr_cents).toBe(10_000);
-    }
+  // In off mode the site believes its pages: the newest update wins (test/server/source-ranks.test.ts).
+  it("changes neither the email nor the account's MRR where the site ranks sources", async () => {
+    const { site_key: site, admin_key: key } = optional;
+    const imported = await admin(
+      c,
+      'POST',
+      '/external_users/import',
+      {
+        users: [
+          {
+            external_id: 'vip',
+            email: 'vip@acme.test',
+            name: 'VIP',
+            account: { external_id: 'vip-co', name: 'VIP Co', mrr_cents: 10_000 },
+          },
+        ],
+      },
+      key,
+    );
+    expect(imported.status).toBe(200);
+    const res = await identify(c, site, [
+      { id: 'vip', email: 'attacker@evil.test', name: 'Attacker', account: { id: 'vip-co', monthly_rate: 1 } },
+    ]);
+    expect(res.status).toBe(202);
+    await c.collector.intake.drained();
+    const users = await admin(c, 'GET', '/users?includes=external_users,external_accounts', undefined, key);
+    const eu = users.json.external_users.find((u: any) => u.external_id === 'vip');
+    expect(eu).toMatchObject({ email: 'vip@acme.test', name: 'VIP' });
+    expect(users.json.external_accounts.find((a: any) => a.external_id === 'vip-co').mrr_cents).toBe(10_000);
   });
 });
 

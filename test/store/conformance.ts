@@ -11,6 +11,7 @@ import { recordFeedback, type FeedbackItem } from '../../server/core/feedback.ts
 import { eraseUser } from '../../server/core/erase.ts';
 import { RANK } from '../../server/core/merge.ts';
 import type { Account, ExternalUser, Feedback, Pending, Site, User } from '../../server/core/records.ts';
+import { rankFor } from '../../server/trust/ranks.ts';
 import { BadCursor, USER_SORTS, type Cursor, type Page, type Store } from '../../server/core/store.ts';
 import { peopleConformance } from './conformance-people.ts';
 
@@ -350,14 +351,27 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       expect((await store.counts(S)).pending_identities).toBe(2);
     });
 
-    it('prunes pending identities by age, then the oldest beyond the per-site maximum', async () => {
+    it('prunes pending identities by age, then the oldest beyond the per-site maximum, and aged pending accounts', async () => {
       for (let i = 0; i < 6; i++) await store.putPending(pending(`p${i}`, `p${i}@x.test`, 100 + i));
       await store.putPending({ ...pending('t1', 't@x.test', 50), site: T });
+      const held = (site: string, key: string, updated_at: number) => ({
+        site,
+        key,
+        external_id: key,
+        profile: { f: { mrr_cents: 500 }, v: { mrr_cents: [0, 1, 'm'] as [number, number, string] } },
+        updated_at,
+      });
+      await store.putPendingAccount(held(S, 'aged', 101));
+      await store.putPendingAccount(held(S, 'fresh', 102));
+      await store.putPendingAccount(held(T, 'aged', 50));
       expect(await store.prunePending(102, 3)).toBe(4);
       expect((await store.counts(S)).pending_identities).toBe(3);
       expect(await store.getPending(S, 'p2')).toBeUndefined();
       expect(await store.getPending(S, 'p3')).toBeDefined();
       expect(await store.getPending(T, 't1')).toBeUndefined();
+      expect(await store.getPendingAccount(S, 'aged')).toBeUndefined();
+      expect(await store.getPendingAccount(T, 'aged')).toBeUndefined();
+      expect(await store.getPendingAccount(S, 'fresh')).toEqual(held(S, 'fresh', 102));
     });
 
     it("counts each site's records through any mix of inserts, updates and deletes", async () => {
@@ -573,6 +587,48 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
         const erased = await eraseUser(store, S, users.items[0].id);
         expect(erased).toMatchObject({ users: 1, external_users: 2, feedback_detached: 1 });
         expect(await store.counts(S)).toMatchObject({ users: 0, external_users: 0, feedback: 1 });
+      });
+
+      it("ranks sources as the site's mode decided: newest wins in off mode, the admin API in optional", async () => {
+        await recordFeedback(store, S, fb({ id: 'u1', email: 'ann@acme.test' }, 'fbr'));
+        const mrr = async (key: string) => (await store.getAccount(S, key))!.profile.f.mrr_cents;
+        const acme = (key: string, mrr: number) => ({
+          id: 'u1',
+          email: 'ann@acme.test',
+          account: { id: key, mrr_cents: mrr },
+        });
+        for (const [n, verification, expected] of [
+          [1, 'off', 9950],
+          [2, 'optional', 999],
+        ] as const) {
+          const site = { verification };
+          const key = `acme-${verification}`;
+          await applyIdentity(store, S, item(acme(key, 999), `r${n}a`, clock + 1, rankFor(site, RANK.admin)), ++clock);
+          await applyIdentity(
+            store,
+            S,
+            item(acme(key, 9950), `r${n}p`, clock + 2, rankFor(site, RANK.unproven)),
+            ++clock,
+          );
+          expect(await mrr(key)).toBe(expected);
+        }
+      });
+
+      it('keeps an identity whose email is only a claim pending, until one of its id proves the email', async () => {
+        await recordFeedback(store, S, fb({ id: 'exec-1', email: 'exec@big.test', name: 'Exec' }, 'fbx'));
+        const claim: IdentifyItem = {
+          ...item({ id: 'user-9', email: 'exec@big.test', name: 'Someone Else' }, 'mc1', ++clock, RANK.user_hash),
+          email_claim: true,
+        };
+        expect(await applyIdentity(store, S, claim, ++clock)).toBe('pending');
+        const exec = (await store.getUserByEmail(S, 'exec@big.test'))!;
+        expect(exec.name).toBe('Exec');
+        expect((await store.externalUsersOf(S, exec.id)).map((e) => e.external_id)).toEqual(['exec-1']);
+        expect((await store.getPending(S, 'user-9'))!.profile.f.name).toBe('Someone Else');
+        const proven = item({ id: 'user-9', email: 'exec@big.test' }, 'mc2', ++clock, RANK.token);
+        expect(await applyIdentity(store, S, proven, ++clock)).toBe('attached');
+        expect((await store.externalUsersOf(S, exec.id)).map((e) => e.external_id)).toEqual(['exec-1', 'user-9']);
+        expect(await store.getPending(S, 'user-9')).toBeUndefined();
       });
     });
   });

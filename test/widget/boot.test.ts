@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { boot, type BootOptions } from '../../widget/boot.ts';
 import { mount } from '../../widget/panel/host.ts';
+import { silent } from '../../widget/log.ts';
 import { fakeTransport, memoryStorage } from './fakes.ts';
 
 const w = window as unknown as Record<string, any>;
@@ -21,6 +22,7 @@ function jsonBlock(value: unknown) {
   document.head.appendChild(el);
 }
 
+/** Boots a widget and lets it take the page's commands at once, as it does when the page is idle. */
 function start(opts: Partial<BootOptions> = {}, tag: HTMLScriptElement | null = script()) {
   const fake = fakeTransport();
   const disk = memoryStorage();
@@ -31,9 +33,11 @@ function start(opts: Partial<BootOptions> = {}, tag: HTMLScriptElement | null = 
     storage: () => disk,
     loadPanel: async () => ({ mount }),
     batchDelayMs: 0,
+    log: silent,
     ...opts,
   });
-  return { ...fake, widget, disk };
+  const client = widget?.start();
+  return { ...fake, widget, client, disk };
 }
 
 beforeEach(() => {
@@ -50,11 +54,11 @@ describe('command queue', () => {
     w.Parley = [];
     w.Parley.push(['identify', { id: 'a', email: 'a@x.test' }]);
     w.Parley.push(['identify', { id: 'a', email: 'a@x.test', name: 'Second' }]);
-    const { widget, identities } = start();
-    expect(widget!.client.identity()?.name).toBe('Second');
+    const { client, identities } = start();
+    expect(client!.identity()?.name).toBe('Second');
     w.Parley.push(['identify', { id: 'b', email: 'b@x.test' }]);
-    expect(widget!.client.identity()?.id).toBe('b');
-    await widget!.client.flush();
+    expect(client!.identity()?.id).toBe('b');
+    await client!.flush();
     expect(identities().map((i: any) => [i.id, i.name])).toEqual([
       ['a', 'Second'],
       ['b', undefined],
@@ -65,32 +69,32 @@ describe('command queue', () => {
   it('keeps the array the host page holds a reference to', () => {
     const queue: unknown[] = [];
     w.Parley = queue;
-    const { widget } = start();
+    const { client } = start();
     queue.push(['identify', { email: 'held@x.test' }]);
-    expect(widget!.client.identity()?.email).toBe('held@x.test');
+    expect(client!.identity()?.email).toBe('held@x.test');
   });
 
   it('uses the global named by data-global, so UserVoice embed code works unchanged', () => {
     w.UserVoice = [['identify', { email: 'uv@x.test' }]];
-    const { widget } = start({}, script({ 'data-site': 'demo', 'data-global': 'UserVoice' }));
-    expect(widget!.client.identity()?.email).toBe('uv@x.test');
+    const { client } = start({}, script({ 'data-site': 'demo', 'data-global': 'UserVoice' }));
+    expect(client!.identity()?.email).toBe('uv@x.test');
     expect(w.Parley).toBeUndefined();
   });
 
   it('ignores unknown commands, non-array commands and throwing commands, and keeps going', () => {
     w.Parley = [['frobnicate'], 'identify', ['addTrigger', '##bad('], ['identify', { email: 'ok@x.test' }]];
-    const { widget } = start();
-    expect(widget!.client.identity()?.email).toBe('ok@x.test');
+    const { client } = start();
+    expect(client!.identity()?.email).toBe('ok@x.test');
   });
 
   it('starts a fresh queue when an element with id="Parley" clobbers the global', () => {
     const div = document.createElement('div');
     div.id = 'Parley';
     document.body.appendChild(div);
-    const { widget } = start();
+    const { client } = start();
     expect(Array.isArray(w.Parley)).toBe(true);
     w.Parley.push(['identify', { email: 'c@x.test' }]);
-    expect(widget!.client.identity()?.email).toBe('c@x.test');
+    expect(client!.identity()?.email).toBe('c@x.test');
   });
 
   it('stands down, sending nothing, when another copy already owns the queue', async () => {
@@ -123,26 +127,32 @@ describe('command queue', () => {
 
 describe('config', () => {
   it('takes the collector origin from the script src and the site from data-site', async () => {
-    const { widget, sent } = start({}, script({ 'data-site': 'acme' }));
-    widget!.client.identify({ email: 'a@x.test' });
-    await widget!.client.flush();
+    const { client, sent } = start({}, script({ 'data-site': 'acme' }));
+    client!.identify({ email: 'a@x.test' });
+    await client!.flush();
     expect(sent[0].url).toBe('https://c.test/api/widget/v1/acme/identify');
   });
 
   it('reads site, identify and settings from a JSON config block, before queued commands', async () => {
     jsonBlock({ site: 'json-site', identify: { id: 'j', email: 'j@x.test' }, settings: { text: 'Ideas?' } });
     w.Parley = [['identify', { id: 'q', email: 'q@x.test' }]];
-    const { widget, identities, sent } = start({}, script({}));
-    await widget!.client.flush();
+    const { widget, client, identities, sent } = start({}, script({}));
+    await client!.flush();
     expect(sent[0].url).toContain('/json-site/identify');
     expect(identities().map((i: any) => i.id)).toEqual(['j', 'q']);
     await widget!.ui();
     expect(document.querySelector('parley-widget')!.shadowRoot!.querySelector('.launcher')!.textContent).toBe('Ideas?');
   });
 
-  it('ignores a malformed JSON block', () => {
+  it('ignores a malformed JSON block, says so, and still reads the valid one after it', async () => {
     jsonBlock('{not json');
-    expect(start().widget).not.toBeNull();
+    jsonBlock({ site: 'json-site', identify: { id: 'j', email: 'j@x.test' } });
+    const said: unknown[][] = [];
+    const { client, identities, sent } = start({ log: { warn: (...args) => said.push(args) } }, script({}));
+    await client!.flush();
+    expect(sent.map((s) => s.url)).toEqual(['https://c.test/api/widget/v1/json-site/identify']);
+    expect(identities().map((i: any) => i.id)).toEqual(['j']);
+    expect(said).toEqual([['JSON config block 0 ignored: not an object']]);
   });
 
   it('stays off without a site key', () => {
@@ -155,29 +165,29 @@ describe('hostile pages', () => {
     (Array.prototype as any).toJSON = function () {
       return JSON.stringify([...this]);
     };
-    const { widget, sent } = start();
-    widget!.client.identify({ email: 'p@x.test' });
-    await widget!.client.flush();
+    const { client, sent } = start();
+    client!.identify({ email: 'p@x.test' });
+    await client!.flush();
     expect(Array.isArray(sent[0].body.identities)).toBe(true);
     expect(typeof (Array.prototype as any).toJSON).toBe('function');
   });
 
   it('works when localStorage throws on every access', async () => {
-    const { widget, sent } = start({
+    const { client, sent } = start({
       storage: () => {
         throw new DOMException('denied', 'SecurityError');
       },
     });
-    widget!.client.identify({ email: 's@x.test' });
-    await widget!.client.flush();
+    client!.identify({ email: 's@x.test' });
+    await client!.flush();
     expect(sent).toHaveLength(1);
   });
 });
 
 describe('page lifecycle', () => {
   it('hands pending identities to sendBeacon on pagehide', () => {
-    const { widget, sent } = start({ batchDelayMs: 60_000 });
-    widget!.client.identify({ email: 'h@x.test' });
+    const { client, sent } = start({ batchDelayMs: 60_000 });
+    client!.identify({ email: 'h@x.test' });
     window.dispatchEvent(new Event('pagehide'));
     expect(sent).toEqual([expect.objectContaining({ via: 'beacon' })]);
   });

@@ -14,6 +14,8 @@ export interface Sent {
  */
 export function fakeTransport(script: Array<number | Partial<Reply>> = []) {
   const sent: Sent[] = [];
+  /** URLs of GET requests, in order. */
+  const gets: string[] = [];
   const queue = [...script];
   let beaconOk = true;
   let ideas: unknown[] = [];
@@ -25,7 +27,8 @@ export function fakeTransport(script: Array<number | Partial<Reply>> = []) {
       const status = reply.status ?? (url.endsWith('/feedback') ? 201 : 202);
       return { status, retryAfter: reply.retryAfter ?? null, body: reply.body ?? { status: 'queued', rejected: [] } };
     },
-    async get() {
+    async get(url) {
+      gets.push(url);
       return { status: 200, retryAfter: null, body: { ideas } };
     },
     beacon(url, body) {
@@ -37,6 +40,7 @@ export function fakeTransport(script: Array<number | Partial<Reply>> = []) {
   return {
     transport,
     sent,
+    gets,
     /** Identities sent so far, flattened over requests. */
     identities: () => sent.filter((s) => s.url.endsWith('/identify')).flatMap((s) => s.body.identities),
     script: (...more: Array<number | Partial<Reply>>) => queue.push(...more),

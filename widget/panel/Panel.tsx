@@ -5,7 +5,7 @@
  * User-supplied text is rendered only as text nodes, never as HTML.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { FeedbackDraft, IdeaMatch, PanelMode, PanelProps, SendResult } from '../protocol.ts';
+import type { FeedbackDraft, IdeaMatch, IdeasReply, PanelMode, PanelProps, SendResult } from '../protocol.ts';
 import { CommentFields, EmailField, IdeaFields, NpsFields, type Values } from './fields.tsx';
 import { focusables, onDialogKey } from './focus.ts';
 
@@ -18,7 +18,7 @@ const TABS: [PanelMode, string][] = [
 type Status = 'idle' | 'sending' | SendResult | 'invalid';
 
 /** What the status line says; `sent` and `queued` end the conversation. */
-export const MESSAGES: Record<Status, string> = {
+const MESSAGES: Record<Status, string> = {
   idle: '',
   sending: 'Sending…',
   sent: 'Thank you! Your feedback was sent.',
@@ -32,21 +32,23 @@ export const SEARCH_DELAY_MS = 300;
 
 const EMPTY: Values = { title: '', body: '', email: '', score: null };
 
-/** The draft for the current form, or null when a required field is missing. */
+/** The draft for the current form, or null when a required field is missing. Empty optional fields are left out. */
 export function draftFor(mode: PanelMode, v: Values, needsEmail: boolean): FeedbackDraft | null {
   if (needsEmail && !/^[^\s@]+@[^\s@]+$/.test(v.email.trim())) return null;
   const email = needsEmail ? v.email.trim() : undefined;
-  if (mode === 'idea') return v.title.trim() ? { kind: 'idea', title: v.title.trim(), body: v.body, email } : null;
-  if (mode === 'comment') return v.body.trim() ? { kind: 'comment', body: v.body, email } : null;
-  return v.score === null ? null : { kind: 'nps', score: v.score, body: v.body, email };
+  const body = v.body || undefined;
+  if (mode === 'idea') return v.title.trim() ? { kind: 'idea', title: v.title.trim(), body, email } : null;
+  if (mode === 'comment') return v.body.trim() ? { kind: 'comment', body, email } : null;
+  return v.score === null ? null : { kind: 'nps', score: v.score, body, email };
 }
 
-/** The ideas of a search answer that are safe to render: anything else is ignored. */
+/** The ideas of a search answer (an `IdeasReply`, unchecked) that are safe to render: anything else is ignored. */
 export function wellFormed(body: unknown): IdeaMatch[] {
-  const ideas = (body as { ideas?: unknown } | null | undefined)?.ideas;
+  const ideas: unknown = (body as Partial<IdeasReply> | null | undefined)?.ideas;
   return Array.isArray(ideas)
     ? ideas.filter(
-        (i) => i && typeof i.id === 'string' && typeof i.title === 'string' && typeof i.supporters_count === 'number',
+        (i: Partial<IdeaMatch> | null) =>
+          i && typeof i.id === 'string' && typeof i.title === 'string' && typeof i.supporters_count === 'number',
       )
     : [];
 }

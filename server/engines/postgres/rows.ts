@@ -122,7 +122,7 @@ export const externalUserOrder = sqlOrder('pos', 'external_id', undefined, 'inte
 
 /**
  * One user's feedback, newest first by its time (kept only in `doc`: an expression index,
- * sql/006, serves the order), then by message id, as the memory store orders it.
+ * sql/007, serves the order), then by message id, as the memory store orders it.
  */
 export const userFeedbackOrder = sqlOrder(
   'pos',

@@ -455,8 +455,9 @@ export class PostgresStore implements Store {
   }
   async putPendingAccount(a: PendingAccount) {
     await this.query(
-      'INSERT INTO pending_accounts (site, key, doc) VALUES ($1, $2, $3) ON CONFLICT (site, key) DO UPDATE SET doc = EXCLUDED.doc',
-      [a.site, a.key, JSON.stringify(a)],
+      `INSERT INTO pending_accounts (site, key, updated_at, doc) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (site, key) DO UPDATE SET updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`,
+      [a.site, a.key, a.updated_at, JSON.stringify(a)],
     );
     this.ahead?.set('pendingAccount', a.site, a.key, a);
   }
@@ -598,6 +599,8 @@ export class PostgresStore implements Store {
       WHERE p.site = d.site AND p.external_id = d.external_id`,
       [maxPerSite],
     );
+    // What pending identities said about accounts that never became visible ages out with them.
+    await this.query('DELETE FROM pending_accounts WHERE updated_at < $1', [receivedBefore]);
     // Message ids are remembered at least as long as pending identities (lowdb keeps 7 days).
     await this.query('DELETE FROM messages WHERE at < $1', [receivedBefore]);
     return (old.rowCount ?? 0) + (over.rowCount ?? 0);
