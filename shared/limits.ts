@@ -8,6 +8,8 @@
 export const WIDGET_BATCH_MAX_ITEMS = 20;
 /** Identities in one admin bulk_identify request (docs/API.md#http-api). */
 export const BULK_BATCH_MAX_ITEMS = 1000;
+/** Items in one admin feedback batch (docs/API.md#http-api). */
+export const FEEDBACK_BATCH_MAX_ITEMS = 1000;
 /** Records in one transactional import (docs/API.md#http-api). */
 export const IMPORT_MAX_RECORDS = 1000;
 /**

@@ -118,15 +118,3 @@ export function parseCsv(text: string, delimiter = ','): string[][] {
   const p = new CsvParser(delimiter);
   return [...p.push(text), ...p.end()];
 }
-
-/** One CSV line for `cells`, quoting the ones that need it, ending in CRLF-free `\n`. */
-export function csvLine(cells: (string | number)[], delimiter = ','): string {
-  return (
-    cells
-      .map((c) => {
-        const s = String(c);
-        return s.includes(delimiter) || /["\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-      })
-      .join(delimiter) + '\n'
-  );
-}

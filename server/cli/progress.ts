@@ -26,15 +26,24 @@ function clock(seconds: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-/** One progress line: bar (when `bar`), percent, counts, records per second and ETA. */
-export function progressLine(s: ProgressState, totalBytes: number, elapsedMs: number, bar: boolean): string {
+/**
+ * One progress line: bar (when `bar`), percent, counts, records per second and ETA. `verb`
+ * names the good records: `imported`, or in a dry run `valid`.
+ */
+export function progressLine(
+  s: ProgressState,
+  totalBytes: number,
+  elapsedMs: number,
+  bar: boolean,
+  verb = 'imported',
+): string {
   const fraction = totalBytes > 0 ? Math.min(1, s.bytes / totalBytes) : 1;
   const done = s.imported + s.failed;
   const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
   const eta = fraction > 0 ? ((elapsedMs / 1000) * (1 - fraction)) / fraction : Infinity;
   const filled = Math.round(fraction * BAR);
   const head = bar ? `[${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}] ` : '';
-  return `${head}${Math.floor(fraction * 100)}% imported ${s.imported} failed ${s.failed} ${Math.round(rate)} rec/s ETA ${clock(eta)}`;
+  return `${head}${Math.floor(fraction * 100)}% ${verb} ${s.imported} failed ${s.failed} ${Math.round(rate)} rec/s ETA ${clock(eta)}`;
 }
 
 export class Progress {
@@ -47,6 +56,7 @@ export class Progress {
     private readonly now: () => number = Date.now,
     /** Plain lines are written at most this often. */
     private readonly plainEveryMs = 2000,
+    private readonly verb = 'imported',
   ) {
     this.started = now();
   }
@@ -56,10 +66,10 @@ export class Progress {
     if (this.sink.isTTY) {
       if (t - this.lastDraw < 100) return;
       this.lastDraw = t;
-      this.sink.write(`\r\u001b[2K${progressLine(s, this.totalBytes, t - this.started, true)}`);
+      this.sink.write(`\r\u001b[2K${progressLine(s, this.totalBytes, t - this.started, true, this.verb)}`);
     } else if (t - this.lastDraw >= this.plainEveryMs) {
       this.lastDraw = t;
-      this.sink.write(progressLine(s, this.totalBytes, t - this.started, false) + '\n');
+      this.sink.write(progressLine(s, this.totalBytes, t - this.started, false, this.verb) + '\n');
     }
   }
 
@@ -69,6 +79,7 @@ export class Progress {
       this.totalBytes,
       this.now() - this.started,
       Boolean(this.sink.isTTY),
+      this.verb,
     );
     this.sink.write(this.sink.isTTY ? `\r\u001b[2K${line}\n` : line + '\n');
   }

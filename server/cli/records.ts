@@ -7,6 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { columnPaths, type ColumnMap } from './columns.ts';
 import { CsvError, CsvParser } from './csv.ts';
 
 /** One data record of the file, or why it could not be read; `bytes` read so far, for progress. */
@@ -19,21 +20,25 @@ export interface FileRecord {
 
 /** Leaf columns holding whole numbers: CSV cells are text, the schema wants numbers there. */
 const INTEGER_COLUMNS = new Set(['mrr_cents', 'ltv_cents', 'external_created_at', 'created_at']);
-const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * Turns a header row into a function from a data row to a record. Empty cells are absent
- * fields; `tags` is `|`-separated; whole-number cells of the money and time columns become
- * numbers. Custom field values stay text (the collector coerces them to their definitions).
+ * Turns the columns' field paths (columns.ts; null for a skipped column) into a function from
+ * a data row to a record. Empty cells are absent fields; `tags` is `|`-separated; whole-number
+ * cells of the money and time columns become numbers. Every other cell stays the text it was
+ * (a leading `=` or `-` included: nothing is evaluated); the collector coerces custom field
+ * values to their definitions.
  */
-export function rowMapper(header: string[]): (cells: string[]) => Omit<FileRecord, 'number' | 'bytes'> {
-  const paths = header.map((h) => {
-    const parts = h.trim().split('.');
-    return parts.some((p) => p === '' || UNSAFE_KEYS.has(p)) ? null : parts;
-  });
+export function rowMapper(
+  paths: (string[] | null)[],
+  numbered = false,
+): (cells: string[]) => Omit<FileRecord, 'number' | 'bytes'> {
   return (cells) => {
-    if (cells.length > header.length)
-      return { error: `row has ${cells.length} fields but the header has ${header.length}` };
+    if (cells.length > paths.length)
+      return {
+        error: numbered
+          ? `row has ${cells.length} fields but the first row has ${paths.length}`
+          : `row has ${cells.length} fields but the header has ${paths.length}`,
+      };
     const record: Record<string, unknown> = {};
     cells.forEach((cell, i) => {
       const path = paths[i];
@@ -90,17 +95,30 @@ export function formatOf(path: string): FileFormat | null {
   return null;
 }
 
-/** Streams the records of a CSV file. Throws CsvError when the header row is missing. */
-export async function* csvRecords(path: string, delimiter = ','): AsyncGenerator<FileRecord> {
-  const parser = new CsvParser(delimiter);
+/** How a CSV file's columns become fields (columns.ts). */
+export interface CsvLayout {
+  delimiter?: string;
+  /** The first row names the columns. @default true */
+  header?: boolean;
+  map?: ColumnMap;
+}
+
+/**
+ * Streams the records of a CSV file. Throws CsvError when the header row is missing or a
+ * `--map` does not fit the columns.
+ */
+export async function* csvRecords(path: string, layout: CsvLayout = {}): AsyncGenerator<FileRecord> {
+  const parser = new CsvParser(layout.delimiter ?? ',');
+  const header = layout.header ?? true;
   let map: ReturnType<typeof rowMapper> | null = null;
   let number = 0;
   let bytes = 0;
   function* emit(rows: string[][]): Generator<FileRecord> {
     for (const row of rows) {
       if (!map) {
-        map = rowMapper(row);
-        continue;
+        const names = header ? row : row.map((_, i) => String(i + 1));
+        map = rowMapper(columnPaths(names, layout.map ?? new Map(), !header), !header);
+        if (header) continue;
       }
       yield { number: ++number, bytes, ...map(row) };
     }
@@ -115,7 +133,7 @@ export async function* csvRecords(path: string, delimiter = ','): AsyncGenerator
     if (!(e instanceof CsvError)) throw e;
     yield { number: ++number, bytes, error: e.message };
   }
-  if (!map) throw new CsvError('the file is empty: a CSV import needs a header row');
+  if (!map) throw new CsvError(header ? 'the file is empty: a CSV import needs a header row' : 'the file is empty');
 }
 
 /** Streams the records of a JSONL file; blank lines are skipped and not counted. */

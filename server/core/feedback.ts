@@ -6,27 +6,47 @@
  */
 import type { Identity } from '../../shared/identity.ts';
 import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
-import type { Account, ExternalUser, Feedback, Idea, User } from './records.ts';
+import { accountKeysOf, type Account, type ExternalUser, type Feedback, type Idea, type User } from './records.ts';
 import { accountFields, accountKeyOf, materializeAccount, newUser, userFields } from './identify.ts';
 import type { Store } from './store.ts';
 
 /** Feedback as logged and applied; ids are chosen before logging so a replay recreates them. */
 export interface FeedbackItem extends Pick<
   Feedback,
-  'id' | 'message_id' | 'kind' | 'title' | 'body' | 'idea_id' | 'score' | 'page_url' | 'created_at'
+  'id' | 'message_id' | 'kind' | 'title' | 'body' | 'idea_id' | 'score' | 'page_url' | 'created_at' | 'source'
 > {
   /** The author's identity, when the widget knew it (proofs already checked and stripped). */
   identity?: Identity;
   /** An anonymous author's email, when no identity was known. */
   email?: string;
+  /**
+   * Admin API only (core/admin-feedback.ts): the author as a known external user or pending
+   * identity, by the integrator's id — promoted like an identity, with nothing to merge.
+   */
+  external_id?: string;
+  /** Admin API only: a known user with no external user to speak for them. */
+  user_id?: string;
   version: Version;
+  /**
+   * When the records the feedback touches are written; `created_at` unless the admin API
+   * back-dates the feedback (history), which must not back-date the people it names.
+   */
+  recorded_at?: number;
+}
+
+/** Who gives the feedback: an integrator id and the email that finds or makes their user. */
+interface Author {
+  id: string;
+  email: string;
+  /** What the feedback says about them, merged at its version (none when named by id alone). */
+  identity?: Identity;
 }
 
 /** Records feedback; idempotent by message id (the same message returns the same feedback). */
 export async function recordFeedback(store: Store, site: string, item: FeedbackItem): Promise<Feedback> {
   const existing = await store.getFeedbackByMessage(site, item.message_id);
   if (existing) return existing;
-  const now = item.created_at;
+  const now = item.recorded_at ?? item.created_at;
   const feedback: Feedback = {
     site,
     id: item.id,
@@ -41,17 +61,26 @@ export async function recordFeedback(store: Store, site: string, item: FeedbackI
     external_user_id: null,
     account_key: null,
     mrr_cents_at: null,
-    created_at: now,
+    created_at: item.created_at,
+    ...(item.source === undefined ? {} : { source: item.source }),
   };
   // A new idea is created with the feedback that proposes it; its id is the feedback's.
   const idea: Idea | null =
     item.kind === 'idea' && item.title
-      ? { site, id: item.id, title: item.title, body: item.body, created_at: now }
+      ? { site, id: item.id, title: item.title, body: item.body, created_at: item.created_at }
       : null;
   if (idea) feedback.idea_id = idea.id;
 
   if (item.identity) {
-    await promote(store, site, item.identity, item.version, feedback, idea, now);
+    const author = { id: item.identity.id, email: item.identity.email, identity: item.identity };
+    await promote(store, site, author, item.version, feedback, idea, now);
+  } else if (item.external_id !== undefined) {
+    await promote(store, site, await knownAuthor(store, site, item.external_id), item.version, feedback, idea, now);
+  } else if (item.user_id !== undefined) {
+    const user = await store.getUser(site, item.user_id);
+    if (!user) throw new Error(`no user ${item.user_id} to attribute feedback to`);
+    feedback.user_id = user.id;
+    await store.putFeedback(feedback, idea);
   } else if (item.email) {
     const user = (await store.getUserByEmail(site, item.email)) ?? newUser(site, item.email, undefined, now);
     feedback.user_id = user.id;
@@ -63,38 +92,47 @@ export async function recordFeedback(store: Store, site: string, item: FeedbackI
   return feedback;
 }
 
+/** An author named by integrator id: a visible external user, else a pending identity. */
+async function knownAuthor(store: Store, site: string, externalId: string): Promise<Author> {
+  const known = (await store.getExternalUser(site, externalId)) ?? (await store.getPending(site, externalId));
+  const email = known?.profile.f.email;
+  if (typeof email !== 'string') throw new Error(`no external user or pending identity ${externalId}`);
+  return { id: externalId, email };
+}
+
 /**
- * Makes the identity's person visible and links the feedback to them, in one atomic store
- * call. Whatever the pending store held for them is merged with the identity the feedback
- * carries, field by field, so neither regresses the other.
+ * Makes the author visible and links the feedback to them, in one atomic store call. Whatever
+ * the pending store held for them is merged with the identity the feedback carries, field by
+ * field, so neither regresses the other.
  */
 async function promote(
   store: Store,
   site: string,
-  identity: Identity,
+  author: Author,
   version: Version,
   feedback: Feedback,
   idea: Idea | null,
   now: number,
 ) {
-  const pending = await store.getPending(site, identity.id);
-  let eu: ExternalUser | undefined = await store.getExternalUser(site, identity.id);
+  const { identity } = author;
+  const pending = await store.getPending(site, author.id);
+  let eu: ExternalUser | undefined = await store.getExternalUser(site, author.id);
   if (!eu) {
-    const user = await store.getUserByEmail(site, identity.email);
+    const user = await store.getUserByEmail(site, author.email);
     eu = {
       site,
-      external_id: identity.id,
-      user_id: user?.id ?? newUser(site, identity.email, undefined, now).id,
+      external_id: author.id,
+      user_id: user?.id ?? newUser(site, author.email, undefined, now).id,
       profile: emptyProfile(),
       created_at: now,
       updated_at: now,
     };
   }
   if (pending) mergeProfile(eu.profile, pending.profile);
-  mergeInto(eu.profile, userFields(identity), version);
+  if (identity) mergeInto(eu.profile, userFields(identity), version);
   eu.updated_at = now;
 
-  const user: User = (await store.getUser(site, eu.user_id)) ?? newUser(site, identity.email, eu.profile.f.name, now);
+  const user: User = (await store.getUser(site, eu.user_id)) ?? newUser(site, author.email, eu.profile.f.name, now);
   if (typeof eu.profile.f.name === 'string') user.name = eu.profile.f.name;
   user.updated_at = now;
 
@@ -107,7 +145,8 @@ async function promote(
     pending?.account_keys ?? [],
     now,
   );
-  const current = accounts.find((a) => a.key === eu.profile.f.account) ?? null;
+  const [currentKey] = accountKeysOf(eu);
+  const current = accounts.find((a) => a.key === currentKey) ?? null;
   feedback.user_id = user.id;
   feedback.external_user_id = eu.external_id;
   feedback.account_key = current?.key ?? null;
@@ -118,7 +157,7 @@ async function promote(
     externalUser: eu,
     accounts,
     pendingAccountKeys: absorbed,
-    pendingId: pending ? identity.id : null,
+    pendingId: pending ? author.id : null,
     feedback,
     idea,
   });
@@ -131,21 +170,21 @@ async function promote(
 async function promoteAccounts(
   store: Store,
   site: string,
-  identity: Identity,
+  identity: Identity | undefined,
   version: Version,
   eu: ExternalUser,
   heldKeys: string[],
   now: number,
 ) {
-  const own = identity.account ? accountKeyOf(identity) : null;
+  const own = identity?.account ? accountKeyOf(identity) : null;
   const keys = new Set(heldKeys);
   if (own) keys.add(own);
-  if (typeof eu.profile.f.account === 'string') keys.add(eu.profile.f.account);
+  for (const key of accountKeysOf(eu)) keys.add(key);
   const accounts: Account[] = [];
   const absorbed: string[] = [];
   for (const key of keys) {
-    const m = await materializeAccount(store, site, key, key === own ? (identity.account!.id ?? null) : null, now);
-    if (key === own) mergeInto(m.account.profile, accountFields(identity.account!), version);
+    const m = await materializeAccount(store, site, key, key === own ? (identity!.account!.id ?? null) : null, now);
+    if (key === own) mergeInto(m.account.profile, accountFields(identity!.account!), version);
     m.account.updated_at = now;
     accounts.push(m.account);
     if (m.absorbed) absorbed.push(key);

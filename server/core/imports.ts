@@ -14,6 +14,22 @@ import { isPrivateAccountKey, privateAccountKey, type Account, type ExternalUser
 import { newUser } from './identify.ts';
 import type { Store } from './store.ts';
 
+/** What an import asks of the store: records by key, and their writes (core/dry-run.ts answers it without writing). */
+export type ImportStore = Pick<
+  Store,
+  | 'getExternalUser'
+  | 'putExternalUser'
+  | 'getUser'
+  | 'getUserByEmail'
+  | 'putUser'
+  | 'getPending'
+  | 'deletePending'
+  | 'getAccount'
+  | 'putAccount'
+  | 'getPendingAccount'
+  | 'deletePendingAccount'
+>;
+
 /** A top-level account record: its `external_id` is required. */
 export type AccountRecord = ImportAccount & { external_id: string };
 
@@ -23,10 +39,12 @@ export interface UsersImported {
   accounts: Account[];
 }
 
+/** An import has no message id: '' says so, and that the admin API wrote it (core/merge.ts). */
 const versionOf = (rank: number, at: number, index: number): Version => [
   rank,
   at,
   `imp:${String(index).padStart(4, '0')}`,
+  '',
 ];
 
 function accountFieldsOf(a: ImportAccount): Record<string, unknown> {
@@ -45,7 +63,7 @@ function accountFieldsOf(a: ImportAccount): Record<string, unknown> {
  * identities said about it, so nothing they carried is lost when an import makes it visible.
  */
 async function accountFor(
-  store: Store,
+  store: ImportStore,
   site: string,
   key: string,
   externalId: string | null,
@@ -72,7 +90,7 @@ async function accountFor(
 
 /** Upserts one account's fields; returns it (written only when something changed). */
 async function upsertAccount(
-  store: Store,
+  store: ImportStore,
   site: string,
   key: string,
   a: ImportAccount,
@@ -111,7 +129,7 @@ export function mergeTags(
 
 /** The external user for a record: existing, or new and attached to the user with its email. */
 async function externalUserFor(
-  store: Store,
+  store: ImportStore,
   site: string,
   r: ImportUser,
   at: number,
@@ -144,7 +162,7 @@ async function externalUserFor(
  * the rank the site's mode gave it then (admin, or the one rank of `off` mode).
  */
 export async function importUsers(
-  store: Store,
+  store: ImportStore,
   site: string,
   records: ImportUser[],
   at: number,
@@ -192,7 +210,7 @@ export async function importUsers(
 
 /** Applies an `external_accounts/import` batch (`at` and `rank` as for importUsers). */
 export async function importAccounts(
-  store: Store,
+  store: ImportStore,
   site: string,
   records: AccountRecord[],
   at: number,

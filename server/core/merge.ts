@@ -14,8 +14,13 @@
 export const RANK = { unproven: 0, user_hash: 1, token: 2, admin: 3 } as const;
 export type Rank = (typeof RANK)[keyof typeof RANK];
 
-/** [rank (server/trust/ranks.ts), time in ms, tie-break]. */
-export type Version = [rank: number, at: number, tb: string];
+/**
+ * [rank (server/trust/ranks.ts), time in ms, tie-break, admin message id]. The fourth element
+ * is present exactly on what the admin API wrote: the update's message id, or '' where it is
+ * read back from the tie-break (a generated one) or there is none (an import). It never takes
+ * part in ordering; a person's page shows it (server/http/provenance.ts).
+ */
+export type Version = [rank: number, at: number, tb: string, mid?: string];
 
 export interface Profile {
   /** Field name → value (flat; custom traits keep their `cf_` key). */

@@ -44,7 +44,10 @@ export interface User {
 export interface ExternalUser {
   site: string;
   external_id: string;
-  /** The user it was first attached to; an email change never moves it (docs/API.md#identify-semantics). */
+  /**
+   * The user it was first attached to, or last linked to by an admin (`PUT
+   * /external_users/:id/user`); an email change never moves it (docs/API.md#identify-semantics).
+   */
   user_id: string;
   profile: Profile;
   created_at: number;
@@ -100,6 +103,11 @@ export interface Feedback {
   /** The account's MRR when the feedback was given. */
   mrr_cents_at: number | null;
   created_at: number;
+  /**
+   * Where it came from, a short label the admin API sets (`support`, `sales-call`; `api` when
+   * the sender names none). Absent on feedback the widget sent.
+   */
+  source?: string;
 }
 
 export interface Idea {
@@ -122,4 +130,14 @@ export function privateAccountKey(externalUserId: string): string {
 /** Whether an account key is a private account's rather than an integrator's id. */
 export function isPrivateAccountKey(key: string): boolean {
   return key.startsWith(PRIVATE_ACCOUNT_PREFIX);
+}
+
+/**
+ * The keys of the accounts an external user belongs to: today at most one, its `account`
+ * field. Code that asks which accounts a person has asks here, so that a person with several
+ * accounts is a change to this one function.
+ */
+export function accountKeysOf(eu: ExternalUser): string[] {
+  const key = eu.profile.f.account;
+  return typeof key === 'string' ? [key] : [];
 }

@@ -92,6 +92,19 @@ export interface AccountQuery extends PageQuery {
   sort?: AccountSort;
 }
 
+/** A page of external users in creation order, filtered (both filters combine with AND). */
+export interface ExternalUserQuery extends PageQuery {
+  /** Only those attached to this user. */
+  userId?: string;
+  /** Only those belonging to this account (its key, as listings show it as the account's `id`). */
+  account?: string;
+}
+
+/** A page of one user's feedback, newest first by `created_at`, then by message id. */
+export interface UserFeedbackQuery extends PageQuery {
+  userId: string;
+}
+
 export interface SiteCounts {
   users: number;
   pending_identities: number;
@@ -131,6 +144,7 @@ export interface Store {
   getExternalUser(site: string, externalId: string): Promise<ExternalUser | undefined>;
   putExternalUser(eu: ExternalUser): Promise<void>;
   externalUsersOf(site: string, userId: string): Promise<ExternalUser[]>;
+  listExternalUsers(site: string, q: ExternalUserQuery): Promise<Page<ExternalUser>>;
   deleteExternalUser(site: string, externalId: string): Promise<void>;
 
   getAccount(site: string, key: string): Promise<Account | undefined>;
@@ -159,6 +173,13 @@ export interface Store {
   putFeedback(feedback: Feedback, idea: Idea | null): Promise<void>;
   /** Newest first. */
   listFeedback(site: string, q: PageQuery): Promise<Page<Feedback>>;
+  /** One user's feedback; see UserFeedbackQuery for the order. */
+  listUserFeedback(site: string, q: UserFeedbackQuery): Promise<Page<Feedback>>;
+  /**
+   * Points the feedback an external user gave while attached to `fromUserId` at `toUserId`
+   * (an admin re-linked the external user, core/relink.ts). Returns how many.
+   */
+  moveFeedback(site: string, externalUserId: string, fromUserId: string, toUserId: string): Promise<number>;
   feedbackForIdea(site: string, ideaId: string): Promise<Feedback[]>;
   /**
    * Makes a user's feedback anonymous: clears its user and external user, and its account

@@ -18,6 +18,7 @@ import {
   USER_SORTS,
   type AccountQuery,
   type Cursor,
+  type ExternalUserQuery,
   type Page,
   type PageQuery,
   type UserQuery,
@@ -107,6 +108,11 @@ const userFilters = z.object({
 
 const accountFilters = z.object({ sort: z.enum(ACCOUNT_SORTS).optional() });
 
+const externalUserFilters = z.object({
+  user_id: line(255, 1).optional(),
+  account: line(255, 1).optional(),
+});
+
 /** Filters and order of `GET /users`; empty parameters count as absent. */
 export function userListing(query: Record<string, unknown>): Omit<UserQuery, 'page' | 'perPage'> {
   const f = userFilters.safeParse(present(query));
@@ -120,6 +126,13 @@ export function accountListing(query: Record<string, unknown>): Omit<AccountQuer
   const f = accountFilters.safeParse(present(query));
   if (!f.success) throw invalid('invalid account listing parameters', issueDetails(f.error.issues));
   return f.data;
+}
+
+/** Filters of `GET /external_users`. */
+export function externalUserListing(query: Record<string, unknown>): Omit<ExternalUserQuery, 'page' | 'perPage'> {
+  const f = externalUserFilters.safeParse(present(query));
+  if (!f.success) throw invalid('invalid external user listing parameters', issueDetails(f.error.issues));
+  return { userId: f.data.user_id, account: f.data.account };
 }
 
 function present(query: Record<string, unknown>): Record<string, unknown> {

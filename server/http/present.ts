@@ -87,6 +87,7 @@ export function presentFeedback(
   return {
     ...presentPublicFeedback(f),
     page_url: f.page_url ?? null,
+    source: f.source ?? null,
     mrr_cents_at: f.mrr_cents_at,
     user: user ? { id: user.id, email: user.email, name: user.name ?? null } : null,
     external_user: eu

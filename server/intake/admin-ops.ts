@@ -1,13 +1,16 @@
 /**
- * Admin writes that go through the intake log (docs/API.md#http-api): transactional imports, erasures
- * and custom field definitions. Each is logged durably before it is applied, and applied in
+ * Admin writes that go through the intake log (docs/API.md#http-api): transactional imports, erasures,
+ * custom field definitions, feedback recorded by a backend and re-links of external users. Each is logged durably before it is applied, and applied in
  * log order with the identities around it, so a 200 survives kill -9 and a replay of the log
  * after a restart ends in the same state as the live run. Every op is idempotent.
  */
 import type { CustomFieldDef, ImportUser } from '../../shared/imports.ts';
+import { recordAdminFeedback } from '../core/admin-feedback.ts';
 import { upsertDefs } from '../core/custom-fields.ts';
+import type { FeedbackItem } from '../core/feedback.ts';
 import { eraseUser } from '../core/erase.ts';
 import { importAccounts, importUsers, type AccountRecord } from '../core/imports.ts';
+import { relinkExternalUser } from '../core/relink.ts';
 import type { Store } from '../core/store.ts';
 
 export type AdminOp =
@@ -15,13 +18,17 @@ export type AdminOp =
   | { op: 'import_users'; site: string; at: number; rank?: number; records: ImportUser[] }
   | { op: 'import_accounts'; site: string; at: number; rank?: number; records: AccountRecord[] }
   | { op: 'erase_user'; site: string; user_id: string }
-  | { op: 'custom_fields'; site: string; defs: CustomFieldDef[] };
+  | { op: 'custom_fields'; site: string; defs: CustomFieldDef[] }
+  | { op: 'admin_feedback'; site: string; items: FeedbackItem[] }
+  | { op: 'relink'; site: string; at: number; external_id: string; user_id: string };
 
 export const ADMIN_OPS: ReadonlySet<string> = new Set([
   'import_users',
   'import_accounts',
   'erase_user',
   'custom_fields',
+  'admin_feedback',
+  'relink',
 ]);
 
 export function isAdminOp(entry: { op: string }): entry is AdminOp {
@@ -42,5 +49,9 @@ export async function applyAdminOp(store: Store, op: AdminOp): Promise<unknown> 
       await store.putCustomFields(op.site, defs);
       return defs;
     }
+    case 'admin_feedback':
+      return recordAdminFeedback(store, op.site, op.items);
+    case 'relink':
+      return relinkExternalUser(store, op.site, op.external_id, op.user_id, op.at);
   }
 }

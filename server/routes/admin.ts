@@ -10,11 +10,13 @@ import { ADMIN_BODY_MAX_BYTES } from '../../shared/limits.ts';
 import { bulkIdentifyBody, issueDetails, messageId } from '../../shared/wire.ts';
 import type { IdentifyItem } from '../core/identify.ts';
 import { ideaStats } from '../core/ideas.ts';
-import { RANK } from '../core/merge.ts';
+import { RANK, type Version } from '../core/merge.ts';
 import type { ExternalUser, Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { accountListing, listed, pagination, paging, userListing } from '../http/listing.ts';
+import { adminFeedbackRoutes } from './admin-feedback.ts';
 import { importRoutes } from './imports.ts';
+import { peopleRoutes } from './people.ts';
 import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentFeedback, presentIdea, presentUser } from '../http/present.ts';
 import { rankFor } from '../trust/ranks.ts';
@@ -52,6 +54,8 @@ export function adminRoutes(deps: Deps): Router {
   };
   r.use(auth);
   r.use(importRoutes(deps, adminNow));
+  r.use(adminFeedbackRoutes(deps, adminNow, instance));
+  r.use(peopleRoutes(deps, adminNow));
   const siteOf = (res: { locals: Record<string, unknown> }) => (res.locals.site as Site).key;
 
   r.post('/bulk_identify', body, async (req, res) => {
@@ -79,7 +83,13 @@ export function adminRoutes(deps: Deps): Router {
       // Arrival order decides between admin updates; within a batch, the later item wins, and
       // between two collectors at the same millisecond, a fixed (if arbitrary) one.
       const tb = `${String(index).padStart(4, '0')}:${instance}`;
-      items.push({ message_id: mid.data ?? `adm:${at}:${tb}`, version: [rank, at, tb], identity: clean });
+      // The version says the admin API wrote it, and keeps the message id the sender chose; a
+      // generated one (`adm:<at>:<tb>`) is read back from it (http/provenance.ts).
+      items.push({
+        message_id: mid.data ?? `adm:${at}:${tb}`,
+        version: [rank, at, tb, mid.data ?? ''],
+        identity: clean,
+      });
     });
     if (items.length === 0)
       throw invalid(

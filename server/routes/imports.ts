@@ -5,7 +5,7 @@
  * record writes nothing and gets 422 naming every bad record and field.
  */
 import { Router } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   customFieldsBody,
   importAccountSchema,
@@ -18,6 +18,7 @@ import {
 import { ADMIN_BODY_MAX_BYTES, IMPORT_MAX_RECORDS } from '../../shared/limits.ts';
 import { issueDetails } from '../../shared/wire.ts';
 import { coerceTraits, fieldDefs, type FieldDefs, type FieldWarning } from '../core/custom-fields.ts';
+import { planAccountsImport, planUsersImport } from '../core/dry-run.ts';
 import type { AccountRecord, UsersImported } from '../core/imports.ts';
 import type { Erased } from '../core/erase.ts';
 import type { Account, Site } from '../core/records.ts';
@@ -86,6 +87,18 @@ function checkUser(defs: FieldDefs, u: ImportUser, index: number, warnings: Fiel
   };
 }
 
+const dryRunParam = z.enum(['true', 'false'], { error: 'must be true or false' }).optional();
+
+/**
+ * `?dry_run=true`: validate as an import does, count what it would create and update, and
+ * write nothing — not even the intake log (core/dry-run.ts).
+ */
+function isDryRun(query: Record<string, unknown>): boolean {
+  const p = dryRunParam.safeParse(query.dry_run);
+  if (!p.success) throw invalid('invalid dry_run', [{ field: 'dry_run', message: p.error.issues[0].message }]);
+  return p.data === 'true';
+}
+
 export function importRoutes(deps: Deps, adminNow: () => number): Router {
   const { store, intake } = deps;
   const r = Router();
@@ -93,11 +106,18 @@ export function importRoutes(deps: Deps, adminNow: () => number): Router {
 
   r.post('/external_users/import', body, async (req, res) => {
     const site = siteOf(res);
+    const dryRun = isDryRun(req.query);
     const parsed = parseAll(req.body, importUsersBody, 'users', importUserSchema);
     const defs = fieldDefs(await store.customFields(site));
     const warnings: FieldWarning[] = [];
     const records = parsed.map((u, i) => checkUser(defs, u, i, warnings));
     const rank = rankFor(res.locals.site as Site, RANK.admin);
+    if (dryRun) {
+      // In the serial section, so the store is read between two applied entries, not during one.
+      const plan = await intake.write(() => planUsersImport(store, site, records, adminNow(), rank));
+      res.json({ dry_run: true, ...plan, warnings });
+      return;
+    }
     const done = await intake.transact<UsersImported>({ op: 'import_users', site, at: adminNow(), rank, records });
     const accounts = new Map(done.accounts.map((a) => [a.key, a]));
     const accountOf = (key: unknown): Account | undefined => (typeof key === 'string' ? accounts.get(key) : undefined);
@@ -119,11 +139,17 @@ export function importRoutes(deps: Deps, adminNow: () => number): Router {
 
   r.post('/external_accounts/import', body, async (req, res) => {
     const site = siteOf(res);
+    const dryRun = isDryRun(req.query);
     const parsed = parseAll(req.body, importAccountsBody, 'accounts', importAccountSchema) as AccountRecord[];
     const defs = fieldDefs(await store.customFields(site));
     const warnings: FieldWarning[] = [];
     const records = parsed.map((a, i) => checkAccount(defs, a, i, '', warnings));
     const rank = rankFor(res.locals.site as Site, RANK.admin);
+    if (dryRun) {
+      const plan = await intake.write(() => planAccountsImport(store, site, records, adminNow(), rank));
+      res.json({ dry_run: true, ...plan, warnings });
+      return;
+    }
     const accounts = await intake.transact<Account[]>({ op: 'import_accounts', site, at: adminNow(), rank, records });
     res.json({ external_accounts: accounts.map((a) => presentAccount(a)), warnings });
   });

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvError, CsvParser, csvLine, parseCsv } from '../../server/cli/csv.ts';
+import { CsvError, CsvParser, parseCsv } from '../../server/cli/csv.ts';
+import { csvLine, neutralise } from '../../server/http/csv-out.ts';
 
 describe('parseCsv', () => {
   it('splits plain rows and fields', () => {
@@ -87,17 +88,27 @@ describe('streaming', () => {
     );
   });
 
-  it('reads back whatever csvLine wrote', () => {
-    const cell = fc.string({ unit: fc.constantFrom('a', 'b', ',', ';', '"', '\n', '\r', ' ', 'é') });
+  it('reads back whatever csvLine wrote, formula-like text as text', () => {
+    const cell = fc.string({
+      unit: fc.constantFrom('a', 'b', ',', ';', '"', '\n', '\r', ' ', 'é', '=', '+', '-', '@', '\t'),
+    });
     fc.assert(
       fc.property(
         fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 5 }),
         fc.constantFrom(',', ';'),
         (rows, d) => {
           const text = rows.map((r) => csvLine(r, d)).join('');
-          expect(parseCsv(text, d)).toEqual(rows);
+          expect(parseCsv(text, d)).toEqual(rows.map((r) => r.map(neutralise)));
+          // No cell a spreadsheet reads can start a formula.
+          for (const row of parseCsv(text, d)) for (const c of row) expect(c).not.toMatch(/^[=+\-@\t\r]/);
         },
       ),
+    );
+  });
+
+  it('writes text that could start a formula with a leading quote, and numbers as numbers', () => {
+    expect(csvLine(['=HYPERLINK("http://x")', '-2', '+1', '@SUM(A1)', '\tx', 'ok', 5, -3, null])).toBe(
+      `"'=HYPERLINK(""http://x"")",'-2,'+1,'@SUM(A1),'\tx,ok,5,-3,\n`,
     );
   });
 });

@@ -24,14 +24,21 @@ export interface TestCollector {
 }
 
 export async function startCollector(
-  opts: { origins?: string[]; dataDir?: string; keepData?: boolean; rateLimits?: RateLimits } = {},
+  opts: {
+    origins?: string[];
+    dataDir?: string;
+    keepData?: boolean;
+    rateLimits?: RateLimits;
+    /** How often to checkpoint (which also trims the intake log). @default 1000 */
+    checkpointMs?: number;
+  } = {},
 ): Promise<TestCollector> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const adminKey = 'test-admin-key-0123456789';
   const collector = await openCollector({
     dataDir,
     demoAdminKey: adminKey,
-    checkpointMs: 1000,
+    checkpointMs: opts.checkpointMs ?? 1000,
     rateLimits: opts.rateLimits,
   });
   const { server, url } = await listenForTests(collector.app);

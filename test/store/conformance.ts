@@ -13,6 +13,7 @@ import { RANK } from '../../server/core/merge.ts';
 import type { Account, ExternalUser, Feedback, Pending, Site, User } from '../../server/core/records.ts';
 import { rankFor } from '../../server/trust/ranks.ts';
 import { BadCursor, USER_SORTS, type Cursor, type Page, type Store } from '../../server/core/store.ts';
+import { peopleConformance } from './conformance-people.ts';
 
 export interface StoreHandle {
   store: Store;
@@ -516,6 +517,8 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
         feedback: 0,
       });
     });
+
+    describe('a person and their links (issue 15)', () => peopleConformance(() => store));
 
     describe('under the core semantics (docs/API.md#identify-semantics)', () => {
       let clock = 1_000_000;

@@ -4,10 +4,30 @@
  * completes without yielding, so each call — and `promote` as a whole — is atomic with respect
  * to the others.
  */
-import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
+import {
+  accountKeysOf,
+  type Account,
+  type ExternalUser,
+  type Feedback,
+  type Idea,
+  type Pending,
+  type PendingAccount,
+  type Site,
+  type User,
+} from '../../core/records.ts';
 import type { CustomFieldDef } from '../../../shared/imports.ts';
-import type { AccountQuery, Page, PageQuery, Promotion, SiteCounts, Store, UserQuery } from '../../core/store.ts';
-import { accountOrder, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
+import type {
+  AccountQuery,
+  ExternalUserQuery,
+  Page,
+  PageQuery,
+  Promotion,
+  SiteCounts,
+  Store,
+  UserFeedbackQuery,
+  UserQuery,
+} from '../../core/store.ts';
+import { accountOrder, feedbackOrder, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
 
 /** Collections, as the lowdb store partitions them into files. */
 export type Collection = 'sites' | 'users' | 'external_users' | 'accounts' | 'feedback' | 'pending';
@@ -57,6 +77,9 @@ export class MemoryStore implements Store {
   protected usersByEmail = new Map<string, string>();
   protected externalUsers = new SiteMap<ExternalUser>();
   protected externalByUser = new Map<string, Set<string>>();
+  /** External user → its place in creation order (the Map's order, as a number to sort by). */
+  private euPlace = new Map<string, number>();
+  private nextPlace = 0;
   /** External user → the account it was last stored with; account → its external users. */
   private euAccount = new Map<string, string>();
   private accountUsers = new Map<string, Set<string>>();
@@ -160,6 +183,10 @@ export class MemoryStore implements Store {
   }
   protected putExternalUserSync(eu: ExternalUser) {
     const key = k(eu.site, eu.external_id);
+    // An admin may link an external user to another user: the old user's index lets go of it.
+    const old = this.externalUsers.get(key);
+    if (old && old.user_id !== eu.user_id) this.externalByUser.get(k(eu.site, old.user_id))?.delete(eu.external_id);
+    if (!old) this.euPlace.set(key, this.nextPlace++);
     this.externalUsers.set(key, eu);
     const userKey = k(eu.site, eu.user_id);
     let set = this.externalByUser.get(userKey);
@@ -186,19 +213,29 @@ export class MemoryStore implements Store {
   async externalUsersOf(site: string, userId: string) {
     return this.externalsOf(site, userId);
   }
+  /** A user's external users in creation order (a re-linked one keeps its place, as on PostgreSQL). */
   private externalsOf(site: string, userId: string) {
     const out: ExternalUser[] = [];
     for (const id of this.externalByUser.get(k(site, userId)) ?? []) {
       const eu = this.externalUsers.get(k(site, id));
       if (eu) out.push(eu);
     }
-    return out;
+    const place = (eu: ExternalUser) => this.euPlace.get(k(site, eu.external_id)) ?? 0;
+    return out.length > 1 ? out.sort((a, b) => place(a) - place(b)) : out;
+  }
+  async listExternalUsers(site: string, q: ExternalUserQuery): Promise<Page<ExternalUser>> {
+    // One user's few are found through the index; otherwise Map order is creation order.
+    const from = q.userId === undefined ? ofSite(this.externalUsers, site) : this.externalsOf(site, q.userId);
+    const items: ExternalUser[] = [];
+    for (const eu of from) if (q.account === undefined || accountKeysOf(eu).includes(q.account)) items.push(eu);
+    return pageOf(items, q, { id: (eu) => eu.external_id });
   }
   async deleteExternalUser(site: string, externalId: string) {
     const key = k(site, externalId);
     const eu = this.externalUsers.get(key);
     if (!eu) return;
     this.externalUsers.delete(key);
+    this.euPlace.delete(key);
     this.externalByUser.get(k(site, eu.user_id))?.delete(externalId);
     this.indexAccount(site, key, undefined);
     this.touched('external_users', key);
@@ -284,6 +321,21 @@ export class MemoryStore implements Store {
   }
   async listFeedback(site: string, q: PageQuery) {
     return pageOf([...ofSite(this.feedback, site)].reverse(), q, { id: (f) => f.message_id });
+  }
+  async listUserFeedback(site: string, q: UserFeedbackQuery) {
+    const mine: Feedback[] = [];
+    for (const f of ofSite(this.feedback, site)) if (f.user_id === q.userId) mine.push(f);
+    return pageOf(mine, q, feedbackOrder);
+  }
+  async moveFeedback(site: string, externalUserId: string, fromUserId: string, toUserId: string) {
+    let n = 0;
+    for (const f of ofSite(this.feedback, site)) {
+      if (f.user_id !== fromUserId || f.external_user_id !== externalUserId) continue;
+      f.user_id = toUserId;
+      this.touched('feedback', f.id);
+      n++;
+    }
+    return n;
   }
   async feedbackForIdea(site: string, ideaId: string) {
     return [...ofSite(this.feedback, site)].filter((f) => f.idea_id === ideaId);

@@ -6,7 +6,7 @@
  * values the PostgreSQL store's orders key on (engines/postgres/rows.ts); both check a cursor's
  * shape with core/store.ts's `cursorOf`.
  */
-import type { Account, ExternalUser, User } from '../../core/records.ts';
+import type { Account, ExternalUser, Feedback, User } from '../../core/records.ts';
 import {
   BadCursor,
   cursorOf,
@@ -95,6 +95,13 @@ export function accountOrder(sort: AccountSort): Order<Account> {
     types: ['number', 'string'],
   };
 }
+
+/** One user's feedback (UserFeedbackQuery): newest first by its time, then by message id. */
+export const feedbackOrder: Order<Feedback> = {
+  key: (f) => [f.created_at, f.message_id],
+  desc: true,
+  types: ['number', 'string'],
+};
 
 /**
  * One page of `items` (all of them: sorted here by `by` when it is an order, else already in

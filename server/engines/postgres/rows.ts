@@ -116,3 +116,18 @@ export function accountOrder(sort: string | undefined): SqlOrder {
 
 /** Feedback, newest first. */
 export const feedbackOrder = sqlOrder('pos', 'message_id', undefined, 'integer', true);
+
+/** External users in creation order. */
+export const externalUserOrder = sqlOrder('pos', 'external_id', undefined, 'integer', false);
+
+/**
+ * One user's feedback, newest first by its time (kept only in `doc`: an expression index,
+ * sql/007, serves the order), then by message id, as the memory store orders it.
+ */
+export const userFeedbackOrder = sqlOrder(
+  'pos',
+  'message_id',
+  "((doc->>'created_at')::double precision)",
+  'number',
+  true,
+);

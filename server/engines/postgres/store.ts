@@ -11,10 +11,12 @@ import { migrate } from './migrations.ts';
 import {
   accountOrder,
   accountRow,
+  externalUserOrder,
   externalUserRow,
   feedbackOrder,
   feedbackRow,
   pendingRow,
+  userFeedbackOrder,
   userOrder,
   userRow,
   type SqlOrder,
@@ -24,11 +26,13 @@ import { inTransaction, type Locks } from './transactions.ts';
 import {
   cursorOf,
   type AccountQuery,
+  type ExternalUserQuery,
   type Page,
   type PageQuery,
   type Promotion,
   type SiteCounts,
   type Store,
+  type UserFeedbackQuery,
   type UserQuery,
 } from '../../core/store.ts';
 
@@ -45,6 +49,12 @@ interface Listing {
 const USERS: Listing = { from: 'users u', keyExpr: 'u.id', table: 'users', key: 'id' };
 const ACCOUNTS: Listing = { from: 'accounts', keyExpr: 'key', table: 'accounts', key: 'key' };
 const FEEDBACK: Listing = { from: 'feedback', keyExpr: 'message_id', table: 'feedback', key: 'message_id' };
+const EXTERNAL_USERS: Listing = {
+  from: 'external_users',
+  keyExpr: 'external_id',
+  table: 'external_users',
+  key: 'external_id',
+};
 
 /** Advisory lock key (two int4s: 'Parl', 'cnts') held by the collector compacting row counts. */
 const COMPACT_LOCK = [0x5061726c, 0x636e7473] as const;
@@ -364,6 +374,21 @@ export class PostgresStore implements Store {
       userId,
     ]);
   }
+  async listExternalUsers(site: string, q: ExternalUserQuery): Promise<Page<ExternalUser>> {
+    const params: unknown[] = [site];
+    const where = ['site = $1'];
+    if (q.userId !== undefined) where.push(`user_id = $${params.push(q.userId)}`);
+    if (q.account !== undefined) where.push(`account_key = $${params.push(q.account)}`);
+    const [total, page] = await Promise.all([
+      where.length > 1
+        ? this.query<{ n: string }>(`SELECT count(*) AS n FROM external_users WHERE ${where.join(' AND ')}`, [
+            ...params,
+          ]).then((r) => Number(r.rows[0].n))
+        : this.rowCounts(site).then((c) => c.external_users ?? 0),
+      this.pageOf<ExternalUser>(EXTERNAL_USERS, where, params, externalUserOrder, q),
+    ]);
+    return { ...page, total };
+  }
   async deleteExternalUser(site: string, externalId: string) {
     await this.query('DELETE FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]);
     this.ahead?.set('externalUser', site, externalId, null);
@@ -485,6 +510,26 @@ export class PostgresStore implements Store {
       this.pageOf<Feedback>(FEEDBACK, ['site = $1'], [site], feedbackOrder, q),
     ]);
     return { ...page, total: counts.feedback ?? 0 };
+  }
+  async listUserFeedback(site: string, q: UserFeedbackQuery): Promise<Page<Feedback>> {
+    const where = ['site = $1', 'user_id = $2'];
+    const [total, page] = await Promise.all([
+      this.query<{ n: string }>('SELECT count(*) AS n FROM feedback WHERE site = $1 AND user_id = $2', [
+        site,
+        q.userId,
+      ]).then((r) => Number(r.rows[0].n)),
+      this.pageOf<Feedback>(FEEDBACK, where, [site, q.userId], userFeedbackOrder, q),
+    ]);
+    return { ...page, total };
+  }
+  async moveFeedback(site: string, externalUserId: string, fromUserId: string, toUserId: string) {
+    // The user's feedback through its index, then the external user's among it.
+    const r = await this.query(
+      `UPDATE feedback SET user_id = $4, doc = jsonb_set(doc, '{user_id}', to_jsonb($4::text))
+      WHERE site = $1 AND user_id = $3 AND doc->>'external_user_id' = $2`,
+      [site, externalUserId, fromUserId, toUserId],
+    );
+    return r.rowCount ?? 0;
   }
   feedbackForIdea(site: string, ideaId: string) {
     return this.docs<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND idea_id = $2 ORDER BY pos', [

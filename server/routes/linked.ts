@@ -1,0 +1,42 @@
+/**
+ * Records as the admin API answers them together with the records they link to, each linked
+ * record looked up once per answer: feedback with its user, external user and account;
+ * external users with their account.
+ */
+import { accountKeysOf, type Account, type ExternalUser, type Feedback, type User } from '../core/records.ts';
+import type { Store } from '../core/store.ts';
+import { presentExternalUser, presentFeedback } from '../http/present.ts';
+
+/** Looks each key up once, however often it is asked for. */
+function once<T>(load: (key: string) => Promise<T | undefined>) {
+  const seen = new Map<string, Promise<T | undefined>>();
+  return (key: string | null | undefined) => {
+    if (key === null || key === undefined) return Promise.resolve(undefined);
+    if (!seen.has(key)) seen.set(key, load(key));
+    return seen.get(key)!;
+  };
+}
+
+/** Feedback as `GET /feedback` shows it. */
+export async function feedbackRows(store: Store, site: string, list: Feedback[]) {
+  const user = once<User>((id) => store.getUser(site, id));
+  const eu = once<ExternalUser>((id) => store.getExternalUser(site, id));
+  const account = once<Account>((key) => store.getAccount(site, key));
+  return Promise.all(
+    list.map(async (f) =>
+      presentFeedback(f, await user(f.user_id), await eu(f.external_user_id), await account(f.account_key)),
+    ),
+  );
+}
+
+/** The accounts of these external users, each once, in the order first met. */
+export async function accountsOf(store: Store, site: string, eus: ExternalUser[]): Promise<Account[]> {
+  const keys = [...new Set(eus.flatMap(accountKeysOf))];
+  return (await Promise.all(keys.map((k) => store.getAccount(site, k)))).filter((a) => a !== undefined);
+}
+
+/** External users as listings show them, with their account's id. */
+export async function externalUserRows(store: Store, site: string, eus: ExternalUser[]) {
+  const accounts = new Map((await accountsOf(store, site, eus)).map((a) => [a.key, a]));
+  return eus.map((eu) => presentExternalUser(eu, accounts.get(accountKeysOf(eu)[0] ?? '')));
+}
