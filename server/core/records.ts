@@ -28,6 +28,20 @@ export interface Site {
   created_at: number;
   /** Custom field definitions (docs/API.md#http-api); absent until the site defines one. */
   custom_fields?: CustomFieldDef[];
+  /** SHA-256 of the write key for the /v1 routes (server/sites.ts); absent on sites made before it. */
+  write_key_hash?: string;
+  /** Shared secret of a Segment Webhooks destination's `X-Signature`; absent: not checked. */
+  segment_secret?: string;
+  /** false when the site turned location from the request address off. @default true */
+  geoip?: boolean;
+  /** The trait that carries an account's revenue; absent: the defaults (server/core/segment-events.ts). */
+  revenue_trait?: RevenueTrait;
+}
+
+/** A trait naming monthly revenue, and whether its numbers are dollars or cents. */
+export interface RevenueTrait {
+  name: string;
+  unit: 'dollars' | 'cents';
 }
 
 export interface User {
