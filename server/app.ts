@@ -63,7 +63,7 @@ export function createApp(given: Deps) {
   app.use(WIDGET_API_PREFIX.slice(0, -1), widgetRoutes(deps, publicRateLimit(limits, deps.clock, deps.sharedLimits)));
   app.use('/api/v2/admin', adminRateLimit(limits, deps.clock, deps.sharedLimits), adminRoutes(deps));
   // Segment's tracking API: a server sends with a key, as the admin API is called, so it is limited the same way.
-  app.use('/v1', adminRateLimit(limits, deps.clock, deps.sharedLimits), segmentRoutes(deps));
+  app.use('/v1', adminRateLimit(limits, deps.clock, deps.sharedLimits, 'v1'), segmentRoutes(deps));
 
   const file = (name: string) => (_req: express.Request, res: express.Response) => {
     const path = join(dist, name);
