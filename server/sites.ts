@@ -3,7 +3,8 @@
  * key and the identity secret are not, and the admin key is stored only as a hash.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RevenueTrait, Site, Verification } from './core/records.ts';
+import type { Site, Verification } from './core/records.ts';
+import type { RevenueTrait } from '../shared/revenue-traits.ts';
 import { eraAfter } from './trust/ranks.ts';
 import { normalizeOriginPattern } from './http/origins.ts';
 import type { Store } from './core/store.ts';

@@ -6,6 +6,7 @@
  */
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { FeedbackKind } from '../../shared/limits.ts';
+import type { RevenueTrait } from '../../shared/revenue-traits.ts';
 import { PRIVATE_ACCOUNT_PREFIX } from '../../shared/text.ts';
 import type { Profile } from './merge.ts';
 
@@ -34,14 +35,8 @@ export interface Site {
   segment_secret?: string;
   /** false when the site turned location from the request address off. @default true */
   geoip?: boolean;
-  /** The trait that carries an account's revenue; absent: the defaults (server/core/segment-events.ts). */
+  /** The trait that carries an account's revenue; absent: the defaults (shared/revenue-traits.ts). */
   revenue_trait?: RevenueTrait;
-}
-
-/** A trait naming monthly revenue, and whether its numbers are dollars or cents. */
-export interface RevenueTrait {
-  name: string;
-  unit: 'dollars' | 'cents';
 }
 
 export interface User {

@@ -13,15 +13,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CUSTOM_FIELD_VALUE_MAX_CHARS, CUSTOM_FIELDS_MAX, ID_MAX_CHARS } from '../../shared/limits.ts';
-import type { RevenueTrait } from './records.ts';
+import type { RevenueTrait } from '../../shared/revenue-traits.ts';
 
-/** Revenue traits read when a site names none, in this order (docs/API.md#site-settings). */
-export const DEFAULT_REVENUE_TRAITS: readonly RevenueTrait[] = [
-  { name: 'monthly_spend', unit: 'dollars' },
-  { name: 'monthlySpend', unit: 'dollars' },
-  { name: 'mrr', unit: 'dollars' },
-  { name: 'mrr_cents', unit: 'cents' },
-];
+export { DEFAULT_REVENUE_TRAITS } from '../../shared/revenue-traits.ts';
 
 const segmentId = z.union([z.string().min(1).max(ID_MAX_CHARS), z.number().finite()]).transform(String);
 const record = z.record(z.string(), z.unknown());

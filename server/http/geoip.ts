@@ -60,7 +60,7 @@ export function createGeoip(options: GeoipOptions = {}): Geoip {
       if (!address) return undefined;
       // Express gives IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d.
       const ip = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-      if (!isIP(ip)) return undefined;
+      if (!isIP(ip) || unroutable(ip)) return undefined;
       if (reader === undefined) reader = open();
       if (!reader) return undefined;
       let r: GeoRecord | null;
@@ -72,6 +72,16 @@ export function createGeoip(options: GeoipOptions = {}): Geoip {
       return r ? locationOf(r) : undefined;
     },
   };
+}
+
+/**
+ * Loopback, private and link-local addresses (a test client, a proxy that is not trusted): no
+ * database locates them, so they are answered without opening one.
+ */
+function unroutable(ip: string): boolean {
+  return /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|0\.)|^(::1?$|f[cd][0-9a-f]{2}:|fe[89ab][0-9a-f]:)/i.test(
+    ip,
+  );
 }
 
 /** Parley's location from a database record: an ISO country code at least, or nothing. */
