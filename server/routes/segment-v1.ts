@@ -37,6 +37,8 @@ import type { Deps } from './deps.ts';
 const SEGMENT_JSON_DEPTH = 16;
 const TYPES = ['application/json', 'text/plain'];
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** How long a group for a person not applied yet waits for the identities queued before it. */
+const DRAIN_WAIT_MS = 2000;
 
 /**
  * Reads the body as text (the signature is over its bytes). Over the limit is a 400, as
@@ -181,7 +183,8 @@ export function segmentRoutes(deps: Deps): Router {
           else if (action.kind === 'erase') erase(action.userId);
           else {
             const item = await itemOf(site, action, i, at, emails, receivedAt, issues);
-            if (!item) continue;
+            if (item === 'no_email') counts.skipped++;
+            if (!item || item === 'no_email') continue;
             const last = writes[writes.length - 1];
             if (last?.kind === 'identify') last.items.push(item);
             else writes.push({ kind: 'identify', items: [item] });
@@ -200,8 +203,8 @@ export function segmentRoutes(deps: Deps): Router {
   /**
    * An identify or group as the item Parley logs. An event without an email names its person
    * by id: the email comes from earlier in the request or the stored person; one Parley has
-   * never seen with an email identifies nobody yet (skipped, counted). Undefined when skipped
-   * or invalid (the issue is added).
+   * never seen with an email identifies nobody yet ('no_email': skipped, counted). Undefined
+   * when invalid (the issue is added).
    */
   async function itemOf(
     site: Site,
@@ -211,11 +214,11 @@ export function segmentRoutes(deps: Deps): Router {
     emails: Map<string, string>,
     receivedAt: number,
     issues: Detail[],
-  ): Promise<IdentifyItem | undefined> {
+  ): Promise<IdentifyItem | 'no_email' | undefined> {
     const { identity: raw, from } = action.mapped;
     if (raw.email === undefined) {
       const known = emails.get(action.userId) ?? (await storedEmail(site.key, action.userId));
-      if (!known) return undefined;
+      if (!known) return 'no_email';
       raw.email = known;
     }
     // The person's address, as their own browser would have shown it; the sending server's is not theirs.
@@ -240,11 +243,25 @@ export function segmentRoutes(deps: Deps): Router {
     return { message_id: mid, version: [rankFor(site, RANK.admin), when, mid, mid], identity };
   }
 
-  /** The email Parley holds for an integrator's user id, visible or pending. */
+  /**
+   * The email Parley holds for an integrator's user id, visible or pending. When it holds none
+   * yet but identities are still being applied, it waits for them once (at most DRAIN_WAIT_MS):
+   * a library that flushes often sends a group in the request after its identify.
+   */
   async function storedEmail(site: string, externalId: string): Promise<string | undefined> {
-    const eu = await store.getExternalUser(site, externalId);
-    const email = eu?.profile.f.email ?? (await store.getPending(site, externalId))?.profile.f.email;
-    return typeof email === 'string' ? email : undefined;
+    const lookup = async () => {
+      const eu = await store.getExternalUser(site, externalId);
+      const email = eu?.profile.f.email ?? (await store.getPending(site, externalId))?.profile.f.email;
+      return typeof email === 'string' ? email : undefined;
+    };
+    const found = await lookup();
+    if (found !== undefined || intake.depth() === 0) return found;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      intake.drained(),
+      new Promise<void>((r) => (timer = setTimeout(r, DRAIN_WAIT_MS).unref())),
+    ]).finally(() => clearTimeout(timer));
+    return lookup();
   }
 
   r.post('/identify', rawBody(SEGMENT_CALL_MAX_BYTES), auth, handle('identify'));

@@ -178,10 +178,33 @@ describe('POST /v1/*', () => {
     const res = await v1('/group', { userId: 'k', groupId: 'g1', traits: { name: 'G1', monthlySpend: '12.34' } });
     expect(res.json.accepted).toBe(1);
     const unknown = await v1('/group', { userId: 'nobody', groupId: 'g1' });
-    expect(unknown.json).toMatchObject({ accepted: 0, skipped: 0 });
+    expect(unknown.json).toMatchObject({ accepted: 0, skipped: 1 });
     await app.intake.drained();
     expect((await pendingOf('k'))?.account).toBe('g1');
     expect(JSON.stringify(await app.store.getPendingAccount('acme', 'g1'))).toContain('"mrr_cents":1234');
+  });
+
+  it('takes a group sent by the real library in the request right after its identify', async () => {
+    const analytics = new Analytics({ writeKey, host: app.url, flushAt: 1, maxRetries: 0 });
+    analytics.identify({ userId: 'f', traits: { email: 'f@acme.test' } });
+    analytics.group({ userId: 'f', groupId: 'gf', traits: { name: 'GF' } });
+    await analytics.closeAndFlush({ timeout: 10_000 });
+    await app.intake.drained();
+    expect((await pendingOf('f'))?.account).toBe('gf');
+  }, 30_000);
+
+  it('waits for queued identities before skipping a group whose person is not applied yet', async () => {
+    await v1('/identify', { userId: 'q', traits: { email: 'q@acme.test' } });
+    await app.intake.drained();
+    // As if the identify were still queued: not in the store until the queue drains.
+    let applied = false;
+    const { store, intake } = app;
+    const getPending = store.getPending.bind(store);
+    store.getPending = async (site, id) => (applied ? getPending(site, id) : undefined);
+    intake.depth = () => (applied ? 0 : 1);
+    intake.drained = () => new Promise((r) => setTimeout(() => r(void (applied = true)), 50));
+    const res = await v1('/group', { userId: 'q', groupId: 'gq' });
+    expect(res.json).toMatchObject({ accepted: 1, skipped: 0 });
   });
 
   it('reads revenue from the trait the site names, in its unit', async () => {
