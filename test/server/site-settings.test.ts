@@ -102,6 +102,9 @@ describe('the sites CLI', () => {
       geoip: false,
       revenue_trait: { name: 'mrr_usd', unit: 'dollars' },
     });
+    const rotated = await parley('sites', 'rotate-write-key', '--site', created.site_key);
+    expect(rotated.write_key).toMatch(/^wk_/);
+    expect(rotated.write_key).not.toBe(created.write_key);
     const [listed] = await parley('sites', 'list');
     expect(listed).toMatchObject({ write_key: 'set', segment_secret: 'set', geoip: false });
     expect(JSON.stringify(listed)).not.toContain('segment-shared-secret-1');
