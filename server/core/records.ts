@@ -26,9 +26,6 @@ export interface Site {
    * written on the site (server/trust/ranks.ts). Absent on sites that never switched.
    */
   rank_era?: number;
-  created_at: number;
-  /** Custom field definitions (docs/API.md#http-api); absent until the site defines one. */
-  custom_fields?: CustomFieldDef[];
   /** SHA-256 of the write key for the /v1 routes (server/sites.ts); absent on sites made before it. */
   write_key_hash?: string;
   /** Shared secret of a Segment Webhooks destination's `X-Signature`; absent: not checked. */
@@ -37,6 +34,9 @@ export interface Site {
   geoip?: boolean;
   /** The trait that carries an account's revenue; absent: the defaults (shared/revenue-traits.ts). */
   revenue_trait?: RevenueTrait;
+  created_at: number;
+  /** Custom field definitions (docs/API.md#http-api); absent until the site defines one. */
+  custom_fields?: CustomFieldDef[];
 }
 
 export interface User {
