@@ -10,11 +10,13 @@ import express, { type ErrorRequestHandler } from 'express';
 import { WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { DEFAULTS } from './config.ts';
 import { errorHandler, HttpError, notFound } from './http/errors.ts';
+import { createGeoip } from './http/geoip.ts';
 import { adminRateLimit, publicRateLimit } from './http/rate-limit.ts';
 import { securityHeaders } from './http/security.ts';
 import { QueueFullError } from './intake/intake.ts';
 import { adminRoutes } from './routes/admin.ts';
 import type { Deps } from './routes/deps.ts';
+import { segmentRoutes } from './routes/segment-v1.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { ROOT } from './paths.ts';
 
@@ -24,7 +26,9 @@ export type { Deps } from './routes/deps.ts';
 const staticOptions = { maxAge: '5m', index: 'index.html', fallthrough: true } as const;
 
 /** The collector's Express app on `deps`; the caller listens. */
-export function createApp(deps: Deps) {
+export function createApp(given: Deps) {
+  // One geoip reader for every route that locates (it holds its database in memory).
+  const deps: Deps = { ...given, geoip: given.geoip ?? createGeoip() };
   const app = express();
   const dist = deps.distDir ?? join(ROOT, 'dist');
   app.disable('x-powered-by');
@@ -58,6 +62,8 @@ export function createApp(deps: Deps) {
 
   app.use(WIDGET_API_PREFIX.slice(0, -1), widgetRoutes(deps, publicRateLimit(limits, deps.clock, deps.sharedLimits)));
   app.use('/api/v2/admin', adminRateLimit(limits, deps.clock, deps.sharedLimits), adminRoutes(deps));
+  // Segment's tracking API: a server sends with a key, as the admin API is called, so it is limited the same way.
+  app.use('/v1', adminRateLimit(limits, deps.clock, deps.sharedLimits, 'v1'), segmentRoutes(deps));
 
   const file = (name: string) => (_req: express.Request, res: express.Response) => {
     const path = join(dist, name);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
+import { createGeoip } from './http/geoip.ts';
 import { createApp } from './app.ts';
 import { DEFAULTS } from './config.ts';
 import { openEngine } from './engines/index.ts';
@@ -30,6 +31,8 @@ export interface CollectorOptions {
   rateLimitSyncMs?: number;
   /** Express `trust proxy`. @default DEFAULTS.trustProxy */
   trustProxy?: boolean | number | string;
+  /** A city mmdb for location lookups (PARLEY_GEOIP_DB); else the shipped country database. */
+  geoipDb?: string;
   /** Pending identities not received for this long are deleted. @default DEFAULTS.pendingTtlDays */
   pendingTtlMs?: number;
   /** Pending identities kept per site, the newest first. @default DEFAULTS.pendingMax */
@@ -89,6 +92,10 @@ export async function openCollector(o: CollectorOptions) {
       rateLimits: o.rateLimits,
       sharedLimits,
       trustProxy: o.trustProxy,
+      geoip: createGeoip({
+        cityDb: o.geoipDb,
+        onError: (err) => logger.error({ err }, 'the geoip database cannot be read; no locations from addresses'),
+      }),
     });
 
     const ttl = o.pendingTtlMs ?? DEFAULTS.pendingTtlDays * 24 * 60 * 60 * 1000;

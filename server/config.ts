@@ -104,6 +104,11 @@ const schema = z.object({
               ? Number(v)
               : v,
     ),
+  /**
+   * An mmdb city database (MaxMind GeoLite2/GeoIP2 City, say) for location from the request
+   * address; without it the country database shipped in node_modules is used (README "Location").
+   */
+  PARLEY_GEOIP_DB: z.string().min(1).optional(),
   /** Days a pending identity (someone who never gave feedback) is kept. @default 30 */
   PARLEY_PENDING_TTL_DAYS: z.coerce.number().min(1).max(3650).default(DEFAULTS.pendingTtlDays),
   /** Pending identities kept per site; the oldest go first. @default 1000000 */

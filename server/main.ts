@@ -36,6 +36,7 @@ try {
     },
     rateLimitSyncMs: config.PARLEY_RATE_LIMIT_SYNC_MS,
     trustProxy: config.PARLEY_TRUST_PROXY,
+    geoipDb: config.PARLEY_GEOIP_DB,
     pendingTtlMs: config.PARLEY_PENDING_TTL_DAYS * 24 * 60 * 60 * 1000,
     pendingMax: config.PARLEY_PENDING_MAX,
     databaseUrl: config.PARLEY_STORE === 'postgres' ? config.DATABASE_URL : undefined,

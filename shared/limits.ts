@@ -19,6 +19,10 @@ export const IMPORT_MAX_RECORDS = 1000;
 export const PUBLIC_BODY_MAX_BYTES = 64 * 1024;
 /** Bytes in one admin request body: 1000 identities of ~1 KB each, with headroom. */
 export const ADMIN_BODY_MAX_BYTES = 4 * 1024 * 1024;
+/** Bytes in one Segment tracking API call (/v1/identify, /v1/group) and one event in a batch: Segment's own limits. */
+export const SEGMENT_CALL_MAX_BYTES = 32 * 1024;
+/** Bytes in one Segment /v1/batch call (docs/API.md#the-v1-routes). */
+export const SEGMENT_BATCH_MAX_BYTES = 500 * 1024;
 /** Nesting depth of any JSON body; identities are at most 3 levels deep. */
 export const JSON_MAX_DEPTH = 8;
 

@@ -1,5 +1,5 @@
 /**
- * `parley sites create|list|set|rotate-secret|remove-secret`: opens the engine the environment
+ * `parley sites create|list|set|rotate-secret|remove-secret|rotate-write-key`: opens the engine the environment
  * names as an operator command. The embedded engine's data directory is opened exclusively, so
  * its collector must be stopped (one process per data directory; the lock says so clearly if
  * it is not); on PostgreSQL collectors may keep running, as they read sites from the database
@@ -10,7 +10,16 @@ import type { Verification } from '../core/records.ts';
 import type { Store } from '../core/store.ts';
 import { engineConfig, LockedError, openEngine } from '../engines/index.ts';
 import { Intake } from '../intake/intake.ts';
-import { addIdentitySecret, createSite, publicSite, removeOldIdentitySecret, setVerification } from '../sites.ts';
+import {
+  addIdentitySecret,
+  createSite,
+  publicSite,
+  removeOldIdentitySecret,
+  rotateWriteKey,
+  setSiteSettings,
+  setVerification,
+  type SiteSettings,
+} from '../sites.ts';
 import { parse } from './args.ts';
 
 const MODES = ['off', 'optional', 'required'];
@@ -59,28 +68,81 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(created) + '\n');
     return 0;
   }
-  if (sub === 'rotate-secret' || sub === 'remove-secret') {
+  if (sub === 'rotate-secret' || sub === 'remove-secret' || sub === 'rotate-write-key') {
     const { values } = parse(rest, { site: {} });
     if (!values.site) throw new Error('--site is required');
     const key = values.site as string;
     const out = await withStore<object>((store) =>
-      sub === 'rotate-secret' ? addIdentitySecret(store, key) : removeOldIdentitySecret(store, key),
+      sub === 'rotate-secret'
+        ? addIdentitySecret(store, key)
+        : sub === 'remove-secret'
+          ? removeOldIdentitySecret(store, key)
+          : rotateWriteKey(store, key),
     );
     process.stdout.write(JSON.stringify(out) + '\n');
     return 0;
   }
   if (sub === 'set') {
-    const { values } = parse(rest, { site: {}, verification: {} });
-    const verification = values.verification as Verification | undefined;
+    const { values } = parse(rest, {
+      site: {},
+      verification: {},
+      'identity-secret': {},
+      'segment-secret': {},
+      geoip: {},
+      'revenue-trait': {},
+      'revenue-unit': {},
+    });
     if (!values.site) throw new Error('--site is required');
-    if (!verification || !MODES.includes(verification))
+    const key = values.site as string;
+    const verification = values.verification as Verification | undefined;
+    if (verification !== undefined && !MODES.includes(verification))
       throw new Error(`--verification must be one of ${MODES.join(', ')}`);
-    await withStore((store) => setVerification(store, values.site as string, verification));
-    process.stdout.write(JSON.stringify({ site_key: values.site, verification }) + '\n');
+    const settings = siteSettings(values as Record<string, string | undefined>);
+    const secret = values['identity-secret'] as string | undefined;
+    if (verification === undefined && secret === undefined && Object.keys(settings).length === 0)
+      throw new Error(
+        'nothing to set: give --verification, --identity-secret, --segment-secret, --geoip or --revenue-trait',
+      );
+    const out = await withStore(async (store) => {
+      if (verification !== undefined) await setVerification(store, key, verification);
+      if (secret !== undefined) await addIdentitySecret(store, key, secret);
+      const site = Object.keys(settings).length ? await setSiteSettings(store, key, settings) : undefined;
+      // Echoes what changed; secrets are never printed back, only whether one is set.
+      const shown = site && publicSite(site);
+      return {
+        site_key: key,
+        ...(verification !== undefined ? { verification } : {}),
+        ...(secret !== undefined ? { identity_secret: 'added' } : {}),
+        ...(settings.segment_secret !== undefined ? { segment_secret: shown!.segment_secret } : {}),
+        ...(settings.geoip !== undefined ? { geoip: shown!.geoip } : {}),
+        ...(settings.revenue_trait !== undefined ? { revenue_trait: site!.revenue_trait ?? 'default' } : {}),
+      };
+    });
+    process.stdout.write(JSON.stringify(out) + '\n');
     return 0;
   }
   process.stderr.write(
-    'usage: parley sites create --name NAME --origin URL [--origin URL ...] [--verification off|optional|required]\n       parley sites list\n       parley sites set --site KEY --verification off|optional|required\n       parley sites rotate-secret --site KEY   (adds a second identity secret)\n       parley sites remove-secret --site KEY   (drops the older one)\n',
+    'usage: parley sites create --name NAME --origin URL [--origin URL ...] [--verification off|optional|required]\n       parley sites list\n       parley sites set --site KEY [--verification off|optional|required] [--identity-secret S]\n                        [--segment-secret S|off] [--geoip on|off] [--revenue-trait NAME --revenue-unit dollars|cents | --revenue-trait default]\n       parley sites rotate-secret --site KEY   (adds a second identity secret)\n       parley sites remove-secret --site KEY   (drops the older one)\n       parley sites rotate-write-key --site KEY   (replaces the /v1 write key)\n',
   );
   return 2;
+}
+
+/** The `sites set` flags that become SiteSettings; absent flags leave the setting as it is. */
+function siteSettings(values: Record<string, string | undefined>): SiteSettings {
+  const out: SiteSettings = {};
+  const segment = values['segment-secret'];
+  if (segment !== undefined) out.segment_secret = segment === 'off' ? null : segment;
+  const geoip = values.geoip;
+  if (geoip !== undefined) {
+    if (geoip !== 'on' && geoip !== 'off') throw new Error('--geoip must be on or off');
+    out.geoip = geoip === 'on';
+  }
+  const trait = values['revenue-trait'];
+  const unit = values['revenue-unit'];
+  if (trait === 'default') out.revenue_trait = null;
+  else if (trait !== undefined) {
+    if (unit !== 'dollars' && unit !== 'cents') throw new Error('--revenue-unit must be dollars or cents');
+    out.revenue_trait = { name: trait, unit };
+  } else if (unit !== undefined) throw new Error('--revenue-unit needs --revenue-trait');
+  return out;
 }

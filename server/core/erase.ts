@@ -51,3 +51,20 @@ export async function eraseUser(store: Store, site: string, userId: string): Pro
   erased.users = 1;
   return erased;
 }
+
+/**
+ * Erases whoever the integrator's id `externalId` names (a Segment `delete`, docs/API.md#the-v1-routes):
+ * the user its external user is attached to, as eraseUser; or, when it is only pending, that
+ * pending identity and its private account. Resolved when applied, in log order, so an identity
+ * sent just before the deletion is erased with the rest.
+ */
+export async function eraseExternal(store: Store, site: string, externalId: string): Promise<Erased> {
+  const eu = await store.getExternalUser(site, externalId);
+  if (eu) return eraseUser(store, site, eu.user_id);
+  const erased: Erased = { users: 0, external_users: 0, pending_identities: 0, accounts: 0, feedback_detached: 0 };
+  if (!(await store.getPending(site, externalId))) return erased;
+  await store.deletePending(site, externalId);
+  await store.deletePendingAccount(site, privateAccountKey(externalId));
+  erased.pending_identities = 1;
+  return erased;
+}

@@ -6,6 +6,7 @@
  */
 import type { CustomFieldDef } from '../../shared/imports.ts';
 import type { FeedbackKind } from '../../shared/limits.ts';
+import type { RevenueTrait } from '../../shared/revenue-traits.ts';
 import { PRIVATE_ACCOUNT_PREFIX } from '../../shared/text.ts';
 import type { Profile } from './merge.ts';
 
@@ -25,6 +26,14 @@ export interface Site {
    * written on the site (server/trust/ranks.ts). Absent on sites that never switched.
    */
   rank_era?: number;
+  /** SHA-256 of the write key for the /v1 routes (server/sites.ts); absent on sites made before it. */
+  write_key_hash?: string;
+  /** Shared secret of a Segment Webhooks destination's `X-Signature`; absent: not checked. */
+  segment_secret?: string;
+  /** false when the site turned location from the request address off. @default true */
+  geoip?: boolean;
+  /** The trait that carries an account's revenue; absent: the defaults (shared/revenue-traits.ts). */
+  revenue_trait?: RevenueTrait;
   created_at: number;
   /** Custom field definitions (docs/API.md#http-api); absent until the site defines one. */
   custom_fields?: CustomFieldDef[];

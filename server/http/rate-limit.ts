@@ -288,11 +288,19 @@ export function publicRateLimit(limits: RateLimits, clock: () => number, shared?
   };
 }
 
-/** Admin routes: before authentication, so wrong keys are limited as well. */
-export function adminRateLimit(limits: RateLimits, clock: () => number, shared?: SharedLimits): RequestHandler {
+/**
+ * Admin routes: before authentication, so wrong keys are limited as well. `name` keeps another
+ * keyed API's counts (the /v1 routes' write keys) apart from the admin API's.
+ */
+export function adminRateLimit(
+  limits: RateLimits,
+  clock: () => number,
+  shared?: SharedLimits,
+  name = 'admin',
+): RequestHandler {
   if (!limits.enabled) return pass;
-  const perKey = counter('admin.key', limits.adminPerMinute, clock, shared);
-  const perAddress = counter('admin.address', limits.adminPerMinute, clock, shared);
+  const perKey = counter(`${name}.key`, limits.adminPerMinute, clock, shared);
+  const perAddress = counter(`${name}.address`, limits.adminPerMinute, clock, shared);
   return (req, _res, next) => {
     const auth = req.headers.authorization ?? '';
     // The key itself is never kept, not even in memory: only a digest of it.

@@ -8,7 +8,7 @@ import type { CustomFieldDef, ImportUser } from '../../shared/imports.ts';
 import { recordAdminFeedback } from '../core/admin-feedback.ts';
 import { upsertDefs } from '../core/custom-fields.ts';
 import type { FeedbackItem } from '../core/feedback.ts';
-import { eraseUser } from '../core/erase.ts';
+import { eraseExternal, eraseUser } from '../core/erase.ts';
 import { importAccounts, importUsers, type AccountRecord } from '../core/imports.ts';
 import { relinkExternalUser } from '../core/relink.ts';
 import type { Store } from '../core/store.ts';
@@ -18,6 +18,8 @@ export type AdminOp =
   | { op: 'import_users'; site: string; at: number; rank?: number; records: ImportUser[] }
   | { op: 'import_accounts'; site: string; at: number; rank?: number; records: AccountRecord[] }
   | { op: 'erase_user'; site: string; user_id: string }
+  /** By the integrator's id (a Segment `delete`): resolved when applied. */
+  | { op: 'erase_external'; site: string; external_id: string }
   | { op: 'custom_fields'; site: string; defs: CustomFieldDef[] }
   | { op: 'admin_feedback'; site: string; items: FeedbackItem[] }
   | { op: 'relink'; site: string; at: number; external_id: string; user_id: string };
@@ -26,6 +28,7 @@ export const ADMIN_OPS: ReadonlySet<string> = new Set([
   'import_users',
   'import_accounts',
   'erase_user',
+  'erase_external',
   'custom_fields',
   'admin_feedback',
   'relink',
@@ -44,6 +47,8 @@ export async function applyAdminOp(store: Store, op: AdminOp): Promise<unknown> 
       return importAccounts(store, op.site, op.records, op.at, op.rank);
     case 'erase_user':
       return eraseUser(store, op.site, op.user_id);
+    case 'erase_external':
+      return eraseExternal(store, op.site, op.external_id);
     case 'custom_fields': {
       const defs = upsertDefs(await store.customFields(op.site), op.defs);
       await store.putCustomFields(op.site, defs);

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../core/store.ts';
 import type { RateLimits, SharedLimits } from '../http/rate-limit.ts';
+import type { Geoip } from '../http/geoip.ts';
 import type { Intake } from '../intake/intake.ts';
 
 export interface Deps {
@@ -20,4 +21,6 @@ export interface Deps {
   sharedLimits?: SharedLimits;
   /** Express `trust proxy`: which proxies may set X-Forwarded-For. @default DEFAULTS.trustProxy (config.ts) */
   trustProxy?: boolean | number | string;
+  /** Location from client addresses (http/geoip.ts). @default the shipped country database */
+  geoip?: Geoip;
 }

@@ -77,6 +77,13 @@ export function widgetRoutes(deps: Deps, limit: RequestHandler = pass): Router {
       const at = correctedTime(meta.data.observed_at, sent_at, receivedAt);
       valid.push({ index, message_id: meta.data.message_id, at, identity: identity.data });
     });
+    // Location from the request when the page gave none (README "Location"): one lookup per
+    // request, only when needed; the address itself goes nowhere.
+    const s = siteOf(res);
+    if (s.geoip !== false && valid.some((v) => !v.identity.location)) {
+      const location = deps.geoip?.locate(req.ip);
+      if (location) for (const v of valid) v.identity.location ??= location;
+    }
     const items: IdentifyItem[] = [];
     for (const v of valid) {
       const checked = await checkProof(siteOf(res), v.identity, receivedAt, v.index);

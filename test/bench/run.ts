@@ -3,7 +3,7 @@
  * in test/bench/results.json. Loopback only; every process it starts is stopped at the end.
  * Figures drift between runs on a shared machine (docs/DESIGN.md#measured-facts: ±25 %), so each ratio is of two
  * figures measured back to back, and CPU per identity is reported beside throughput.
- * `BENCH_ONLY=ack,apply,backpressure,growth,widget,pg` runs a subset. `pg` (PostgreSQL, pg.ts)
+ * `BENCH_ONLY=ack,apply,backpressure,growth,widget,geoip,pg` runs a subset. `pg` (PostgreSQL, pg.ts)
  * needs DATABASE_URL and is skipped, loudly, without it:
  * `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts`.
  */
@@ -14,11 +14,13 @@ import { ROOT } from '../../server/paths.ts';
 import { ackBench, type AckResult } from './ack.ts';
 import { applyBench, type ApplyResult } from './apply.ts';
 import { backpressureBench, type BackpressureResult } from './backpressure.ts';
+import { geoipBench, type GeoipResult } from './geoip.ts';
 import { growthBench, type GrowthResult } from './growth.ts';
 import type { PgResult } from './pg.ts';
 import { widgetBench, type WidgetResult } from './widget-cost.ts';
 
-const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,backpressure,growth,widget,pg').split(','));
+const ALL_STEPS = 'ack,apply,backpressure,growth,widget,geoip,pg';
+const only = new Set((process.env.BENCH_ONLY ?? ALL_STEPS).split(','));
 const started = Date.now();
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -37,6 +39,7 @@ const results: {
   backpressure?: BackpressureResult;
   growth?: GrowthResult[];
   widget?: WidgetResult;
+  geoip?: GeoipResult;
   pg?: PgResult;
   pg_error?: string;
   targets?: { target: string; value: string; met: boolean }[];
@@ -67,6 +70,7 @@ if (only.has('widget') && !existsSync(chromium)) {
   only.delete('widget');
 }
 results.widget = await step('widget', widgetBench);
+results.geoip = await step('geoip', geoipBench);
 if (only.has('pg') && !process.env.DATABASE_URL) {
   process.stderr.write(
     '\n*** bench: DATABASE_URL is not set: the PostgreSQL figures (pg) are SKIPPED. ' +
@@ -134,6 +138,15 @@ if (results.widget) {
     met: w.widget_js_at_load_ms <= 5,
   });
 }
+if (results.geoip) {
+  const g = results.geoip;
+  targets.push({
+    // Express alone adds ~300 µs to a request (docs/DESIGN.md#measured-facts): 10 µs is ≤ 3 % of that.
+    target: 'location lookup ≤ 10 µs per request',
+    value: `${g.lookup_us_new_address} µs (new address), ${g.lookup_us_same_address} µs (repeated); bare JSON.parse of a one-identity body ${g.bare_parse_us_per_request} µs`,
+    met: g.lookup_us_new_address <= 10,
+  });
+}
 results.targets = targets;
 results.duration_s = Math.round((Date.now() - started) / 1000);
 machine.load_average_at_start = machine.load_average_at_start;
@@ -187,6 +200,12 @@ if (results.widget) {
   console.table([rest]);
   console.log(`load average ${load.start.join(' / ')} at the start, ${load.end.join(' / ')} at the end`);
 }
+if (results.geoip) {
+  const { load_average: load, ...g } = results.geoip;
+  console.log('\nLocation lookup (shipped country database, in process, 200,000 lookups)');
+  console.table([g]);
+  console.log(`load average ${load.join(' / ')}`);
+}
 if (results.pg) {
   const p = results.pg;
   console.log(
@@ -222,7 +241,7 @@ console.table(targets);
 // A subset run replaces only the steps it ran: the others' last figures stay in the file.
 const file = join(ROOT, 'test/bench/results.json');
 // (Each step's figures carry what they need; the date and machine at the top stay the full run's.)
-const kept = existsSync(file) && only.size < 6 ? JSON.parse(readFileSync(file, 'utf8')) : {};
+const kept = existsSync(file) && only.size < ALL_STEPS.split(',').length ? JSON.parse(readFileSync(file, 'utf8')) : {};
 const ran = Object.entries(results).filter(
   ([k, v]) =>
     v !== undefined &&
