@@ -33,7 +33,7 @@ const OWNER_LOCK = 0x5061726c;
  * measured slower on a 2-core machine with PostgreSQL on it: serialization conflicts, no idle
  * CPU.)
  */
-export const ENTRY_ITEMS = Number(process.env.PARLEY_PG_ENTRY_ITEMS) || 250;
+export const ENTRY_ITEMS = 250;
 /** Above this many person keys an entry locks its whole site instead (one entry has at most 3 per person). */
 export const MAX_KEYS = 3 * ENTRY_ITEMS;
 /** Rows per INSERT and per adoption. */
