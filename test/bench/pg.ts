@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createSchema, type TestSchema } from '../store/pg-schema.ts';
 import { seedPostgres, type PgSeedResult } from './pg-seed.ts';
-import { bulkBodies } from './payloads.ts';
+import { bulkBodies, identity } from './payloads.ts';
 import { ROOT } from '../../server/paths.ts';
 import { ADMIN_KEY, startCollector, type Proc } from './proc.ts';
 
@@ -91,6 +91,8 @@ export interface PgResult {
   load_average: { start: number[]; end: number[] };
   duration_s: number;
   ack: PgAckResult[];
+  /** Bursts applied to the end (PG_BURST identities each; PG_BACKFILL for the large one, 0: skipped). */
+  bursts: PgBurstResult[];
   seed: PgSeedResult;
   listings: PgListingResult[];
   /** Why there is no cursor row, when there is none. */
@@ -424,6 +426,115 @@ async function cursorWalk(
   };
 }
 
+export interface PgBurstResult {
+  /** `new`: never-seen people (each becomes pending); `update`: people seeded visible, each updated once. */
+  kind: 'new' | 'update';
+  collectors: number;
+  /** Identities sent, bulk_identify ×1000, 4 requests in flight per collector. */
+  sent: number;
+  acknowledged: number;
+  /** From the first request to the last 202, s. */
+  ack_s: number;
+  /** From the last 202 until the intake table was empty, s. */
+  applied_after_last_202_s: number;
+  /** Identities applied per second, first request to fully applied. */
+  applied_per_s: number;
+  /** Message ids recorded as applied: each acknowledged identity once (applied twice is impossible: a key). */
+  applied: number;
+  /** Acknowledged − applied (0: nothing acknowledged was lost). */
+  lost: number;
+  /** `new`: users + pending identities − distinct people sent (> 0: someone stored twice). */
+  extra_people: number;
+  load_after: number;
+}
+
+const BURST_BATCH = 1000;
+
+/**
+ * A burst of `total` identities acknowledged as fast as `n` collectors take them, then applied:
+ * the time from the last 202 until everything is applied, and whether anything acknowledged
+ * was lost or applied twice. `update` seeds `total` visible people first (pg-seed.ts) and
+ * sends each of them once more, newer: every identity updates an existing external user.
+ */
+async function burstRun(kind: 'new' | 'update', n: number, total: number, cleanup: Cleanup): Promise<PgBurstResult> {
+  const schema = await freshSchema();
+  cleanup.schemas.add(schema);
+  const procs: Proc[] = [];
+  const db = new pg.Client({ connectionString: monitorUrl(schema.url) });
+  try {
+    if (kind === 'update') await seedPostgres(schema.url, { users: total, accounts: 1000 });
+    for (let i = 0; i < n; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-bench-pg-'));
+      cleanup.dirs.add(dir);
+      const p = await startCollector(dir, { PARLEY_STORE: 'postgres', DATABASE_URL: schema.url });
+      procs.push(p);
+      cleanup.procs.add(p);
+    }
+    await db.connect();
+    cleanup.clients.add(db);
+    const count = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0].n);
+    const people0 = await count('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS n');
+    let next = 0;
+    let acknowledged = 0;
+    let lastAck = 0;
+    const t0 = performance.now();
+    const sender = async (p: Proc) => {
+      for (;;) {
+        const b = next++;
+        if (b * BURST_BATCH >= total) return;
+        const identities = Array.from({ length: Math.min(BURST_BATCH, total - b * BURST_BATCH) }, (_, j) => {
+          const i = b * BURST_BATCH + j;
+          return kind === 'update' ? identity('seed', i) : identity(`burst${n}-${b}`, j);
+        });
+        for (;;) {
+          const res = await fetch(`${p.url}/api/v2/admin/bulk_identify`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ identities }),
+          });
+          await res.arrayBuffer();
+          if (res.status === 202) break;
+          if (res.status !== 503) throw new Error(`bulk_identify answered ${res.status}`);
+          await sleep(100); // the queue is full: back off, as a client would
+        }
+        acknowledged += identities.length;
+        lastAck = performance.now();
+      }
+    };
+    await Promise.all(procs.flatMap((p) => Array.from({ length: 4 }, () => sender(p))));
+    while ((await count('SELECT count(*) AS n FROM intake')) > 0) await sleep(100);
+    const end = performance.now();
+    const applied = await count('SELECT count(*) AS n FROM messages');
+    const people = await count('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS n');
+    const failed = await count('SELECT count(*) AS n FROM intake_failed');
+    if (failed) throw new Error(`${failed} intake entries failed`);
+    return {
+      kind,
+      collectors: n,
+      sent: total,
+      acknowledged,
+      ack_s: +((lastAck - t0) / 1000).toFixed(1),
+      applied_after_last_202_s: +((end - lastAck) / 1000).toFixed(1),
+      applied_per_s: Math.round(applied / ((end - t0) / 1000)),
+      applied,
+      lost: acknowledged - applied,
+      extra_people: kind === 'new' ? people - people0 - total : people - people0,
+      load_after: +loadavg()[0].toFixed(2),
+    };
+  } finally {
+    await Promise.all(
+      procs.map(async (p) => {
+        await p.stop();
+        cleanup.procs.delete(p);
+      }),
+    );
+    await db.end().catch(() => undefined);
+    cleanup.clients.delete(db);
+    await schema.drop();
+    cleanup.schemas.delete(schema);
+  }
+}
+
 /** Listing latency over HTTP at `users` seeded users. */
 async function listingRun(
   users: number,
@@ -509,7 +620,13 @@ function checkout(): string {
 /** The bench's knobs from the environment (run.ts and running this file directly). */
 export function pgOptions(env: NodeJS.ProcessEnv) {
   const num = (v: string | undefined) => (v ? Number(v) : undefined);
-  return { seconds: num(env.PG_SECONDS), users: num(env.PG_USERS), drainTimeoutS: num(env.PG_DRAIN_TIMEOUT_S) };
+  return {
+    seconds: num(env.PG_SECONDS),
+    users: num(env.PG_USERS),
+    drainTimeoutS: num(env.PG_DRAIN_TIMEOUT_S),
+    burst: num(env.PG_BURST),
+    backfill: num(env.PG_BACKFILL),
+  };
 }
 
 /** What is still running or existing; released on failure and on SIGINT/SIGTERM. */
@@ -521,7 +638,7 @@ interface Cleanup {
 }
 
 export async function pgBench(
-  opts: { seconds?: number; users?: number; drainTimeoutS?: number } = {},
+  opts: { seconds?: number; users?: number; drainTimeoutS?: number; burst?: number; backfill?: number } = {},
 ): Promise<PgResult> {
   if (!process.env.DATABASE_URL) throw new Error('pgBench needs DATABASE_URL');
   const started = Date.now();
@@ -555,6 +672,21 @@ export async function pgBench(
       );
       ack.push(await ackRun(n, seconds, drain, cleanup));
     }
+    const bursts: PgBurstResult[] = [];
+    const burst = opts.burst ?? 100_000;
+    for (const [kind, n, total] of [
+      ['new', 1, burst],
+      ['new', 2, burst],
+      ['update', 1, burst],
+      ['update', 2, burst],
+      ['new', 1, opts.backfill ?? 0],
+    ] as const) {
+      if (!total) continue;
+      process.stderr.write(
+        `bench: pg: burst of ${total.toLocaleString('en-US')} ${kind} identities, ${n} collector(s)…\n`,
+      );
+      bursts.push(await burstRun(kind, n, total, cleanup));
+    }
     const listing = await listingRun(opts.users ?? 1_000_000, cleanup);
     return {
       date: new Date(started).toISOString(),
@@ -562,6 +694,7 @@ export async function pgBench(
       load_average: { start: load0, end: loadavg().map((l) => +l.toFixed(2)) },
       duration_s: Math.round((Date.now() - started) / 1000),
       ack,
+      bursts,
       ...listing,
       postgres: version,
     };
@@ -575,6 +708,7 @@ export async function pgBench(
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await pgBench(pgOptions(process.env));
   console.table(r.ack);
+  console.table(r.bursts);
   console.table([r.seed]);
   console.table(r.listings);
   if (r.cursor_note) console.log(r.cursor_note);

@@ -121,6 +121,28 @@ if (rss.length)
     value: `${Math.max(...rss)} MB peak`,
     met: Math.max(...rss) <= 300,
   });
+// The targets of issue 14 (PostgreSQL applies as fast as it acknowledges), from the bursts.
+const burstOf = (kind: string, n: number) => results.pg?.bursts?.find((b) => b.kind === kind && b.collectors === n);
+const [new1, new2] = [burstOf('new', 1), burstOf('new', 2)];
+if (new1) {
+  targets.push({
+    target: 'PostgreSQL: one collector applies ≥ 10,000 new identities/s',
+    value: `${new1.applied_per_s}/s (load ${new1.load_after} after)`,
+    met: new1.applied_per_s >= 10_000,
+  });
+  if (new2)
+    targets.push({
+      target: 'PostgreSQL: two collectors apply ≥ 1.6× one',
+      value: `${(new2.applied_per_s / new1.applied_per_s).toFixed(2)}× (${new2.applied_per_s}/s)`,
+      met: new2.applied_per_s >= 1.6 * new1.applied_per_s,
+    });
+  const bursts = results.pg!.bursts;
+  targets.push({
+    target: 'PostgreSQL: acknowledged == applied, 0 lost, 0 twice',
+    value: bursts.map((b) => `${b.kind}×${b.collectors}: ${b.lost} lost, ${b.extra_people} extra`).join('; '),
+    met: bursts.every((b) => b.lost === 0 && b.extra_people === 0),
+  });
+}
 if (results.widget) {
   const w = results.widget;
   const gz = w.sizes['widget.js'].gzip;
@@ -230,6 +252,10 @@ if (results.pg) {
       'postgres cpu µs/id': a.postgres_cpu_us_per_id,
     })),
   );
+  console.log(
+    'PostgreSQL bursts: bulk_identify ×1000, 4 in flight per collector, applied to the end (new: never-seen people; update: seeded visible people, each updated once)',
+  );
+  console.table(p.bursts ?? []);
   console.log(
     `PostgreSQL listings at ${p.seed.users.toLocaleString('en-US')} users (seeded in ${p.seed.total_s} s, ${p.seed.size_mb} MB, ${Math.round(p.seed.all_visible * 100)}% of users' pages all-visible), one collector, GET over HTTP`,
   );

@@ -144,8 +144,10 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
     }
     // Bulk identities of people who never give feedback: they must all be pending at the end.
     const bulkIds: string[] = [];
-    for (let j = 0; j < 6; j++) {
-      const identities = Array.from({ length: 50 }, (_, x) => ({
+    // One batch larger than an entry (ENTRY_ITEMS, 250): several set-based entries of one request.
+    const BULK = [50, 50, 600, 50, 50, 50];
+    for (let j = 0; j < BULK.length; j++) {
+      const identities = Array.from({ length: BULK[j] }, (_, x) => ({
         id: `bulk-${j}-${x}`,
         email: `bulk-${j}-${x}@x.test`,
       }));
@@ -182,7 +184,7 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
     expect(Number((await pgs.db.query('SELECT count(*) AS n FROM intake_failed')).rows[0].n)).toBe(0);
 
     expect(ackedIdentify.size).toBeGreaterThan(updates.length / 2);
-    expect(bulkIds.length).toBe(300);
+    expect(bulkIds.length).toBe(850);
 
     // Every acknowledged identity applied (its message id remembered)...
     const messages = new Set(
@@ -192,7 +194,7 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
     const pendingBulk = Number(
       (await pgs.db.query(`SELECT count(*) AS n FROM pending WHERE external_id LIKE 'bulk-%'`)).rows[0].n,
     );
-    expect(pendingBulk).toBe(300);
+    expect(pendingBulk).toBe(850);
 
     // ...each person once: visible or pending, never both; one user per email.
     const eus = (
@@ -240,6 +242,17 @@ describe.skipIf(!DATABASE_URL)('two collectors on one PostgreSQL database', () =
       ].map((r) => [r.key, r.doc.profile.f.mrr_cents as number]),
     );
     for (const [i, k] of maxAcked) expect(accounts.get(accountOf(i))!, accountOf(i)).toBeGreaterThanOrEqual(k);
+
+    // The row counts kept by the set-based writes' statement triggers match the rows.
+    const kept = new Map(
+      (await pgs.db.query<{ tbl: string; n: string }>('SELECT tbl, sum(n) AS n FROM row_counts GROUP BY tbl')).rows.map(
+        (r) => [r.tbl, Number(r.n)],
+      ),
+    );
+    for (const t of ['users', 'external_users', 'accounts', 'pending', 'feedback']) {
+      const n = Number((await pgs.db.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+      expect(kept.get(t) ?? 0, t).toBe(n);
+    }
 
     restarted.child.kill('SIGTERM');
     b.child.kill('SIGTERM');

@@ -12,7 +12,7 @@ import { DEFAULTS } from '../../server/config.ts';
 import type { LogEntry } from '../../server/core/intake-log.ts';
 import type { Store } from '../../server/core/store.ts';
 import { openEngine } from '../../server/engines/index.ts';
-import { ENTRY_ITEMS, PgIntakeLog, keysOf, locksOf } from '../../server/engines/postgres/intake-log.ts';
+import { ENTRY_ITEMS, MAX_KEYS, PgIntakeLog, keysOf, locksOf } from '../../server/engines/postgres/intake-log.ts';
 import { PostgresStore } from '../../server/engines/postgres/store.ts';
 import { Intake } from '../../server/intake/intake.ts';
 import { createSchema, DATABASE_URL, type TestSchema } from './pg-schema.ts';
@@ -55,7 +55,9 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
       shared: [],
       exclusive: [`site\0${SITE}`],
     });
-    const big = { ...entry, items: Array.from({ length: 40 }, (_, i) => item(`p${i}`, 'P', 1, `b${i}`)) };
+    // Two keys per person (the account is shared): past MAX_KEYS from MAX_KEYS / 2 + 1 people.
+    const people = MAX_KEYS / 2 + 1;
+    const big = { ...entry, items: Array.from({ length: people }, (_, i) => item(`p${i}`, 'P', 1, `b${i}`)) };
     expect(locksOf(big).exclusive).toEqual([`site\0${SITE}`]);
   });
 

@@ -24,15 +24,18 @@ import { isRetryable, type Locks } from './transactions.ts';
 
 /** First half of the two-int advisory lock an owner holds while alive ('Parl'). */
 const OWNER_LOCK = 0x5061726c;
-/** Above this many person keys an entry locks its whole site instead. */
-const MAX_KEYS = 64;
 /**
- * People per identify entry: 3 lock keys each (id, email, account) stay under MAX_KEYS, so an
- * entry locks its people rather than its site and several collectors apply large batches side
- * by side. (Several entries at once in one process measured slower on a 2-core machine with
- * PostgreSQL on it: serialization conflicts, no idle CPU.)
+ * People per identify entry. An entry is applied with the same few round trips whatever its
+ * size (read-ahead, one set-based write, write-behind.ts), so larger entries apply faster;
+ * each person costs up to 3 advisory locks (id, email, account), held in the server's shared
+ * lock table (max_locks_per_transaction × max_connections slots, 6,400 by default), so an
+ * entry holds at most 3 × ENTRY_ITEMS of them. (Several entries at once in one process
+ * measured slower on a 2-core machine with PostgreSQL on it: serialization conflicts, no idle
+ * CPU.)
  */
-export const ENTRY_ITEMS = 20;
+export const ENTRY_ITEMS = 250;
+/** Above this many person keys an entry locks its whole site instead (one entry has at most 3 per person). */
+export const MAX_KEYS = 3 * ENTRY_ITEMS;
 /** Rows per INSERT and per adoption. */
 const BATCH = 500;
 
@@ -168,12 +171,19 @@ export class PgIntakeLog implements IntakeLog {
    */
   async applyEntry<T>(entry: LogEntry, apply: (store: Store) => Promise<T>): Promise<T | undefined> {
     try {
-      return await this.store.transaction(locksOf(entry), async (tx) => {
-        const r = await tx.query('DELETE FROM intake WHERE id = $1', [entry.seq]);
-        if (r.rowCount === 0) return undefined;
-        if (entry.op === 'identify') await tx.readAhead(String(entry.site), keysOf(entry.items as IdentifyItemLike[]));
-        return apply(tx);
-      });
+      return await this.store.transaction(
+        locksOf(entry),
+        async (tx) => {
+          const r = await tx.query('DELETE FROM intake WHERE id = $1', [entry.seq]);
+          if (r.rowCount === 0) return undefined;
+          if (entry.op === 'identify')
+            await tx.readAhead(String(entry.site), keysOf(entry.items as IdentifyItemLike[]));
+          const result = await apply(tx);
+          await tx.flush();
+          return result;
+        },
+        { asyncCommit: true },
+      );
     } catch (err) {
       if (!isRetryable(err) && !isConnectionError(err)) {
         await this.store

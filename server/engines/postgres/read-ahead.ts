@@ -7,7 +7,7 @@
  * it would have seen by asking: its own snapshot plus its own writes. A ReadAhead belongs to
  * one attempt of one transaction; a retry starts with a new one.
  */
-import type { Account, ExternalUser, Pending, PendingAccount, User } from '../../core/records.ts';
+import type { Account, ExternalUser, Pending, PendingAccount, Site, User } from '../../core/records.ts';
 
 export interface Kinds {
   message: true;
@@ -29,6 +29,8 @@ export interface Keys {
 
 export class ReadAhead {
   private readonly rows = new Map<Kind, Map<string, unknown>>();
+  /** The site's row as the transaction read it (its custom fields); undefined: not read. */
+  siteRow?: Site;
 
   constructor(readonly site: string) {}
 

@@ -22,7 +22,8 @@ import {
   type SqlOrder,
 } from './rows.ts';
 import { ReadAhead, type Keys, type Kind, type Kinds } from './read-ahead.ts';
-import { inTransaction, type Locks } from './transactions.ts';
+import { inTransaction, type Locks, type TransactionOptions } from './transactions.ts';
+import { WriteBehind, type Table } from './write-behind.ts';
 import {
   cursorOf,
   type AccountQuery,
@@ -37,6 +38,16 @@ import {
 } from '../../core/store.ts';
 
 type Db = pg.Pool | pg.PoolClient;
+
+/** What `readAhead` reads, in one statement: `kind`, key, row ($1 the site, then its key arrays). */
+const READ_AHEAD = `
+  SELECT 'message' AS kind, message_id AS k, 'true'::jsonb AS doc FROM messages WHERE site = $1 AND message_id = ANY($2::text[])
+  UNION ALL SELECT 'externalUser', external_id, doc FROM external_users WHERE site = $1 AND external_id = ANY($3::text[])
+  UNION ALL SELECT 'pending', external_id, doc FROM pending WHERE site = $1 AND external_id = ANY($3::text[])
+  UNION ALL SELECT 'userByEmail', email, doc FROM users WHERE site = $1 AND email = ANY($4::text[])
+  UNION ALL SELECT 'account', key, doc FROM accounts WHERE site = $1 AND key = ANY($5::text[])
+  UNION ALL SELECT 'pendingAccount', key, doc FROM pending_accounts WHERE site = $1 AND key = ANY($5::text[])
+  UNION ALL SELECT 'site', key, doc FROM sites WHERE key = $1`;
 type Doc<T> = { doc: T };
 
 /** A listed table: `from`/`keyExpr` as the page query names it, `table`/`key` for the row fetch. */
@@ -72,6 +83,8 @@ export class PostgresStore implements Store {
   private compactor?: { timer: NodeJS.Timeout; running: Promise<void> };
   /** Rows read ahead in this transaction (read-ahead.ts). */
   private ahead?: ReadAhead;
+  /** Writes recorded in this transaction, sent set-based by `flush` (write-behind.ts). */
+  private writes?: WriteBehind;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -115,68 +128,57 @@ export class PostgresStore implements Store {
   }
 
   /** Runs `fn` in one transaction holding `locks` (see transactions.ts); it may run more than once. */
-  transaction<T>(locks: Locks, fn: (store: PostgresStore) => Promise<T>): Promise<T> {
+  transaction<T>(locks: Locks, fn: (store: PostgresStore) => Promise<T>, o?: TransactionOptions): Promise<T> {
     if (this.db !== this.pool) return fn(this);
-    return inTransaction(this.pool, locks, (client) => fn(new PostgresStore(this.pool, client)));
+    return inTransaction(this.pool, locks, (client) => fn(new PostgresStore(this.pool, client)), o);
   }
 
   /**
    * Reads ahead, in one statement per table, the rows that applying identities with these keys
    * will ask for; later lookups of those keys in this transaction answer without a round trip.
+   * From then on the transaction's writes are recorded and sent set-based by `flush`.
    */
   async readAhead(site: string, k: Keys): Promise<void> {
     if (this.db === this.pool) throw new Error('readAhead belongs to a transaction');
     const ahead = new ReadAhead(site);
-    const rows = async <T>(sql: string, keys: string[]) =>
-      keys.length
-        ? (await this.query<{ k: string; doc: T }>(sql, [site, keys])).rows.map((r) => [r.k, r.doc] as [string, T])
-        : [];
-    ahead.fill(
-      'message',
-      k.messageIds,
-      await rows<true>(
-        'SELECT message_id AS k, true AS doc FROM messages WHERE site = $1 AND message_id = ANY($2::text[])',
-        k.messageIds,
-      ),
-    );
-    ahead.fill(
-      'externalUser',
-      k.externalIds,
-      await rows<ExternalUser>(
-        'SELECT external_id AS k, doc FROM external_users WHERE site = $1 AND external_id = ANY($2::text[])',
-        k.externalIds,
-      ),
-    );
-    ahead.fill(
-      'pending',
-      k.externalIds,
-      await rows<Pending>(
-        'SELECT external_id AS k, doc FROM pending WHERE site = $1 AND external_id = ANY($2::text[])',
-        k.externalIds,
-      ),
-    );
-    ahead.fill(
-      'userByEmail',
-      k.emails,
-      await rows<User>('SELECT email AS k, doc FROM users WHERE site = $1 AND email = ANY($2::text[])', k.emails),
-    );
-    ahead.fill(
-      'account',
-      k.accountKeys,
-      await rows<Account>(
-        'SELECT key AS k, doc FROM accounts WHERE site = $1 AND key = ANY($2::text[])',
-        k.accountKeys,
-      ),
-    );
-    ahead.fill(
-      'pendingAccount',
-      k.accountKeys,
-      await rows<PendingAccount>(
-        'SELECT key AS k, doc FROM pending_accounts WHERE site = $1 AND key = ANY($2::text[])',
-        k.accountKeys,
-      ),
-    );
+    // One round trip: a branch per table, each an index lookup of its keys. The site's row
+    // comes along (the intake asks for its custom fields once per entry).
+    const { rows } = await this.db.query<{ kind: Kind | 'site'; k: string; doc: unknown }>({
+      text: READ_AHEAD,
+      values: [site, k.messageIds, k.externalIds, k.emails, k.accountKeys],
+    });
+    const found = new Map<string, [string, unknown][]>();
+    for (const r of rows) {
+      if (r.kind === 'site') ahead.siteRow = r.doc as Site;
+      else (found.get(r.kind) ?? found.set(r.kind, []).get(r.kind)!).push([r.k, r.doc]);
+    }
+    const fill = <K extends Kind>(kind: K, keys: string[]) =>
+      ahead.fill(kind, keys, (found.get(kind) ?? []) as [string, Kinds[K]][]);
+    fill('message', k.messageIds);
+    fill('externalUser', k.externalIds);
+    fill('pending', k.externalIds);
+    fill('userByEmail', k.emails);
+    fill('account', k.accountKeys);
+    fill('pendingAccount', k.accountKeys);
     this.ahead = ahead;
+    this.writes = new WriteBehind();
+  }
+
+  /** Sends the writes recorded since `readAhead` (write-behind.ts); the transaction commits after. */
+  async flush(): Promise<void> {
+    if (this.writes?.size) await this.writes.flush(this.db);
+  }
+
+  /** A row written now, or recorded for `flush` inside an applying transaction. */
+  private async put(table: Table, row: unknown[], sql: string): Promise<void> {
+    if (this.writes) this.writes.put(table, row);
+    else await this.query(sql, row);
+  }
+
+  /** A row deleted by key now, or recorded for `flush`. */
+  private async del(table: Table, key: [string, string], sql: string): Promise<void> {
+    if (this.writes) this.writes.delete(table, key);
+    else await this.query(sql, key);
   }
 
   /** One row by (site, key): as read ahead in this transaction, else from `sql` with those two. */
@@ -185,8 +187,12 @@ export class PostgresStore implements Store {
     return known !== undefined ? (known ?? undefined) : this.doc<Kinds[K]>(sql, [site, key]);
   }
 
-  /** A query on this store's connection (the pool, or its transaction). */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+  /**
+   * A query on this store's connection (the pool, or its transaction). Recorded writes go
+   * first, so whatever it reads includes them.
+   */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+    if (this.writes?.size) await this.flush();
     return this.db.query<R>(sql, params);
   }
 
@@ -303,11 +309,12 @@ export class PostgresStore implements Store {
     return this.row('userByEmail', site, email, 'SELECT doc FROM users WHERE site = $1 AND email = $2');
   }
   async putUser(user: User) {
-    await this.query(
+    await this.put(
+      'users',
+      userRow(user),
       `INSERT INTO users (site, id, email, email_lc, name_key, created_at, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (site, id) DO UPDATE SET email = EXCLUDED.email, email_lc = EXCLUDED.email_lc, name_key = EXCLUDED.name_key,
         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`,
-      userRow(user),
     );
     this.ahead?.user(user.site, user.id, user);
   }
@@ -347,7 +354,7 @@ export class PostgresStore implements Store {
     return { ...page, total };
   }
   async deleteUser(site: string, id: string) {
-    await this.query('DELETE FROM users WHERE site = $1 AND id = $2', [site, id]);
+    await this.del('users', [site, id], 'DELETE FROM users WHERE site = $1 AND id = $2');
     this.ahead?.user(site, id, null);
   }
 
@@ -360,11 +367,12 @@ export class PostgresStore implements Store {
     );
   }
   async putExternalUser(eu: ExternalUser) {
-    await this.query(
+    await this.put(
+      'external_users',
+      externalUserRow(eu),
       `INSERT INTO external_users (site, external_id, user_id, account_key, type, name_lc, updated_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (site, external_id) DO UPDATE SET user_id = EXCLUDED.user_id, account_key = EXCLUDED.account_key, type = EXCLUDED.type,
         name_lc = EXCLUDED.name_lc, updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`,
-      externalUserRow(eu),
     );
     this.ahead?.set('externalUser', eu.site, eu.external_id, eu);
   }
@@ -390,7 +398,11 @@ export class PostgresStore implements Store {
     return { ...page, total };
   }
   async deleteExternalUser(site: string, externalId: string) {
-    await this.query('DELETE FROM external_users WHERE site = $1 AND external_id = $2', [site, externalId]);
+    await this.del(
+      'external_users',
+      [site, externalId],
+      'DELETE FROM external_users WHERE site = $1 AND external_id = $2',
+    );
     this.ahead?.set('externalUser', site, externalId, null);
   }
 
@@ -398,11 +410,12 @@ export class PostgresStore implements Store {
     return this.row('account', site, key, 'SELECT doc FROM accounts WHERE site = $1 AND key = $2');
   }
   async putAccount(a: Account) {
-    await this.query(
+    await this.put(
+      'accounts',
+      accountRow(a),
       `INSERT INTO accounts (site, key, name_key, mrr_cents, ltv_cents, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (site, key) DO UPDATE SET name_key = EXCLUDED.name_key, mrr_cents = EXCLUDED.mrr_cents, ltv_cents = EXCLUDED.ltv_cents,
         created_at = EXCLUDED.created_at, doc = EXCLUDED.doc`,
-      accountRow(a),
     );
     this.ahead?.set('account', a.site, a.key, a);
   }
@@ -414,7 +427,7 @@ export class PostgresStore implements Store {
     return { ...page, total: counts.accounts ?? 0 };
   }
   async deleteAccount(site: string, key: string) {
-    await this.query('DELETE FROM accounts WHERE site = $1 AND key = $2', [site, key]);
+    await this.del('accounts', [site, key], 'DELETE FROM accounts WHERE site = $1 AND key = $2');
     this.ahead?.set('account', site, key, null);
   }
   async accountCounts(site: string, key: string) {
@@ -430,15 +443,16 @@ export class PostgresStore implements Store {
     return this.row('pending', site, externalId, 'SELECT doc FROM pending WHERE site = $1 AND external_id = $2');
   }
   async putPending(p: Pending) {
-    await this.query(
+    await this.put(
+      'pending',
+      pendingRow(p),
       `INSERT INTO pending (site, external_id, email, received_at, doc) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (site, external_id) DO UPDATE SET email = EXCLUDED.email, received_at = EXCLUDED.received_at, doc = EXCLUDED.doc`,
-      pendingRow(p),
     );
     this.ahead?.set('pending', p.site, p.external_id, p);
   }
   async deletePending(site: string, externalId: string) {
-    await this.query('DELETE FROM pending WHERE site = $1 AND external_id = $2', [site, externalId]);
+    await this.del('pending', [site, externalId], 'DELETE FROM pending WHERE site = $1 AND external_id = $2');
     this.ahead?.set('pending', site, externalId, null);
   }
   async pendingIdsByEmail(site: string, email: string) {
@@ -454,15 +468,16 @@ export class PostgresStore implements Store {
     return this.row('pendingAccount', site, key, 'SELECT doc FROM pending_accounts WHERE site = $1 AND key = $2');
   }
   async putPendingAccount(a: PendingAccount) {
-    await this.query(
+    await this.put(
+      'pending_accounts',
+      [a.site, a.key, a.updated_at, JSON.stringify(a)],
       `INSERT INTO pending_accounts (site, key, updated_at, doc) VALUES ($1, $2, $3, $4)
        ON CONFLICT (site, key) DO UPDATE SET updated_at = EXCLUDED.updated_at, doc = EXCLUDED.doc`,
-      [a.site, a.key, a.updated_at, JSON.stringify(a)],
     );
     this.ahead?.set('pendingAccount', a.site, a.key, a);
   }
   async deletePendingAccount(site: string, key: string) {
-    await this.query('DELETE FROM pending_accounts WHERE site = $1 AND key = $2', [site, key]);
+    await this.del('pending_accounts', [site, key], 'DELETE FROM pending_accounts WHERE site = $1 AND key = $2');
     this.ahead?.set('pendingAccount', site, key, null);
   }
 
@@ -474,9 +489,10 @@ export class PostgresStore implements Store {
     );
   }
   async addMessage(site: string, messageId: string, at: number) {
-    await this.query(
-      'INSERT INTO messages (site, message_id, at) VALUES ($1, $2, $3) ON CONFLICT (site, message_id) DO UPDATE SET at = EXCLUDED.at',
+    await this.put(
+      'messages',
       [site, messageId, at],
+      'INSERT INTO messages (site, message_id, at) VALUES ($1, $2, $3) ON CONFLICT (site, message_id) DO UPDATE SET at = EXCLUDED.at',
     );
     this.ahead?.set('message', site, messageId, true);
   }
@@ -550,7 +566,8 @@ export class PostgresStore implements Store {
   }
 
   async customFields(site: string) {
-    return (await this.getSite(site))?.custom_fields ?? [];
+    const ahead = this.ahead?.siteRow;
+    return (ahead?.key === site ? ahead : await this.getSite(site))?.custom_fields ?? [];
   }
   async putCustomFields(site: string, defs: CustomFieldDef[]) {
     await this.query(`UPDATE sites SET doc = jsonb_set(doc, '{custom_fields}', $2::jsonb) WHERE key = $1`, [

@@ -32,24 +32,48 @@ export function isRetryable(err: unknown): boolean {
   return RETRY.has((err as { code?: string })?.code ?? '');
 }
 
-/** Runs `fn` in one SERIALIZABLE transaction on one connection, holding `locks`; retries conflicts. */
+export interface TransactionOptions {
+  /**
+   * Commit without waiting for the WAL flush (`synchronous_commit = off` for this transaction).
+   * Safe only where losing the transaction in a database crash loses its reason too: applying
+   * an intake entry deletes the entry's row in the same transaction, so a crash that undoes the
+   * apply also brings the row back, and it is applied again (docs/POSTGRES.md). The WAL is
+   * sequential, so a later synchronous commit that saw these writes flushes them first.
+   */
+  asyncCommit?: boolean;
+}
+
+/**
+ * Runs `fn` in one SERIALIZABLE transaction on one connection, holding `locks`; retries conflicts.
+ * Taking the locks and BEGIN are one round trip, COMMIT and the unlock another (a simple query
+ * with several statements; lock ids are numbers, so inlining them is safe).
+ */
 export async function inTransaction<T>(
   pool: pg.Pool,
   locks: Locks,
   fn: (client: pg.PoolClient) => Promise<T>,
+  o: TransactionOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  let locked = false;
   try {
     const shared = [...new Set(locks.shared.map(lockId))].sort();
     const exclusive = [...new Set(locks.exclusive.map(lockId))].sort();
-    if (shared.length) await client.query('SELECT pg_advisory_lock_shared(k) FROM unnest($1::bigint[]) AS k', [shared]);
-    if (exclusive.length) await client.query('SELECT pg_advisory_lock(k) FROM unnest($1::bigint[]) AS k', [exclusive]);
+    const lock = [
+      shared.length ? `SELECT count(pg_advisory_lock_shared(k)) FROM unnest('{${shared}}'::bigint[]) AS k;` : '',
+      exclusive.length ? `SELECT count(pg_advisory_lock(k)) FROM unnest('{${exclusive}}'::bigint[]) AS k;` : '',
+    ].join('');
+    const begin = `BEGIN ISOLATION LEVEL SERIALIZABLE;${o.asyncCommit ? ' SET LOCAL synchronous_commit = off;' : ''}`;
     for (let attempt = 1; ; attempt++) {
-      await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+      locked ||= lock !== '';
+      // Statements before BEGIN in one simple query would join its transaction (and take its
+      // snapshot before the lock wait): the COMMIT ends them first; session locks outlive it.
+      await client.query(attempt === 1 && lock ? `${lock} COMMIT; ${begin}` : begin);
       try {
         const result = await fn(client);
-        await client.query('COMMIT');
+        await client.query(locked ? 'COMMIT; SELECT pg_advisory_unlock_all()' : 'COMMIT');
+        locked = false;
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch((e) => {
@@ -60,7 +84,7 @@ export async function inTransaction<T>(
       }
     }
   } finally {
-    if (!broken)
+    if (!broken && locked)
       await client.query('SELECT pg_advisory_unlock_all()').catch((e) => {
         broken = e;
       });
