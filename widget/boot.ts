@@ -8,8 +8,8 @@ import { createClient, type Client } from './client.ts';
 import { findScript, readConfig } from './config.ts';
 import { environment } from './identity.ts';
 import { createLogger, DEBUG, silent, type Logger } from './log.ts';
-import { panelLoader } from './panel-loader.ts';
-import type { PanelModule, Ui } from './protocol.ts';
+import { chunkLoader } from './panel-loader.ts';
+import type { PanelModule, SourcesModule, Ui } from './protocol.ts';
 import { claimQueue, createRunner, runQueue } from './queue.ts';
 import { browserStorage, createStorage } from './storage.ts';
 import { createTransport, type Transport } from './transport.ts';
@@ -65,7 +65,7 @@ export function boot(opts: BootOptions): Widget | null {
     return null;
   }
 
-  const load = opts.loadPanel ?? panelLoader(win, config.panelSrc, config.nonce);
+  const load = opts.loadPanel ?? chunkLoader<PanelModule>(win, 'panel', config.base, config.nonce);
   const domReady = new Promise<void>((resolve) => {
     if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', () => resolve());
     else resolve();
@@ -122,6 +122,8 @@ export function boot(opts: BootOptions): Widget | null {
   const triggers = new Map<string, unknown>();
 
   let client: Client | undefined;
+  /** The page identified someone itself (and has not logged out since): what sources.js reads waits. */
+  let explicit = false;
   /**
    * Starts the widget: the client (which reads what earlier pages left in the outbox), then the
    * page's commands — settings and identities from JSON blocks, the queue, every later push at
@@ -143,8 +145,14 @@ export function boot(opts: BootOptions): Widget | null {
     }));
     const run = createRunner(
       {
-        identify: c.identify,
-        logout: c.logout,
+        identify(raw: unknown) {
+          explicit = true;
+          c.identify(raw);
+        },
+        logout() {
+          explicit = false;
+          c.logout();
+        },
         set,
         show: (mode?: unknown) => withUi((u) => u.open(mode)),
         hide: () => mounted?.close(),
@@ -161,6 +169,23 @@ export function boot(opts: BootOptions): Widget | null {
     config.identify.forEach((identity) => run(['identify', identity]));
     runQueue(queue, run);
     booted = true;
+    // Identities another tool left on the page (docs/API.md#already-using-segment-or-intercom):
+    // each one replaces the last, so a person signed out there is signed out here too.
+    if (config.from)
+      chunkLoader<SourcesModule>(win, 'sources', config.base, config.nonce)()
+        .then((m) =>
+          m.watch({
+            win,
+            identify(raw) {
+              if (explicit) return;
+              c.logout();
+              c.identify(raw);
+            },
+          }),
+        )
+        .catch((e) => {
+          if (DEBUG) log.warn('sources unavailable', e);
+        });
     return c;
   };
   whenIdle(start, batchDelayMs);

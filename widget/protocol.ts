@@ -1,7 +1,8 @@
 /**
  * What widget.js and the lazily loaded panel.js say to each other. widget.js carries the
  * identify path and the command queue; panel.js carries everything visible (launcher, panel,
- * styles, appearance settings) and is fetched when the browser is idle or on first open.
+ * styles, appearance settings) and is fetched when the browser is idle or on first open;
+ * sources.js reads identities other tools left on the page, fetched only when the site opts in.
  * Types and one constant only, so both bundles can import it without pulling code across.
  */
 import type { FeedbackKind } from '../shared/limits.ts';
@@ -70,5 +71,22 @@ export interface PanelModule {
   mount(opts: MountOptions): Ui;
 }
 
-/** A registry symbol, not a global name: page scripts and DOM ids cannot clobber it. */
+/** A registry symbol, not a global name: page scripts and DOM ids cannot clobber it (panel-loader.ts). */
 export const PANEL_KEY = 'parley.panel';
+
+/** What sources.js hands back: an identity read from the page, or null when the page signed out. */
+export type SourceIdentify = (identity: Record<string, unknown> | null) => void;
+
+/**
+ * What widget.js hands sources.js: the page (whose embed sources.js reads itself, keeping that
+ * code out of widget.js) and the callback.
+ */
+export interface WatchOptions {
+  win: Window;
+  identify: SourceIdentify;
+}
+
+/** What sources.js registers on the window under `Symbol.for('parley.sources')`. */
+export interface SourcesModule {
+  watch(opts: WatchOptions): void;
+}
