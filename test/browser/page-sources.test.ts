@@ -89,6 +89,19 @@ beforeAll(async () => {
         </script>` + embed(verified.site_key, 'intercom'),
       ),
     }),
+    '/garbage.html': () => ({
+      html: page(
+        `<script>
+          const cyclic = {}; cyclic.self = cyclic; cyclic.email = cyclic;
+          window.intercomSettings = Object.defineProperty({ user_id: 'g', company: cyclic }, 'email', {
+            enumerable: true, get() { throw new Error('getter'); } });
+          window.analytics = new Proxy({}, { get() { throw new Error('proxy'); } });
+          localStorage.setItem('ajs_user_traits', JSON.stringify({ email: 'x'.repeat(100000) + '@x.test' }));
+          localStorage.setItem('ajs_user_id', '{not json');
+          document.cookie = 'ajs_group_id=%E0%A4%A';
+        </script>` + embed('demo', 'segment intercom'),
+      ),
+    }),
   });
   collector = await startCollector({ origins: [site.origin] });
   verified = await addSite(collector, 'optional', [site.origin]);
@@ -147,6 +160,19 @@ describeBrowser('identities read from the page in Chromium', { timeout: 45_000 }
     });
     // Bob is not in Ann's account: reset forgot the group too.
     expect((await pending('demo', 'seg-2'))?.account_keys).toEqual([]);
+    expect(problems.errors).toEqual([]);
+  });
+
+  it('a page holding garbage identifies nobody and raises nothing', async () => {
+    context = await browser.newContext();
+    const p = await context.newPage();
+    const problems = watch(p);
+    const sent: string[] = [];
+    p.on('request', (r) => void sent.push(new URL(r.url()).pathname));
+    await p.goto(site.origin + '/garbage.html');
+    await until(() => sent.includes('/sources.js')).toBe(true);
+    await p.evaluate(() => new Promise((r) => setTimeout(r, 2500)));
+    expect(sent.filter((path) => path.endsWith('/identify'))).toEqual([]);
     expect(problems.errors).toEqual([]);
   });
 
