@@ -108,6 +108,23 @@ describe('Segment', () => {
     expect(client.identity()).toBeNull();
   });
 
+  it('follows analytics.js under the global its snippet named', async () => {
+    const tag = document.createElement('script');
+    tag.type = 'text/x-not-run';
+    tag.setAttribute('data-global-segment-analytics-key', 'segment');
+    document.head.appendChild(tag);
+    const emit = fakeAnalytics();
+    w.segment = w.analytics;
+    w.analytics = { on: () => {} }; // another library's global of that name: not followed
+    try {
+      const { client } = await start({ 'data-identify-from': 'segment' });
+      emit('identify', 'named', { email: 'named@x.test' });
+      expect(client.identity()?.id).toBe('named');
+    } finally {
+      delete w.segment;
+    }
+  });
+
   it('finds window.analytics defined after the widget', async () => {
     vi.useFakeTimers();
     try {

@@ -64,7 +64,7 @@ const POLL_TIMES = 20;
 
 /**
  * Calls `changed` with Segment's state now and after every identify, group or reset. Listens on
- * `window.analytics` — the snippet's stub buffers `on` and `ready` calls and analytics.js replays
+ * `window.analytics` (or the global the snippet named) — the snippet's stub buffers `on` and `ready` calls and analytics.js replays
  * them, so it works before analytics.js has loaded — and looks for it for 10 s if the page has
  * not defined it yet.
  */
@@ -86,7 +86,7 @@ export function followSegment(win: Window, changed: (state: SegmentState) => voi
     };
   let tries = 0;
   const hook = safe(() => {
-    const analytics = (win as unknown as { analytics?: Record<string, unknown> }).analytics;
+    const analytics = (win as unknown as Record<string, Record<string, unknown> | undefined>)[globalName(win)];
     if (typeof analytics?.on !== 'function') {
       if (++tries < POLL_TIMES) win.setTimeout(hook, POLL_MS);
       return;
@@ -119,12 +119,21 @@ export function followSegment(win: Window, changed: (state: SegmentState) => voi
 }
 
 /**
+ * The global analytics.js lives in: `analytics`, unless the snippet renamed it, which it marks on
+ * the script tag that loads analytics.js (analytics-next: `data-global-segment-analytics-key`).
+ */
+function globalName(win: Window): string {
+  const tag = win.document.querySelector('script[data-global-segment-analytics-key]') as HTMLScriptElement | null;
+  return tag?.dataset.globalSegmentAnalyticsKey || 'analytics';
+}
+
+/**
  * The state the loaded analytics.js holds (`analytics.user()`, `analytics.group()`), which is
  * right whatever storage the page configured; what it persisted when that fails.
  */
 function fromInstance(win: Window): SegmentState {
   try {
-    const a = (win as any).analytics;
+    const a = (win as any)[globalName(win)];
     const user = a.user();
     const group = a.group();
     return {
