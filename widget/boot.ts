@@ -170,7 +170,8 @@ export function boot(opts: BootOptions): Widget | null {
     runQueue(queue, run);
     booted = true;
     // Identities another tool left on the page (docs/API.md#already-using-segment-or-intercom):
-    // each one replaces the last, so a person signed out there is signed out here too.
+    // each one replaces the last (null, or one without an email, is a logout), so a person
+    // signed out there is signed out here too.
     if (config.from)
       chunkLoader<SourcesModule>(win, 'sources', config.base, config.nonce)()
         .then((m) =>

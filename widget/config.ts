@@ -1,7 +1,7 @@
 /**
  * Reads the embed (docs/API.md#embedding): the widget's own `<script>` tag gives the collector
- * origin (from `src`), the site key (`data-site`), the global name (`data-global`) and which
- * other tools' identities to read (`data-identify-from`, `data-revenue-trait`);
+ * origin (from `src`), the site key (`data-site`), the global name (`data-global`) and whether
+ * to read other tools' identities (`data-identify-from`);
  * `<script type="application/json" data-parley>` blocks give the same declaratively, for pages
  * whose CSP forbids inline script. Messages are not configured here: they are a build
  * (widget.debug.js, see log.ts). Pure: takes the document, returns data.
@@ -21,7 +21,10 @@ export interface EmbedConfig {
   nonce: string;
   /** Identities from JSON blocks, applied before the queue. */
   identify: unknown[];
-  /** Which tools to read identities from (`data-identify-from`, `identify_from`); sources.js checks it. */
+  /**
+   * Which tools to read identities from (`data-identify-from`, `identify_from`), unchecked: set,
+   * widget.js loads sources.js, which reads the embed itself (keeping that code out of here).
+   */
   from?: unknown;
   settings: Record<string, unknown>;
   /** Bad JSON blocks, reported once the logger exists. */
