@@ -58,6 +58,15 @@ async function offlineSegment(ctx: BrowserContext) {
       });
     return route.fulfill({ status: 404, body: '' });
   });
+  // Intercom's script, as far as Parley cares: it replays the snippet's queue and replaces the stub.
+  await ctx.route('https://widget.intercom.io/**', (route) =>
+    route.fulfill({
+      contentType: 'text/javascript',
+      body: `(function(){var q=(window.Intercom&&window.Intercom.q)||[];window.intercomCalls=[];
+        window.Intercom=function(){window.intercomCalls.push([].slice.call(arguments));};
+        q.forEach(function(a){window.Intercom.apply(null,a);});window.intercomLoaded=true;})();`,
+    }),
+  );
   await ctx.route('https://api.segment.io/**', (route) =>
     route.fulfill({ contentType: 'application/json', body: '{"success":true}' }),
   );
@@ -84,8 +93,9 @@ beforeAll(async () => {
           user_hash: userHash(verified.identity_secret, 'ic-1'),
           company: { company_id: 'initech', name: 'Initech', monthly_spend: 250, plan: 'Scale' },
         })};
-        // Intercom's own snippet: a queueing stub until its script (not loaded here: offline) replaces it.
-        (function(){var w=window;var ic=w.Intercom;if(typeof ic==="function"){ic('update',w.intercomSettings);}else{var i=function(){i.c(arguments);};i.q=[];i.c=function(args){i.q.push(args);};w.Intercom=i;}})();
+        // Intercom's own snippet: a queueing stub until its script replaces it; the test loads that
+        // script when it chooses (window.loadIntercom), where the snippet waits for the load event.
+        (function(){var w=window;var ic=w.Intercom;if(typeof ic==="function"){ic('update',w.intercomSettings);}else{var d=document;var i=function(){i.c(arguments);};i.q=[];i.c=function(args){i.q.push(args);};w.Intercom=i;var l=function(){var s=d.createElement('script');s.type='text/javascript';s.async=true;s.src='https://widget.intercom.io/widget/abc123';var x=d.getElementsByTagName('script')[0];x.parentNode.insertBefore(s,x);};w.loadIntercom=l;}})();
         </script>` + embed(verified.site_key, 'intercom'),
       ),
     }),
@@ -187,7 +197,7 @@ describeBrowser('identities read from the page in Chromium', { timeout: 45_000 }
     expect(sourceOfVersion(ivy.profile.v.email)).toBe('user_hash');
     expect(ivy.account_keys).toEqual(['initech']);
 
-    const hash = await Promise.resolve(userHash(verified.identity_secret, 'ic-2'));
+    const hash = userHash(verified.identity_secret, 'ic-2');
     await p
       .evaluate((h) => {
         const Intercom = (window as any).Intercom;
@@ -200,6 +210,20 @@ describeBrowser('identities read from the page in Chromium', { timeout: 45_000 }
       email: 'jo@acme.test',
     });
     expect(sourceOfVersion((await pending(verified.site_key, 'ic-2'))!.profile.v.email)).toBe('user_hash');
+
+    // Intercom's script arrives and replaces the stub: the real function gets the queued calls,
+    // and its later calls are still followed.
+    await p.evaluate(() => (window as any).loadIntercom());
+    await until(() => p.evaluate(() => (window as any).intercomLoaded === true)).toBe(true);
+    const kim = userHash(verified.identity_secret, 'ic-3');
+    const calls = await p.evaluate((h) => {
+      (window as any).Intercom('update', { user_id: 'ic-3', email: 'kim@acme.test', user_hash: h });
+      return (window as any).intercomCalls.map((c: unknown[]) => c[0]);
+    }, kim);
+    expect(calls).toEqual(['shutdown', 'boot', 'update']);
+    await until(async () => (await pending(verified.site_key, 'ic-3'))?.profile.f).toMatchObject({
+      email: 'kim@acme.test',
+    });
     expect(problems.errors).toEqual([]);
   });
 });
