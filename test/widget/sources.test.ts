@@ -176,6 +176,10 @@ describe('Intercom', () => {
     expect(client.identity()).toBeNull();
     w.Intercom('boot', { email: 'cy@x.test' });
     expect(client.identity()?.email).toBe('cy@x.test');
+    // A single-page app that changes intercomSettings and calls update() with no argument.
+    w.intercomSettings = { email: 'cy@x.test', name: 'Cy' };
+    w.Intercom('update');
+    expect(client.identity()?.name).toBe('Cy');
   });
 
   it('reads the JSON config block: identify_from and revenue_trait', async () => {

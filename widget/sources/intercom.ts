@@ -17,9 +17,10 @@ export function followIntercom(win: Window, changed: (settings: Data) => void): 
 
   const observe = (args: unknown[]) => {
     const [command, arg] = args;
-    const patch = object(plain(arg));
+    // Without an argument, boot and update take what the page now has in intercomSettings.
+    const patch = object(plain(arg === undefined ? w.intercomSettings : arg));
     if (command === 'shutdown') settings = {};
-    else if (command === 'boot') settings = arg === undefined ? object(plain(w.intercomSettings)) : patch;
+    else if (command === 'boot') settings = patch;
     else if (command === 'update') {
       // Another person in an update starts over: nothing of the previous one may stay.
       const other = (k: string) => patch[k] !== undefined && patch[k] !== settings[k];
