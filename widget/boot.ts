@@ -10,7 +10,7 @@ import { environment } from './identity.ts';
 import { createLogger, DEBUG, silent, type Logger } from './log.ts';
 import { chunkLoader } from './panel-loader.ts';
 import type { PanelModule, SourcesModule, Ui } from './protocol.ts';
-import { claimQueue, createRunner, runQueue } from './queue.ts';
+import { claimQueue, createRunner, runQueue, type Handlers } from './queue.ts';
 import { browserStorage, createStorage } from './storage.ts';
 import { createTransport, type Transport } from './transport.ts';
 
@@ -122,8 +122,6 @@ export function boot(opts: BootOptions): Widget | null {
   const triggers = new Map<string, unknown>();
 
   let client: Client | undefined;
-  /** The page identified someone itself (and has not logged out since): what sources.js reads waits. */
-  let explicit = false;
   /**
    * Starts the widget: the client (which reads what earlier pages left in the outbox), then the
    * page's commands — settings and identities from JSON blocks, the queue, every later push at
@@ -143,50 +141,30 @@ export function boot(opts: BootOptions): Widget | null {
       pageUrl: () => win.location.href,
       batchDelayMs,
     }));
-    const run = createRunner(
-      {
-        identify(raw: unknown) {
-          explicit = true;
-          c.identify(raw);
-        },
-        logout() {
-          explicit = false;
-          c.logout();
-        },
-        set,
-        show: (mode?: unknown) => withUi((u) => u.open(mode)),
-        hide: () => mounted?.close(),
-        autoprompt: () => withUi((u) => u.open('nps')),
-        addTrigger(target: unknown, options?: unknown) {
-          if (typeof target !== 'string') return set({ ...(target as object), launcher: true });
-          doc.querySelector(target); // throws on a malformed selector now, not on every click
-          triggers.set(target, options);
-        },
+    const handlers: Handlers = {
+      identify: c.identify,
+      logout: c.logout,
+      set,
+      show: (mode?: unknown) => withUi((u) => u.open(mode)),
+      hide: () => mounted?.close(),
+      autoprompt: () => withUi((u) => u.open('nps')),
+      addTrigger(target: unknown, options?: unknown) {
+        if (typeof target !== 'string') return set({ ...(target as object), launcher: true });
+        doc.querySelector(target); // throws on a malformed selector now, not on every click
+        triggers.set(target, options);
       },
-      log,
-    );
+    };
+    const run = createRunner(handlers, log);
     set(config.settings);
     config.identify.forEach((identity) => run(['identify', identity]));
     runQueue(queue, run);
     booted = true;
-    // Identities another tool left on the page (docs/API.md#already-using-segment-or-intercom):
-    // each one replaces the last (null, or one without an email, is a logout), so a person
-    // signed out there is signed out here too.
+    // Identities another tool left on the page (docs/API.md#already-using-segment-or-intercom),
+    // below the page's own identify: sources.js watches `handlers` for it (protocol.ts).
     if (config.from)
       chunkLoader<SourcesModule>(win, 'sources', config.base, config.nonce)()
-        .then((m) =>
-          m.watch({
-            win,
-            identify(raw) {
-              if (explicit) return;
-              c.logout();
-              c.identify(raw);
-            },
-          }),
-        )
-        .catch((e) => {
-          if (DEBUG) log.warn('sources unavailable', e);
-        });
+        .then((m) => m.watch(win, c, handlers))
+        .catch(DEBUG ? (e) => log.warn('sources unavailable', e) : () => {});
     return c;
   };
   whenIdle(start, batchDelayMs);

@@ -7,6 +7,7 @@
  */
 import type { FeedbackKind } from '../shared/limits.ts';
 import type { Logger } from './log.ts';
+import type { Handlers } from './queue.ts';
 
 export type PanelMode = 'idea' | 'comment' | 'nps';
 
@@ -74,19 +75,21 @@ export interface PanelModule {
 /** A registry symbol, not a global name: page scripts and DOM ids cannot clobber it (panel-loader.ts). */
 export const PANEL_KEY = 'parley.panel';
 
-/** What sources.js hands back: an identity read from the page, or null when the page signed out. */
-export type SourceIdentify = (identity: Record<string, unknown> | null) => void;
-
-/**
- * What widget.js hands sources.js: the page (whose embed sources.js reads itself, keeping that
- * code out of widget.js) and the callback.
- */
-export interface WatchOptions {
-  win: Window;
-  identify: SourceIdentify;
+/** What sources.js uses of the widget's client (client.ts). */
+export interface SourceClient {
+  identify(raw: unknown): void;
+  logout(): void;
+  identity(): unknown;
 }
 
 /** What sources.js registers on the window under `Symbol.for('parley.sources')`. */
 export interface SourcesModule {
-  watch(opts: WatchOptions): void;
+  /**
+   * Reads the embed's settings itself (keeping that code out of widget.js), follows the tools
+   * it names, and identifies the person they know through `client` — unless the page
+   * identified someone itself. To see the page's own calls it wraps `identify` and `logout` in
+   * `handlers`, the command table queue.ts looks each command up in at every call, so widget.js
+   * carries none of this rule.
+   */
+  watch(win: Window, client: SourceClient, handlers: Handlers): void;
 }

@@ -13,11 +13,11 @@ import { buildAll, sizes } from '../../server/build.ts';
 import { ROOT } from '../../server/paths.ts';
 
 /**
- * Hard limit for widget.js, gzip: 5 KB, plus 80 B for loading sources.js and the rule that the
- * page's own identify wins over what it reads (docs/API.md#already-using-segment-or-intercom):
- * the reading itself is in sources.js, which only pages that opt in fetch.
+ * Hard limit for widget.js, gzip: 5 KB. Reading Segment's and Intercom's identity
+ * (docs/API.md#already-using-segment-or-intercom) is sources.js, which only pages that opt in
+ * fetch: widget.js carries only its loading.
  */
-const WIDGET_GZIP_MAX = 5 * 1024 + 80;
+const WIDGET_GZIP_MAX = 5 * 1024;
 /** Hard limit for sources.js, gzip: Segment and Intercom reading, loaded only by sites that opt in. */
 const SOURCES_GZIP_MAX = 3.5 * 1024;
 /** Hard limit for everything the widget may load: widget.js + panel.js, gzip. */

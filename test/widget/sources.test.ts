@@ -209,6 +209,19 @@ describe('an explicit identify', () => {
   });
 });
 
+describe('an explicit identify after what was read', () => {
+  it('replaces the person read, and later changes of the tools are ignored', async () => {
+    const emit = fakeAnalytics();
+    const { client } = await start({ 'data-identify-from': 'segment' });
+    emit('identify', 'seg', { email: 'seg@x.test' });
+    expect(client.identity()?.id).toBe('seg');
+    w.Parley.push(['identify', { id: 'page', email: 'page@x.test' }]);
+    emit('identify', 'seg3', { email: 'seg3@x.test' });
+    emit('reset');
+    expect(client.identity()?.id).toBe('page');
+  });
+});
+
 describe('without opting in', () => {
   it('loads nothing and reads nothing', async () => {
     w.intercomSettings = { email: 'a@x.test' };

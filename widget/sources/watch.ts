@@ -1,11 +1,12 @@
 /**
  * sources.js's one entry point: reads which tools the embed names (`data-identify-from`,
  * `identify_from`) and its revenue trait (`data-revenue-trait`, `revenue_trait`), follows each
- * tool, and tells widget.js whenever the person they describe changes: the first tool in the
- * embed's order that knows someone with an email wins; nobody is `null`, which widget.js treats
- * as a logout (docs/API.md#already-using-segment-or-intercom). Never throws.
+ * tool, and identifies whoever they describe whenever that changes: the first tool in the
+ * embed's order that knows someone with an email wins; nobody is a logout
+ * (docs/API.md#already-using-segment-or-intercom). Never throws.
  */
-import type { WatchOptions } from '../protocol.ts';
+import type { SourceClient } from '../protocol.ts';
+import type { Handlers } from '../queue.ts';
 import { DEFAULT_REVENUE, fromIntercom, fromSegment, parseRevenue, type RevenueTrait } from './map.ts';
 import { followIntercom } from './intercom.ts';
 import { object, plain, type Data } from './plain.ts';
@@ -39,9 +40,21 @@ export function readEmbed(doc: Document): { from: Source[]; revenue: RevenueTrai
   };
 }
 
-export function watch({ win, identify }: WatchOptions): void {
+export function watch(win: Window, client: SourceClient, handlers: Handlers): void {
   try {
     const { from, revenue } = readEmbed(win.document);
+    // An explicit identify wins until the page logs out. Before sources.js arrived only the
+    // page's own commands could identify anyone; from now on its commands pass through here.
+    let explicit = client.identity() !== null;
+    const { identify, logout } = handlers;
+    handlers.identify = (raw: unknown) => {
+      explicit = true;
+      identify(raw);
+    };
+    handlers.logout = () => {
+      explicit = false;
+      logout();
+    };
     const found: Partial<Record<Source, Data | null>> = {};
     let last = 'null'; // nobody, until a tool knows someone
     let ready = false;
@@ -51,7 +64,10 @@ export function watch({ win, identify }: WatchOptions): void {
       const text = JSON.stringify(winner);
       if (text === last) return;
       last = text;
-      identify(winner);
+      if (explicit) return;
+      // Each person replaces the last: nobody is a logout, so no one stays behind.
+      client.logout();
+      if (winner) client.identify(winner);
     };
     const changed = (source: Source, identity: Data | null) => {
       found[source] = identity;
