@@ -74,6 +74,7 @@ export function createApp(given: Deps) {
   app.get('/widget.js', file('widget.js'));
   app.get('/widget.debug.js', file('widget.debug.js'));
   app.get('/panel.js', file('panel.js'));
+  app.get('/sources.js', file('sources.js')); // read-from-page identities, only where the embed opts in
   app.use('/demo', express.static(join(ROOT, 'demo'), staticOptions));
   app.use(
     '/admin',

@@ -25,12 +25,14 @@ interface Bundle {
 /**
  * Every browser bundle. widget.js is what every host page pays for; widget.debug.js is the same
  * code with its console messages compiled in; panel.js is loaded only when the feedback panel is
- * first needed; admin.js is the admin console.
+ * first needed; sources.js only on pages whose embed reads Segment's or Intercom's identity;
+ * admin.js is the admin console.
  */
 export const BUNDLES: Bundle[] = [
   { entry: 'widget/index.ts', out: 'widget.js', format: 'iife', define: { __DEBUG__: 'false' } },
   { entry: 'widget/index.ts', out: 'widget.debug.js', format: 'iife', define: { __DEBUG__: 'true' } },
   { entry: 'widget/panel/index.tsx', out: 'panel.js', format: 'iife' },
+  { entry: 'widget/sources/index.ts', out: 'sources.js', format: 'iife' },
   { entry: 'server/console/index.tsx', out: 'admin/admin.js', format: 'iife' },
 ];
 

@@ -8,9 +8,9 @@ import { createClient, type Client } from './client.ts';
 import { findScript, readConfig } from './config.ts';
 import { environment } from './identity.ts';
 import { createLogger, DEBUG, silent, type Logger } from './log.ts';
-import { panelLoader } from './panel-loader.ts';
-import type { PanelModule, Ui } from './protocol.ts';
-import { claimQueue, createRunner, runQueue } from './queue.ts';
+import { chunkLoader } from './panel-loader.ts';
+import type { PanelModule, SourcesModule, Ui } from './protocol.ts';
+import { claimQueue, createRunner, runQueue, type Handlers } from './queue.ts';
 import { browserStorage, createStorage } from './storage.ts';
 import { createTransport, type Transport } from './transport.ts';
 
@@ -65,7 +65,7 @@ export function boot(opts: BootOptions): Widget | null {
     return null;
   }
 
-  const load = opts.loadPanel ?? panelLoader(win, config.panelSrc, config.nonce);
+  const load = opts.loadPanel ?? chunkLoader<PanelModule>(win, 'panel', config.base, config.nonce);
   const domReady = new Promise<void>((resolve) => {
     if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', () => resolve());
     else resolve();
@@ -141,26 +141,30 @@ export function boot(opts: BootOptions): Widget | null {
       pageUrl: () => win.location.href,
       batchDelayMs,
     }));
-    const run = createRunner(
-      {
-        identify: c.identify,
-        logout: c.logout,
-        set,
-        show: (mode?: unknown) => withUi((u) => u.open(mode)),
-        hide: () => mounted?.close(),
-        autoprompt: () => withUi((u) => u.open('nps')),
-        addTrigger(target: unknown, options?: unknown) {
-          if (typeof target !== 'string') return set({ ...(target as object), launcher: true });
-          doc.querySelector(target); // throws on a malformed selector now, not on every click
-          triggers.set(target, options);
-        },
+    const handlers: Handlers = {
+      identify: c.identify,
+      logout: c.logout,
+      set,
+      show: (mode?: unknown) => withUi((u) => u.open(mode)),
+      hide: () => mounted?.close(),
+      autoprompt: () => withUi((u) => u.open('nps')),
+      addTrigger(target: unknown, options?: unknown) {
+        if (typeof target !== 'string') return set({ ...(target as object), launcher: true });
+        doc.querySelector(target); // throws on a malformed selector now, not on every click
+        triggers.set(target, options);
       },
-      log,
-    );
+    };
+    const run = createRunner(handlers, log);
     set(config.settings);
     config.identify.forEach((identity) => run(['identify', identity]));
     runQueue(queue, run);
     booted = true;
+    // Identities another tool left on the page (docs/API.md#already-using-segment-or-intercom),
+    // below the page's own identify: sources.js watches `handlers` for it (protocol.ts).
+    if (config.from)
+      chunkLoader<SourcesModule>(win, 'sources', config.base, config.nonce)()
+        .then((m) => m.watch(win, c, handlers))
+        .catch(DEBUG ? (e) => log.warn('sources unavailable', e) : () => {});
     return c;
   };
   whenIdle(start, batchDelayMs);

@@ -1,20 +1,22 @@
 /**
- * Loads panel.js on demand — the first time the panel opens, or when the browser is idle — so
- * that pages that never open it pay only for widget.js. panel.js registers itself under a
- * registry symbol, which no DOM id or page global can clobber.
+ * Loads a lazily fetched chunk beside widget.js on demand — panel.js the first time the panel
+ * opens or when the browser is idle, sources.js when the site reads identities from the page
+ * (docs/API.md#embedding) — so that pages that never need one pay only for widget.js. A chunk
+ * registers itself under a registry symbol, `Symbol.for('parley.' + name)`, which no DOM id or
+ * page global can clobber.
  */
 import { DEBUG } from './log.ts';
-import { PANEL_KEY, type PanelModule } from './protocol.ts';
 
-export function panelLoader(win: Window, src: string, nonce: string): () => Promise<PanelModule> {
-  let loading: Promise<PanelModule> | undefined;
-  const registered = () => (win as unknown as Record<symbol, PanelModule | undefined>)[Symbol.for(PANEL_KEY)];
+export function chunkLoader<T>(win: Window, name: string, base: string, nonce: string): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  const registered = () => (win as unknown as Record<symbol, T | undefined>)[Symbol.for('parley.' + name)];
   return () =>
-    (loading ??= new Promise<PanelModule>((resolve, reject) => {
+    (loading ??= new Promise<T>((resolve, reject) => {
       const ready = registered();
       if (ready) return resolve(ready);
       const doc = win.document;
       const script = doc.createElement('script');
+      const src = new URL(name + '.js', base).href;
       script.src = src;
       script.async = true;
       if (nonce) script.nonce = nonce;
@@ -24,7 +26,7 @@ export function panelLoader(win: Window, src: string, nonce: string): () => Prom
         else fail();
       };
       const fail = () => {
-        loading = undefined; // let a later open try again
+        loading = undefined; // let a later call try again
         reject(new Error(DEBUG ? `could not load ${src}` : src));
       };
       script.onerror = fail;

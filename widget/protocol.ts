@@ -1,11 +1,13 @@
 /**
  * What widget.js and the lazily loaded panel.js say to each other. widget.js carries the
  * identify path and the command queue; panel.js carries everything visible (launcher, panel,
- * styles, appearance settings) and is fetched when the browser is idle or on first open.
+ * styles, appearance settings) and is fetched when the browser is idle or on first open;
+ * sources.js reads identities other tools left on the page, fetched only when the site opts in.
  * Types and one constant only, so both bundles can import it without pulling code across.
  */
 import type { FeedbackKind } from '../shared/limits.ts';
 import type { Logger } from './log.ts';
+import type { Handlers } from './queue.ts';
 
 export type PanelMode = 'idea' | 'comment' | 'nps';
 
@@ -70,5 +72,24 @@ export interface PanelModule {
   mount(opts: MountOptions): Ui;
 }
 
-/** A registry symbol, not a global name: page scripts and DOM ids cannot clobber it. */
+/** A registry symbol, not a global name: page scripts and DOM ids cannot clobber it (panel-loader.ts). */
 export const PANEL_KEY = 'parley.panel';
+
+/** What sources.js uses of the widget's client (client.ts). */
+export interface SourceClient {
+  identify(raw: unknown): void;
+  logout(): void;
+  identity(): unknown;
+}
+
+/** What sources.js registers on the window under `Symbol.for('parley.sources')`. */
+export interface SourcesModule {
+  /**
+   * Reads the embed's settings itself (keeping that code out of widget.js), follows the tools
+   * it names, and identifies the person they know through `client` — unless the page
+   * identified someone itself. To see the page's own calls it wraps `identify` and `logout` in
+   * `handlers`, the command table queue.ts looks each command up in at every call, so widget.js
+   * carries none of this rule.
+   */
+  watch(win: Window, client: SourceClient, handlers: Handlers): void;
+}

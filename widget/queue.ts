@@ -11,7 +11,11 @@ export type Handlers = Record<string, (...args: any[]) => void>;
 
 const INSTALLED = Symbol.for('parley.queue');
 
-/** Runs one command, never throwing: unknown names and failures are logged and ignored. */
+/**
+ * Runs one command, never throwing: unknown names and failures are logged and ignored. Each
+ * handler is looked up in `handlers` at the call, so a lazily loaded chunk may wrap one later
+ * (sources.js wraps `identify` and `logout`, protocol.ts).
+ */
 export function createRunner(handlers: Handlers, log: Logger): (command: unknown) => void {
   return (command) => {
     try {
