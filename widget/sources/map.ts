@@ -17,23 +17,19 @@ import {
   NAME_MAX_CHARS,
   TEXT_MAX_CHARS,
 } from '../../shared/limits.ts';
+import { DEFAULT_REVENUE_TRAITS, type RevenueTrait } from '../../shared/revenue-traits.ts';
 import { object, type Data } from './plain.ts';
 
-/** A trait that holds the account's monthly revenue, and whether it is in cents (else dollars). */
-export type RevenueTrait = [name: string, cents: boolean];
+export type { RevenueTrait };
 
-export const DEFAULT_REVENUE: RevenueTrait[] = [
-  ['monthly_spend', false],
-  ['monthlySpend', false],
-  ['mrr', false],
-  ['mrr_cents', true],
-];
+/** The collector's /v1 routes read the same defaults (one list for both sides). */
+export const DEFAULT_REVENUE: readonly RevenueTrait[] = DEFAULT_REVENUE_TRAITS;
 
 /** `"name:dollars"`, `"name:cents"` or `"name"` (dollars); anything else keeps the defaults. */
-export function parseRevenue(setting: unknown): RevenueTrait[] {
+export function parseRevenue(setting: unknown): readonly RevenueTrait[] {
   if (typeof setting !== 'string') return DEFAULT_REVENUE;
   const m = /^\s*([\w.$-]{1,64})(?::(dollars|cents))?\s*$/.exec(setting);
-  return m ? [[m[1], m[2] === 'cents']] : DEFAULT_REVENUE;
+  return m ? [{ name: m[1], unit: m[2] === 'cents' ? 'cents' : 'dollars' }] : DEFAULT_REVENUE;
 }
 
 // Control characters, line breaks and lone surrogates: the collector refuses them in one-line text.
@@ -112,16 +108,16 @@ const ACCOUNT_RESERVED = [
 ];
 
 /** The revenue of `traits` in cents under the first configured trait it has. */
-function revenueOf(traits: Data, revenue: RevenueTrait[]): number | undefined {
-  for (const [name, inCents] of revenue) {
-    const c = traits[name] === undefined ? undefined : cents(traits[name], inCents);
+function revenueOf(traits: Data, revenue: readonly RevenueTrait[]): number | undefined {
+  for (const { name, unit } of revenue) {
+    const c = traits[name] === undefined ? undefined : cents(traits[name], unit === 'cents');
     if (c !== undefined) return c;
   }
   return undefined;
 }
 
 /** An account from a group's or company's traits; undefined without a usable id. */
-function account(accountId: unknown, traits: Data, revenue: RevenueTrait[]): Data | undefined {
+function account(accountId: unknown, traits: Data, revenue: readonly RevenueTrait[]): Data | undefined {
   const key = id(accountId);
   if (!key || key.startsWith('~')) return undefined; // `~` is reserved for accounts without an id
   const out: Data = { id: key };
@@ -129,7 +125,7 @@ function account(accountId: unknown, traits: Data, revenue: RevenueTrait[]): Dat
   put(out, 'plan', line(traits.plan, TEXT_MAX_CHARS));
   put(out, 'created_at', time(first(traits.created_at, traits.createdAt, traits.remote_created_at)));
   put(out, 'mrr_cents', revenueOf(traits, revenue));
-  customFields(out, traits, new Set([...ACCOUNT_RESERVED, ...revenue.map(([n]) => n)]));
+  customFields(out, traits, new Set([...ACCOUNT_RESERVED, ...revenue.map((r) => r.name)]));
   return out;
 }
 
@@ -159,7 +155,13 @@ const PERSON_RESERVED = [
  * The person: email, name (or first and last name), created_at, plan (onto the account), the
  * account, the other traits as `cf_*`. `skip` adds the source's own keys that are not traits.
  */
-function person(userId: unknown, traits: Data, acct: Data | undefined, revenue: RevenueTrait[], skip: string[]) {
+function person(
+  userId: unknown,
+  traits: Data,
+  acct: Data | undefined,
+  revenue: readonly RevenueTrait[],
+  skip: string[],
+) {
   const email = line(traits.email, EMAIL_MAX_CHARS);
   if (!email?.includes('@')) return null;
   const out: Data = { email };
@@ -175,7 +177,7 @@ function person(userId: unknown, traits: Data, acct: Data | undefined, revenue: 
     if (acct.mrr_cents === undefined) put(acct, 'mrr_cents', revenueOf(traits, revenue));
     out.account = acct;
   }
-  customFields(out, traits, new Set([...PERSON_RESERVED, ...skip, ...revenue.map(([n]) => n)]));
+  customFields(out, traits, new Set([...PERSON_RESERVED, ...skip, ...revenue.map((r) => r.name)]));
   return out;
 }
 
@@ -188,7 +190,7 @@ export interface SegmentState {
 }
 
 /** A Parley identity from Segment's user and group (the group is the account; else the first company). */
-export function fromSegment(state: SegmentState, revenue: RevenueTrait[] = DEFAULT_REVENUE): Data | null {
+export function fromSegment(state: SegmentState, revenue: readonly RevenueTrait[] = DEFAULT_REVENUE): Data | null {
   const traits = object(state.traits);
   const group = object(state.groupTraits);
   const c = company(traits);
@@ -237,7 +239,7 @@ const HEX = /^[0-9a-fA-F]{1,128}$/;
  * A Parley identity from Intercom's settings. Its `user_hash` (HMAC-SHA256 of the user id) is
  * Parley's `user_hash` too, so it passes through untouched (docs/API.md#proofs).
  */
-export function fromIntercom(settings: unknown, revenue: RevenueTrait[] = DEFAULT_REVENUE): Data | null {
+export function fromIntercom(settings: unknown, revenue: readonly RevenueTrait[] = DEFAULT_REVENUE): Data | null {
   const s = object(settings);
   const c = company(s);
   const acct = c && account(first(c.company_id, c.id), c, revenue);

@@ -16,7 +16,7 @@ export const SOURCES = ['segment', 'intercom'] as const;
 type Source = (typeof SOURCES)[number];
 
 /** The embed's sources, in its order, and revenue trait; the script tag's attributes win over JSON blocks (as in config.ts). */
-export function readEmbed(doc: Document): { from: Source[]; revenue: RevenueTrait[] } {
+export function readEmbed(doc: Document): { from: Source[]; revenue: readonly RevenueTrait[] } {
   let from: unknown;
   let revenue: unknown;
   doc.querySelectorAll('script[type="application/json"][data-parley]').forEach((el) => {
