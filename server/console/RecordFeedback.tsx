@@ -93,8 +93,19 @@ export function RecordFeedback({ author, get, post, onRecorded }: Props) {
   };
 
   /** Attributes tying a control to its error message. */
-  const invalid = (field: string) =>
-    errors[field] ? { 'aria-invalid': true, 'aria-describedby': `rf-${field}-error` } : {};
+  // The label is named explicitly: a wrapping label's name would include a select's options.
+  const LABEL: Record<string, string> = {
+    kind: 'Kind',
+    title: 'Title',
+    idea_id: 'Idea',
+    score: 'Score',
+    source: 'Source',
+    body: 'Text',
+  };
+  const invalid = (field: string) => ({
+    'aria-label': LABEL[field],
+    ...(errors[field] ? { 'aria-invalid': true, 'aria-describedby': `rf-${field}-error` } : {}),
+  });
   const error = (field: string) =>
     errors[field] && (
       <span class="field-error" id={`rf-${field}-error`}>
@@ -103,8 +114,8 @@ export function RecordFeedback({ author, get, post, onRecorded }: Props) {
     );
 
   return (
-    <form class="record-feedback" onSubmit={(e) => void submit(e)} aria-labelledby="rf-title" noValidate>
-      <h3 id="rf-title">Record feedback</h3>
+    <form class="record-feedback" onSubmit={(e) => void submit(e)} aria-labelledby="rf-heading" noValidate>
+      <h3 id="rf-heading">Record feedback</h3>
       <div class="form-grid">
         <label>
           Kind
