@@ -17,6 +17,7 @@ const SOURCE: Record<string, string> = {
 function shown(field: string, value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
   if (field.endsWith('_cents') && typeof value === 'number') return money(value);
+  if (field.endsWith('_at') && typeof value === 'string') return when(value);
   if (field === 'location' && typeof value === 'object') return place(value as Record<string, string>);
   if (Array.isArray(value)) return value.join(', ') || '—';
   if (typeof value === 'object') return JSON.stringify(value);
@@ -49,7 +50,13 @@ export function ProvenanceTable({
       <tbody>
         {fields.map((field) => {
           const o = provenance[field];
-          const value = field.startsWith('cf_') ? record.custom_fields?.[field] : record[field];
+          // Links are shown under `links` in the record; custom fields under `custom_fields`.
+          const links = record.links as Record<string, unknown> | undefined;
+          const value = field.startsWith('cf_')
+            ? record.custom_fields?.[field]
+            : field === 'external_account'
+              ? links?.external_account
+              : record[field];
           return (
             <tr key={field} data-field={field}>
               <td class="mono">{field}</td>
