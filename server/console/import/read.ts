@@ -1,6 +1,6 @@
 /**
  * Reading a chosen file in the browser without freezing the tab: the file is read in slices
- * (256 KB), each decoded (UTF-8 across slice boundaries) and fed to the shared streaming CSV
+ * (64 KB), each decoded (UTF-8 across slice boundaries) and fed to the shared streaming CSV
  * parser or split into JSONL lines, and the loop waits a macrotask between slices so the page
  * keeps painting and answering clicks. A 100k-row file is never parsed in one go, and only one
  * chunk of records is held at a time. Records are numbered from 1 like the CLI's (the header
@@ -9,7 +9,7 @@
 import { CsvError, CsvParser } from '../../../shared/csv.ts';
 import { jsonlRecord, rowMapper, type RowRecord } from '../../../shared/import-rows.ts';
 
-export const SLICE_BYTES = 256 * 1024;
+export const SLICE_BYTES = 64 * 1024;
 
 export type FileFormat = 'csv' | 'jsonl';
 
