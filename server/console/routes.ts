@@ -4,7 +4,10 @@
  * Import page (`#import`). The hash makes a person's page linkable, and because opening one
  * pushes a history entry, Back returns to the list it was opened from. Pure.
  */
-import { TAB_IDS, type TabId } from './tabs.tsx';
+
+/** The four lists, in tab order (tabs.tsx describes each). Here, so routes import nothing. */
+export type TabId = 'feedback' | 'ideas' | 'users' | 'accounts';
+export const TAB_IDS: TabId[] = ['feedback', 'ideas', 'users', 'accounts'];
 
 export type Route =
   | { page: 'tab'; tab: TabId }

@@ -9,13 +9,12 @@ import { AccountsTable } from './AccountsTable.tsx';
 import { FeedbackTable } from './FeedbackTable.tsx';
 import { IdeasTable } from './IdeasTable.tsx';
 import { Choice, SearchBox } from './Toolbar.tsx';
+import { TAB_IDS, type TabId } from './routes.ts';
 import { UsersTable } from './UsersTable.tsx';
 import type { AccountsPage, FeedbackPage, IdeasPage, Pagination, UsersPage } from './types.ts';
 
 /** Rows per page: enough to scan, few enough that a page loads at once. */
 export const PER_PAGE = 25;
-
-export type TabId = 'feedback' | 'ideas' | 'users' | 'accounts';
 
 /** What the lists are narrowed and ordered by; the App holds them, the toolbars change them. */
 export interface Filters {
@@ -163,7 +162,7 @@ const accounts: Tab<AccountsPage> = {
 };
 
 export const TABS: Record<TabId, Tab<any>> = { feedback, ideas, users, accounts };
-export const TAB_IDS = Object.keys(TABS) as TabId[];
+export { TAB_IDS, type TabId };
 
 /** Which tab's paging a filter change resets. */
 export const FILTER_TAB: Record<keyof Filters, TabId> = {
