@@ -142,6 +142,7 @@ function Console({ get, post, onSignOut }: { get: Get; post: Post; onSignOut: (r
   };
   const view: View = {
     filters,
+    openTab: (id) => open(id),
     // A new filter or order starts its list from the first page.
     onFilter: (patch) => {
       setFilters((f) => ({ ...f, ...patch }));

@@ -124,8 +124,16 @@ describeBrowser('console: person page, record feedback, import', { timeout: 90_0
     const one = await c.admin('/users?q=person42@import.test&includes=external_users');
     expect(one.external_users[0].custom_fields).toEqual({ cf_customer_type: 'ent' });
 
+    // An account's people, from the Accounts list.
+    await page.getByRole('tab', { name: 'Accounts' }).click();
+    await page.getByRole('button', { name: 'People of Account 49' }).click();
+    await until(() => page.getByRole('tab', { name: 'Users' }).getAttribute('aria-selected')).toBe('true');
+    await until(() => page.getByRole('navigation', { name: 'users pages' }).textContent()).toContain('40 users');
+    expect(await row(page, 'Person 49').first().textContent()).toMatch(/ext-49.*Account 49/);
+    await page.getByRole('button', { name: 'Show every account' }).click();
+    await until(() => page.getByRole('navigation', { name: 'users pages' }).textContent()).toContain('1,998 users');
+
     // The people appear in Users, and each opens their own page.
-    await page.getByRole('tab', { name: 'Users' }).click();
     await page.getByPlaceholder('Name or email').fill('person1999@');
     await page.getByPlaceholder('Name or email').press('Enter');
     await until(() => row(page, 'Person 1999').textContent()).toMatch(/ext-1999.*Account 49.*\$59\.50/);
