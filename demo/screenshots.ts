@@ -1,15 +1,16 @@
 /**
  * Regenerates the README's screenshots from the real product: starts a collector on a
  * temporary data directory, gives it a little history through the widget's public API, then
- * photographs the demo page with the panel open (docs/demo.png) and the admin console
- * (docs/admin.png) in headless Chromium.
+ * photographs the demo page with the panel open (docs/demo.png), the admin console
+ * (docs/admin.png), one person's page (docs/person.png) and the Import page after validating a
+ * CRM export (docs/import.png) in headless Chromium.
  *
  *   npm run -s build && npx tsx demo/screenshots.ts [--tabs DIR]
  *
  * `--tabs DIR` also photographs every tab of the console and the key form into DIR, for
  * reviewing the console's look without committing more pictures.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,37 @@ try {
   // Feedback fills the frame and shows the point: who said what, their account, its MRR then.
   await admin.getByRole('cell', { name: 'Export dashboards to PDF' }).first().waitFor();
   await admin.screenshot({ path: join(ROOT, 'docs', 'admin.png') });
+
+  // Ann's page: her records, her account, where each field came from, her feedback.
+  await admin.getByRole('tab', { name: 'Users' }).click();
+  await admin.getByRole('link', { name: 'Ann Lee' }).click();
+  await admin.getByRole('heading', { name: 'Ann Lee', level: 2 }).waitFor();
+  await admin.getByRole('table', { name: /^External user/ }).waitFor();
+  await admin.screenshot({ path: join(ROOT, 'docs', 'person.png'), fullPage: true });
+
+  // A CRM export with its own headers, a semicolon and one bad address, validated.
+  await fetch(`${url}/api/v2/admin/custom_fields`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ custom_fields: [{ key: 'customer_type', object: 'user', type: 'text' }] }),
+  });
+  const crm = join(dataDir, 'crm-export.csv');
+  writeFileSync(
+    crm,
+    [
+      'Customer ID;E-mail;Full Name;Company;Company ID;MRR;Customer Type;Notes',
+      'c-1;maria@globex.test;Maria Gomez;Globex;globex;480.00;enterprise;renewal in May',
+      'c-2;li@initech.test;Li Wei;Initech;initech;99.50;smb;',
+      'c-3;not-an-address;Sam Roe;Initech;initech;99.50;smb;typo in CRM',
+      'u-101;ann@acme-corp.test;Ann Lee;Acme Corp;acme-corp;1250;enterprise;',
+    ].join('\n') + '\n',
+  );
+  await admin.getByRole('link', { name: 'Import' }).click();
+  await admin.getByLabel('File (.csv or .jsonl)').setInputFiles(crm);
+  await admin.getByLabel('Delimiter').selectOption(';');
+  await admin.getByRole('button', { name: 'Validate' }).click();
+  await admin.getByLabel('Validation result').waitFor();
+  await admin.screenshot({ path: join(ROOT, 'docs', 'import.png'), fullPage: true });
   if (tabsDir) {
     await admin.getByRole('tab', { name: 'Ideas' }).click();
     await admin.getByRole('table').waitFor();
@@ -126,7 +158,7 @@ try {
     await admin.getByRole('alert').waitFor();
     await admin.screenshot({ path: join(tabsDir, 'bad-key.png') });
   }
-  console.log('wrote docs/demo.png and docs/admin.png');
+  console.log('wrote docs/demo.png, docs/admin.png, docs/person.png and docs/import.png');
 } finally {
   await browser.close();
   server.closeAllConnections();

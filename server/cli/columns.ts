@@ -6,7 +6,7 @@
  * (`--map '3=email'`) and only mapped columns are read. A map that names no column, or two
  * columns filling one field, stop the import before anything is sent. Pure.
  */
-import { CsvError } from './csv.ts';
+import { CsvError } from '../../shared/csv.ts';
 
 /** Column name (a header, or a 1-based number) → field path, or '' to skip the column. */
 export type ColumnMap = Map<string, string>;

@@ -8,71 +8,15 @@
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { columnPaths, type ColumnMap } from './columns.ts';
-import { CsvError, CsvParser } from './csv.ts';
+import { CsvError, CsvParser } from '../../shared/csv.ts';
+import { jsonlRecord, rowMapper, type RowRecord } from '../../shared/import-rows.ts';
+
+export { jsonlRecord, rowMapper };
 
 /** One data record of the file, or why it could not be read; `bytes` read so far, for progress. */
-export interface FileRecord {
+export interface FileRecord extends RowRecord {
   number: number;
-  record?: Record<string, unknown>;
-  error?: string;
   bytes: number;
-}
-
-/** Leaf columns holding whole numbers: CSV cells are text, the schema wants numbers there. */
-const INTEGER_COLUMNS = new Set(['mrr_cents', 'ltv_cents', 'external_created_at', 'created_at']);
-
-/**
- * Turns the columns' field paths (columns.ts; null for a skipped column) into a function from
- * a data row to a record. Empty cells are absent fields; `tags` is `|`-separated; whole-number
- * cells of the money and time columns become numbers. Every other cell stays the text it was
- * (a leading `=` or `-` included: nothing is evaluated); the collector coerces custom field
- * values to their definitions.
- */
-export function rowMapper(
-  paths: (string[] | null)[],
-  numbered = false,
-): (cells: string[]) => Omit<FileRecord, 'number' | 'bytes'> {
-  return (cells) => {
-    if (cells.length > paths.length)
-      return {
-        error: numbered
-          ? `row has ${cells.length} fields but the first row has ${paths.length}`
-          : `row has ${cells.length} fields but the header has ${paths.length}`,
-      };
-    const record: Record<string, unknown> = {};
-    cells.forEach((cell, i) => {
-      const path = paths[i];
-      if (!path || cell === '') return;
-      const leaf = path[path.length - 1];
-      let value: unknown = cell;
-      if (leaf === 'tags')
-        value = cell
-          .split('|')
-          .map((t) => t.trim())
-          .filter(Boolean);
-      else if (INTEGER_COLUMNS.has(leaf) && /^\d{1,15}$/.test(cell.trim())) value = Number(cell.trim());
-      let at = record;
-      for (const key of path.slice(0, -1)) {
-        if (typeof at[key] !== 'object' || at[key] === null) at[key] = {};
-        at = at[key] as Record<string, unknown>;
-      }
-      at[leaf] = value;
-    });
-    return { record };
-  };
-}
-
-/** Parses one JSONL line into a record. */
-export function jsonlRecord(line: string): Omit<FileRecord, 'number' | 'bytes'> {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return { error: 'line is not valid JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { error: 'line is not a JSON object' };
-  return { record: value as Record<string, unknown> };
 }
 
 /** Text chunks of a file, decoded as UTF-8 across chunk boundaries, with the bytes read so far. */

@@ -2,10 +2,10 @@
  * Accounts with the revenue behind them and how many of their people spoke up. "Since" is
  * when the account signed up in the host app, when the integrator told us; else when we first saw it.
  */
-import type { AccountsPage } from './types.ts';
+import type { Account, AccountsPage } from './types.ts';
 import { day, money, number } from './format.ts';
 
-export function AccountsTable({ data }: { data: AccountsPage }) {
+export function AccountsTable({ data, onPeople }: { data: AccountsPage; onPeople?: (a: Account) => void }) {
   return (
     <table>
       <thead>
@@ -29,7 +29,20 @@ export function AccountsTable({ data }: { data: AccountsPage }) {
             <td>{a.plan ?? '—'}</td>
             <td class="num">{money(a.mrr_cents)}</td>
             <td class="num">{money(a.ltv_cents)}</td>
-            <td class="num">{number(a.users_count)}</td>
+            <td class="num">
+              {onPeople && a.users_count ? (
+                <button
+                  type="button"
+                  class="link"
+                  aria-label={`People of ${a.name ?? a.external_id ?? a.id}`}
+                  onClick={() => onPeople(a)}
+                >
+                  {number(a.users_count)}
+                </button>
+              ) : (
+                number(a.users_count)
+              )}
+            </td>
             <td class="num">{number(a.feedback_count)}</td>
             <td>{day(a.external_created_at ?? a.created_at)}</td>
           </tr>

@@ -4,6 +4,7 @@
  */
 import type { Feedback } from './types.ts';
 import { money, pagePath, when } from './format.ts';
+import { userHref } from './routes.ts';
 
 const KIND: Record<Feedback['kind'], string> = { idea: 'Idea', support: 'Support', comment: 'Comment', nps: 'NPS' };
 
@@ -55,6 +56,7 @@ export function FeedbackTable({
               <td class="nowrap">{when(f.created_at)}</td>
               <td>
                 <span class={`badge ${f.kind}`}>{KIND[f.kind] ?? f.kind}</span>
+                {f.source && <div class="secondary mono">{f.source}</div>}
               </td>
               <td class="what">
                 <What f={f} ideaTitles={ideaTitles} />
@@ -62,7 +64,13 @@ export function FeedbackTable({
               <td>
                 {who ? (
                   <>
-                    <div class="primary">{who.name ?? who.email}</div>
+                    {f.user ? (
+                      <a class="primary person-link" href={userHref(f.user.id)}>
+                        {who.name ?? who.email}
+                      </a>
+                    ) : (
+                      <div class="primary">{who.name ?? who.email}</div>
+                    )}
                     {who.name && <div class="secondary">{who.email}</div>}
                   </>
                 ) : (

@@ -35,7 +35,7 @@ export function TabPanel({ tab, get, page, view, version, onError, onPage }: Pro
           <Empty title={empty.title}>{empty.body}</Empty>
         ) : (
           <>
-            <div class="table-wrap">{current.table(list.data)}</div>
+            <div class="table-wrap">{current.table(list.data, view)}</div>
             <Pager pagination={current.pagination(list.data)} noun={current.noun} onPage={onPage} />
           </>
         ))}

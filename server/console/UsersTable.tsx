@@ -5,6 +5,7 @@
  */
 import type { Account, ExternalUser, UsersPage } from './types.ts';
 import { day, money, place } from './format.ts';
+import { userHref } from './routes.ts';
 
 /** The account an external user links to; the link is the account's external_id, or its key when it has none. */
 function accountOf(eu: ExternalUser, accounts: Account[]): Account | undefined {
@@ -41,7 +42,9 @@ export function UsersTable({ data }: { data: UsersPage }) {
               <tr key={`${u.id}:${eu?.external_id ?? ''}`} data-user={u.email}>
                 {n === 0 && (
                   <td rowSpan={rows.length}>
-                    <div class="primary">{u.name ?? u.email}</div>
+                    <a class="primary person-link" href={userHref(u.id)}>
+                      {u.name ?? u.email}
+                    </a>
                     {u.name && <div class="secondary">{u.email}</div>}
                   </td>
                 )}

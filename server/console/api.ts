@@ -1,7 +1,9 @@
 /**
- * The console's only way to the collector: GET an admin route with the key as a bearer token.
- * Failures become an ApiError carrying the envelope's type, so views can say what went wrong
- * (a bad key reads differently from a collector that is down).
+ * The console's only way to the collector: an admin route with the key as a bearer token — GET
+ * for the lists and pages, POST for recording feedback and importing. Failures become an
+ * ApiError carrying the envelope's type and details (docs/API.md#errors), so views can say what
+ * went wrong (a bad key reads differently from a collector that is down) and put a field's
+ * message next to that field.
  */
 
 export class ApiError extends Error {
@@ -9,36 +11,74 @@ export class ApiError extends Error {
   readonly status: number;
   /** The error envelope's `type` (docs/API.md#http-api), or 'network'. */
   readonly type: string;
+  /** The envelope's `details`: the field (and batch index) each message is about. */
+  readonly details: Detail[];
+  /** `Retry-After` in seconds, when the collector asked to wait (429, 503). */
+  readonly retryAfter: number | null;
 
-  constructor(status: number, type: string, message: string) {
+  constructor(status: number, type: string, message: string, details: Detail[] = [], retryAfter: number | null = null) {
     super(message);
     this.status = status;
     this.type = type;
+    this.details = details;
+    this.retryAfter = retryAfter;
   }
 }
 
+export interface Detail {
+  field: string;
+  message: string;
+  index?: number;
+}
+
 export type Get = <T>(path: string) => Promise<T>;
+export type Post = <T>(path: string, body: unknown) => Promise<T>;
+
+const detailsOf = (raw: unknown): Detail[] =>
+  Array.isArray(raw)
+    ? raw.filter(
+        (d): d is Detail =>
+          typeof d === 'object' && d !== null && typeof d.field === 'string' && typeof d.message === 'string',
+      )
+    : [];
+
+/** One admin request; every answer that is not a 2xx with a JSON body becomes an ApiError. */
+async function request<T>(key: string, fetcher: typeof fetch, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetcher(`/api/v2/admin${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'The collector cannot be reached. Is it running?');
+  }
+  const json = await res.json().catch(() => null);
+  if (res.ok && json) return json as T;
+  const err = json?.errors;
+  const wait = Number(res.headers.get('retry-after'));
+  throw new ApiError(
+    res.status,
+    typeof err?.type === 'string' ? err.type : 'application_error',
+    typeof err?.message === 'string' ? err.message : `The collector answered ${res.status}.`,
+    detailsOf(err?.details),
+    Number.isFinite(wait) && wait > 0 ? wait : null,
+  );
+}
 
 /** A GET bound to one admin key; `fetcher` is injectable so a test can stand in for fetch. */
 export function createApi(key: string, fetcher: typeof fetch = (...a) => fetch(...a)): Get {
-  return async <T>(path: string): Promise<T> => {
-    let res: Response;
-    try {
-      res = await fetcher(`/api/v2/admin${path}`, {
-        headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
-      });
-    } catch {
-      throw new ApiError(0, 'network', 'The collector cannot be reached. Is it running?');
-    }
-    const body = await res.json().catch(() => null);
-    if (res.ok && body) return body as T;
-    const err = body?.errors;
-    throw new ApiError(
-      res.status,
-      typeof err?.type === 'string' ? err.type : 'application_error',
-      typeof err?.message === 'string' ? err.message : `The collector answered ${res.status}.`,
-    );
-  };
+  return <T>(path: string) => request<T>(key, fetcher, path);
+}
+
+/** A POST of a JSON body bound to one admin key. */
+export function createPost(key: string, fetcher: typeof fetch = (...a) => fetch(...a)): Post {
+  return <T>(path: string, body: unknown) => request<T>(key, fetcher, path, body);
 }
 
 /** What a person should read for an error: a rejected key gets instructions, not jargon. */

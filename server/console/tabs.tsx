@@ -9,13 +9,12 @@ import { AccountsTable } from './AccountsTable.tsx';
 import { FeedbackTable } from './FeedbackTable.tsx';
 import { IdeasTable } from './IdeasTable.tsx';
 import { Choice, SearchBox } from './Toolbar.tsx';
+import { TAB_IDS, type TabId } from './routes.ts';
 import { UsersTable } from './UsersTable.tsx';
 import type { AccountsPage, FeedbackPage, IdeasPage, Pagination, UsersPage } from './types.ts';
 
 /** Rows per page: enough to scan, few enough that a page loads at once. */
 export const PER_PAGE = 25;
-
-export type TabId = 'feedback' | 'ideas' | 'users' | 'accounts';
 
 /** What the lists are narrowed and ordered by; the App holds them, the toolbars change them. */
 export interface Filters {
@@ -23,13 +22,22 @@ export interface Filters {
   /** Name or email search in Users. */
   userQuery: string;
   accountSort: '-mrr_cents' | '-ltv_cents' | 'name' | '-created_at';
+  /** Users of one account, chosen from the Accounts list. */
+  userAccount: { id: string; name: string } | null;
 }
 
-export const DEFAULT_FILTERS: Filters = { ideaOrder: 'supporters', userQuery: '', accountSort: '-mrr_cents' };
+export const DEFAULT_FILTERS: Filters = {
+  ideaOrder: 'supporters',
+  userQuery: '',
+  accountSort: '-mrr_cents',
+  userAccount: null,
+};
 
 export interface View {
   filters: Filters;
   onFilter: (patch: Partial<Filters>) => void;
+  /** Shows another list (an account's people, from Accounts). */
+  openTab: (id: TabId) => void;
 }
 
 interface Tab<T> {
@@ -42,7 +50,7 @@ interface Tab<T> {
   rows: (data: T) => unknown[];
   pagination: (data: T) => Pagination;
   toolbar?: (view: View) => ComponentChildren;
-  table: (data: T) => ComponentChildren;
+  table: (data: T, view: View) => ComponentChildren;
   empty: (f: Filters) => { title: string; body: ComponentChildren };
 }
 
@@ -113,17 +121,37 @@ const users: Tab<UsersPage> = {
   label: 'Users',
   noun: 'users',
   path: (page, f) =>
-    `${paged('/users', page)}&includes=external_users,external_accounts${f.userQuery ? `&q=${encodeURIComponent(f.userQuery)}` : ''}`,
+    `${paged('/users', page)}&includes=external_users,external_accounts${f.userQuery ? `&q=${encodeURIComponent(f.userQuery)}` : ''}${f.userAccount ? `&account=${encodeURIComponent(f.userAccount.id)}` : ''}`,
   load: plain,
   rows: (d) => d.users,
   pagination: (d) => d.pagination,
   toolbar: ({ filters, onFilter }) => (
-    <SearchBox label="Name or email" value={filters.userQuery} onSearch={(userQuery) => onFilter({ userQuery })} />
+    <>
+      <SearchBox label="Name or email" value={filters.userQuery} onSearch={(userQuery) => onFilter({ userQuery })} />
+      {filters.userAccount && (
+        <span class="chip">
+          Account: <strong>{filters.userAccount.name}</strong>
+          <button type="button" onClick={() => onFilter({ userAccount: null })}>
+            Show every account
+          </button>
+        </span>
+      )}
+    </>
   ),
   table: (d) => <UsersTable data={d} />,
   empty: (f) =>
-    f.userQuery
-      ? { title: 'No user matches', body: <>Nobody visible has “{f.userQuery}” in their name or email.</> }
+    f.userQuery || f.userAccount
+      ? {
+          title: 'No user matches',
+          body: f.userQuery ? (
+            <>
+              Nobody visible{f.userAccount ? ` on ${f.userAccount.name}` : ''} has “{f.userQuery}” in their name or
+              email.
+            </>
+          ) : (
+            <>Nobody visible belongs to {f.userAccount?.name}.</>
+          ),
+        }
       : {
           title: 'No users yet',
           body: (
@@ -155,7 +183,15 @@ const accounts: Tab<AccountsPage> = {
       ]}
     />
   ),
-  table: (d) => <AccountsTable data={d} />,
+  table: (d, view) => (
+    <AccountsTable
+      data={d}
+      onPeople={(a) => {
+        view.onFilter({ userAccount: { id: a.id, name: a.name ?? a.external_id ?? a.id }, userQuery: '' });
+        view.openTab('users');
+      }}
+    />
+  ),
   empty: () => ({
     title: 'No accounts yet',
     body: <>Accounts arrive with identified users (their plan, MRR and LTV) or through the accounts import.</>,
@@ -163,11 +199,12 @@ const accounts: Tab<AccountsPage> = {
 };
 
 export const TABS: Record<TabId, Tab<any>> = { feedback, ideas, users, accounts };
-export const TAB_IDS = Object.keys(TABS) as TabId[];
+export { TAB_IDS, type TabId };
 
 /** Which tab's paging a filter change resets. */
 export const FILTER_TAB: Record<keyof Filters, TabId> = {
   ideaOrder: 'ideas',
   userQuery: 'users',
   accountSort: 'accounts',
+  userAccount: 'users',
 };

@@ -33,6 +33,8 @@ export interface ExternalUser {
   external_created_at: string | null;
   app_version: string | null;
   location: Location | null;
+  tags?: string[];
+  custom_fields?: Record<string, unknown>;
   links: { user: string | null; external_account: string | null };
 }
 
@@ -46,6 +48,7 @@ export interface Account {
   users_count?: number;
   feedback_count?: number;
   external_created_at?: string | null;
+  custom_fields?: Record<string, unknown>;
   created_at: string;
 }
 
@@ -58,6 +61,8 @@ export interface Feedback {
   score: number | null;
   created_at: string;
   page_url: string | null;
+  /** Where admin-recorded feedback came from (`support`, `sales-call`); null from the widget. */
+  source?: string | null;
   mrr_cents_at: number | null;
   user: { id: string; email: string; name: string | null } | null;
   external_user: { external_id: string; name: string | null; email: string | null; type: string | null } | null;
@@ -106,4 +111,29 @@ export interface FeedbackPage {
 export interface IdeasPage {
   ideas: Idea[];
   pagination: Pagination;
+}
+
+/** Where one stored field came from (docs/API.md#get-apiv2adminusersid). */
+export interface FieldOrigin {
+  source: 'admin_api' | 'identity_token' | 'user_hash' | 'unproven' | string;
+  at: string;
+  message_id: string | null;
+}
+export type Provenance = Record<string, FieldOrigin>;
+
+/** `GET /users/:id`: one person with their records, where each field came from, and their feedback. */
+export interface Person {
+  user: User;
+  external_users: (ExternalUser & { provenance: Provenance })[];
+  external_accounts: (Account & { provenance: Provenance })[];
+  feedback: Feedback[];
+  pagination: Pagination;
+}
+
+/** A custom field definition (`GET /custom_fields`). */
+export interface CustomField {
+  key: string;
+  object: 'user' | 'account';
+  type: string;
+  options?: string[];
 }

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvError, CsvParser, parseCsv } from '../../server/cli/csv.ts';
+import { CsvError, CsvParser, parseCsv } from '../../shared/csv.ts';
 import { csvLine, neutralise } from '../../server/http/csv-out.ts';
 
 describe('parseCsv', () => {
