@@ -28,6 +28,8 @@ export interface Site {
   created_at: number;
   /** Custom field definitions (docs/API.md#http-api); absent until the site defines one. */
   custom_fields?: CustomFieldDef[];
+  /** Saved segments, name → filters (parameter → values; docs/API.md#segments); absent until one is saved. */
+  segments?: Record<string, Record<string, string[]>>;
 }
 
 export interface User {

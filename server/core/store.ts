@@ -234,6 +234,11 @@ export interface Store {
   customFields(site: string): Promise<CustomFieldDef[]>;
   putCustomFields(site: string, defs: CustomFieldDef[]): Promise<void>;
 
+  /** The site's saved segments, name → filters (docs/API.md#segments). */
+  segments(site: string): Promise<Record<string, Record<string, string[]>>>;
+  /** Saves a segment under `name`, or deletes it when `filters` is null. */
+  putSegment(site: string, name: string, filters: Record<string, string[]> | null): Promise<void>;
+
   getIdea(site: string, id: string): Promise<Idea | undefined>;
   listIdeas(site: string): Promise<Idea[]>;
 

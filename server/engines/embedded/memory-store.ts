@@ -390,6 +390,19 @@ export class MemoryStore implements Store {
     this.touched('sites', site);
   }
 
+  async segments(site: string) {
+    return this.sites.get(site)?.segments ?? {};
+  }
+  async putSegment(site: string, name: string, filters: Record<string, string[]> | null) {
+    const s = this.sites.get(site);
+    if (!s) return;
+    const segments = { ...s.segments };
+    if (filters === null) delete segments[name];
+    else segments[name] = filters;
+    this.sites.set(site, { ...s, segments });
+    this.touched('sites', site);
+  }
+
   async getIdea(site: string, id: string) {
     return this.ideas.get(k(site, id));
   }

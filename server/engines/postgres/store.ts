@@ -590,6 +590,19 @@ export class PostgresStore implements Store {
     ]);
   }
 
+  async segments(site: string) {
+    return (await this.getSite(site))?.segments ?? {};
+  }
+  async putSegment(site: string, name: string, filters: Record<string, string[]> | null) {
+    // One statement: two admins saving different segments at once both keep theirs.
+    await this.query(
+      filters === null
+        ? `UPDATE sites SET doc = jsonb_set(doc, '{segments}', coalesce(doc->'segments', '{}'::jsonb) - $2::text) WHERE key = $1`
+        : `UPDATE sites SET doc = jsonb_set(doc, '{segments}', coalesce(doc->'segments', '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb)) WHERE key = $1`,
+      filters === null ? [site, name] : [site, name, JSON.stringify(filters)],
+    );
+  }
+
   getIdea(site: string, id: string) {
     return this.doc<Idea>('SELECT doc FROM ideas WHERE site = $1 AND id = $2', [site, id]);
   }
