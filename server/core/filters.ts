@@ -227,8 +227,9 @@ export function segmentQuery(filters: Record<string, string[]>): Record<string, 
 /** A profile field as the text filters compare it: scalars as their text, arrays element-wise. */
 function fieldValues(f: Record<string, unknown>, field: string): string[] {
   const v = field === 'country' ? (f.location as Record<string, unknown> | undefined)?.country : f[field];
-  // Only tags are a list; every other field is one value.
-  if (Array.isArray(v)) return field === 'tags' ? v.filter((x) => typeof x === 'string') : [];
+  // Tags are a list and only a list; every other field is one value.
+  if (field === 'tags') return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
+  if (Array.isArray(v)) return [];
   if (typeof v === 'string') return [v];
   if (typeof v === 'number' || typeof v === 'boolean') return [String(v)];
   return [];
