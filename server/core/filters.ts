@@ -40,8 +40,9 @@ export interface Segment {
   createdBefore?: number;
   score?: Range;
   /**
-   * For feedback: the account's MRR as recorded with the feedback (`then`) or as it is now
-   * (`now`). Only MRR is recorded with feedback; every other field is read as it is now.
+   * For feedback: the account's MRR and plan as recorded with the feedback (`then`) or as they
+   * are now (`now`). Feedback recorded before plans were kept is read by the plan now; every
+   * other field is read as it is now.
    */
   as: 'now' | 'then';
 }
@@ -253,13 +254,26 @@ export function matchesExternalUser(s: Segment, eu: ExternalUser | undefined): b
   return eu !== undefined && passesText(eu.profile.f, s.user);
 }
 
-/** Whether an account passes the account filters (MRR `mrrThen` when the filter reads it as then). */
-export function matchesAccount(s: Segment, a: Account | undefined, mrrThen?: number | null): boolean {
+/** What feedback recorded about its account when it was given, for segments read "as then". */
+export interface AccountThen {
+  mrr: number | null;
+  /** Undefined: not recorded (older feedback), so the plan now is read. */
+  plan: string | null | undefined;
+}
+
+/** Whether an account passes the account filters (MRR and plan as `then` says, when given). */
+export function matchesAccount(s: Segment, a: Account | undefined, then?: AccountThen): boolean {
   if (s.account.length === 0 && !s.mrr && !s.ltv) return true;
-  const mrr = mrrThen !== undefined ? mrrThen : num(a?.profile.f.mrr_cents);
+  const mrr = then !== undefined ? then.mrr : num(a?.profile.f.mrr_cents);
   if (!inRange(mrr, s.mrr)) return false;
-  if (s.account.length === 0 && !s.ltv) return true;
-  return a !== undefined && passesText(a.profile.f, s.account) && inRange(num(a.profile.f.ltv_cents), s.ltv);
+  let text = s.account;
+  if (then !== undefined && then.plan !== undefined) {
+    const plan = s.account.find((t) => t.field === 'plan');
+    if (plan && (then.plan === null || !plan.values.includes(then.plan))) return false;
+    text = s.account.filter((t) => t.field !== 'plan');
+  }
+  if (text.length === 0 && !s.ltv) return true;
+  return a !== undefined && passesText(a.profile.f, text) && inRange(num(a.profile.f.ltv_cents), s.ltv);
 }
 
 /** Whether feedback passes its own fields' filters. */
@@ -284,7 +298,7 @@ export function matchesFeedback(
   return (
     matchesFeedbackFields(s, f) &&
     matchesExternalUser(s, eu) &&
-    matchesAccount(s, account, s.as === 'then' ? f.mrr_cents_at : undefined)
+    matchesAccount(s, account, s.as === 'then' ? { mrr: f.mrr_cents_at, plan: f.plan_at } : undefined)
   );
 }
 

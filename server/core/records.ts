@@ -104,6 +104,11 @@ export interface Feedback {
   account_key: string | null;
   /** The account's MRR when the feedback was given. */
   mrr_cents_at: number | null;
+  /**
+   * The account's plan when the feedback was given (null: it had none). Absent on feedback
+   * recorded before plans were kept, which segments read "as then" by the plan now.
+   */
+  plan_at?: string | null;
   created_at: number;
   /**
    * Where it came from, a short label the admin API sets (`support`, `sales-call`; `api` when

@@ -74,7 +74,10 @@ beforeAll(async () => {
   await feedback('cy', { message_id: 'cy-nps', kind: 'nps', score: 8 }, 9);
   await feedback('bob', { message_id: 'bob-comment', kind: 'comment', body: '=SUM(A1)', source: 'support' }, 10);
   // Bob's account grows after he gave his feedback: "then" and "now" differ for him.
-  await admin('POST', '/external_accounts/import', { accounts: [{ external_id: 'beta', mrr_cents: 500000 }] });
+  const grown = await admin('POST', '/external_accounts/import', {
+    accounts: [{ external_id: 'beta', mrr_cents: 500000, plan: 'Enterprise' }],
+  });
+  expect(grown.status, grown.text).toBe(200);
 });
 afterAll(async () => {
   await app.stop();
@@ -91,7 +94,10 @@ describe('the filter language on GET /feedback', () => {
     ['cf_persona=developer', ['ann-idea', 'ann-nps', 'cy-idea', 'cy-nps']],
     ['app_version=4.1.0', ['bob-comment', 'bob-nps', 'bob-support']],
     ['country=FR&country=DE', ['ann-idea', 'ann-nps', 'cy-idea', 'cy-nps']],
-    ['account.plan=Enterprise', ['ann-idea', 'ann-nps']],
+    ['account.plan=Enterprise', ['ann-idea', 'ann-nps', 'bob-comment', 'bob-nps', 'bob-support']],
+    ['account.plan=Enterprise&as=then', ['ann-idea', 'ann-nps']],
+    ['account.plan=Team', []],
+    ['account.plan=Team&as=then', ['bob-comment', 'bob-nps', 'bob-support']],
     ['account.cf_region=EU&type=Member', ['cy-idea', 'cy-nps']],
     ['account.mrr_cents_gte=10000', ['ann-idea', 'ann-nps', 'bob-comment', 'bob-nps', 'bob-support']],
     ['account.mrr_cents_gte=10000&as=then', ['ann-idea', 'ann-nps']],
@@ -175,7 +181,8 @@ describe('the filter language on the other lists', () => {
   it('filters accounts by their own fields and refuses user fields', async () => {
     const keys = async (q: string) =>
       (await get(`/external_accounts?${q}`)).external_accounts.map((a: { id: string }) => a.id).sort();
-    expect(await keys('account.plan=Team&account.plan=Starter')).toEqual(['beta', 'gamma']);
+    expect(await keys('account.plan=Enterprise&account.plan=Starter')).toEqual(['acme', 'beta', 'gamma']);
+    expect(await keys('account.plan=Starter')).toEqual(['gamma']);
     expect(await keys('account.cf_region=EU&sort=-mrr_cents')).toEqual(['acme', 'gamma']);
     expect(await keys('account.ltv_cents_gte=20000&account.ltv_cents_lte=150000')).toEqual(['beta']);
     const res = await admin('GET', '/external_accounts?type=Owner');

@@ -75,6 +75,8 @@ function feedbackSet(): Feedback[] {
       external_user_id: e ? e.external_id : null,
       account_key: key ?? null,
       mrr_cents_at: key ? (i * 1300) % 12000 : null,
+      // Plans recorded then on some (one of them none), not on the older ones.
+      ...(key && i % 3 === 0 ? { plan_at: i % 2 ? 'Team' : 'Ent' } : key && i % 3 === 1 ? { plan_at: null } : {}),
       // Spread over several weeks, back-dated out of order like admin history.
       created_at: Date.UTC(2026, 0, 1) + ((i * 5) % 31) * 86_400_000 + i,
     });

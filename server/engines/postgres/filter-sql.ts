@@ -68,12 +68,22 @@ export function feedbackConds(s: Segment | undefined, fb: string, p: Param): str
       `EXISTS (SELECT 1 FROM external_users e WHERE e.site = ${fb}.site AND e.external_id = ${fb}.doc->>'external_user_id' AND ${texts(profile('e'), s.user, p).join(' AND ')})`,
     );
   const then = s.as === 'then';
-  if (then) out.push(...range(numberAt(`${fb}.doc`, 'mrr_cents_at'), s.mrr, p));
-  const conds = accountConds(s, 'a', p, !then);
-  if (conds.length > 0)
-    out.push(
-      `EXISTS (SELECT 1 FROM accounts a WHERE a.site = ${fb}.site AND a.key = ${fb}.account_key AND ${conds.join(' AND ')})`,
-    );
+  const accountAt = (conds: string[]) =>
+    `EXISTS (SELECT 1 FROM accounts a WHERE a.site = ${fb}.site AND a.key = ${fb}.account_key AND ${conds.join(' AND ')})`;
+  let rest = s;
+  if (then) {
+    out.push(...range(numberAt(`${fb}.doc`, 'mrr_cents_at'), s.mrr, p));
+    // The plan as recorded with the feedback; feedback from before plans were kept, by the plan now.
+    const plan = s.account.filter((t) => t.field === 'plan');
+    if (plan.length > 0) {
+      out.push(
+        `(CASE WHEN ${fb}.doc ? 'plan_at' THEN coalesce(${fb}.doc->>'plan_at' = ANY(${p(plan[0].values)}::text[]), false) ELSE ${accountAt(texts(profile('a'), plan, p))} END)`,
+      );
+      rest = { ...s, account: s.account.filter((t) => t.field !== 'plan') };
+    }
+  }
+  const conds = accountConds(rest, 'a', p, !then);
+  if (conds.length > 0) out.push(accountAt(conds));
   return out;
 }
 
