@@ -4,7 +4,16 @@
  * store answers the same questions in SQL (engines/postgres/filter-sql.ts); the store conformance
  * suite holds both to the same answers.
  */
-import { isEmpty, matchesAccount, matchesFeedback, matchesPerson, type Segment } from '../../core/filters.ts';
+import {
+  emptySegment,
+  isEmpty,
+  matchesAccount,
+  matchesExternalUser,
+  matchesFeedback,
+  matchesFeedbackFields,
+  matchesPerson,
+  type Segment,
+} from '../../core/filters.ts';
 import { bucketOf, weekOf } from '../../core/nps.ts';
 import { accountKeysOf, type Account, type ExternalUser, type Feedback } from '../../core/records.ts';
 import type { NpsWeek, SegmentIdeaStats, SegmentTotals } from '../../core/store.ts';
@@ -17,7 +26,33 @@ export interface Lookups {
 
 export function feedbackFilter(s: Segment | undefined, look: Lookups): ((f: Feedback) => boolean) | undefined {
   if (!s || isEmpty(s)) return undefined;
-  return (f) => matchesFeedback(s, f, look.externalUser(f.external_user_id), look.account(f.account_key));
+  // Many feedback share a person and an account: each is tested once per call, not once per
+  // feedback (the answer for one person or account does not depend on the feedback, except
+  // "as then", which reads the feedback's own record and is not cached).
+  const people = new Map<string, boolean>();
+  const accounts = new Map<string, boolean>();
+  const cached = (cache: Map<string, boolean>, key: string | null, test: () => boolean) => {
+    if (key === null) return test();
+    let v = cache.get(key);
+    if (v === undefined) cache.set(key, (v = test()));
+    return v;
+  };
+  const only = (part: Partial<Segment>): Segment => ({ ...emptySegment(), ...part });
+  const person = only({ user: s.user });
+  const account = only({ account: s.account, mrr: s.mrr, ltv: s.ltv });
+  const fields = only({
+    kind: s.kind,
+    source: s.source,
+    createdAfter: s.createdAfter,
+    createdBefore: s.createdBefore,
+    score: s.score,
+  });
+  return (f) =>
+    matchesFeedbackFields(fields, f) &&
+    cached(people, f.external_user_id, () => matchesExternalUser(person, look.externalUser(f.external_user_id))) &&
+    (s.as === 'then'
+      ? matchesFeedback(s, f, look.externalUser(f.external_user_id), look.account(f.account_key))
+      : cached(accounts, f.account_key, () => matchesAccount(account, look.account(f.account_key))));
 }
 
 export function personFilter(
