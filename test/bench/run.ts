@@ -16,9 +16,10 @@ import { applyBench, type ApplyResult } from './apply.ts';
 import { backpressureBench, type BackpressureResult } from './backpressure.ts';
 import { growthBench, type GrowthResult } from './growth.ts';
 import type { PgResult } from './pg.ts';
+import { segmentsBench, type SegmentsResult } from './segments.ts';
 import { widgetBench, type WidgetResult } from './widget-cost.ts';
 
-const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,backpressure,growth,widget,pg').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,backpressure,growth,widget,pg,segments').split(','));
 const started = Date.now();
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -39,6 +40,7 @@ const results: {
   widget?: WidgetResult;
   pg?: PgResult;
   pg_error?: string;
+  segments?: SegmentsResult;
   targets?: { target: string; value: string; met: boolean }[];
 } = { date: new Date(started).toISOString(), machine };
 
@@ -84,6 +86,9 @@ results.pg = await step('pg', async () => {
   process.exitCode = 1;
   return undefined;
 });
+
+// Segments (issue 17): the embedded half always, the PostgreSQL half with DATABASE_URL.
+results.segments = await step('segments', () => segmentsBench(process.env));
 
 // The targets of issue 7.
 const targets: { target: string; value: string; met: boolean }[] = [];
@@ -132,6 +137,23 @@ if (results.widget) {
       `without Temporal ${w.widget_js_no_temporal_at_load_ms} / ${w.widget_js_no_temporal_ms} ms ` +
       `(a first Intl call alone: ${w.intl_first_call_ms} ms)`,
     met: w.widget_js_at_load_ms <= 5,
+  });
+}
+// Issue 17's targets: the slowest filtered feedback page (and idea ranking, on PostgreSQL) per engine.
+for (const [engine, limit, what] of [
+  ['embedded (memory)', 100, 'feedback page: '],
+  ['postgres', 300, ''],
+] as const) {
+  const rows = (results.segments?.timings ?? []).filter(
+    (t) => t.engine === engine && t.question.startsWith(what || 'f') && !t.question.includes('no filter'),
+  );
+  const asked = engine === 'postgres' ? rows.filter((t) => /^(feedback page|ideas ranking):/.test(t.question)) : rows;
+  if (asked.length === 0) continue;
+  const worst = Math.max(...asked.map((t) => t.median_ms));
+  targets.push({
+    target: `${engine}: a filtered ${engine === 'postgres' ? 'feedback page or idea ranking' : 'feedback page'} ≤ ${limit} ms at ${asked[0].users} users / ${asked[0].feedback} feedback`,
+    value: `${worst} ms (slowest of ${asked.length} segments)`,
+    met: worst <= limit,
   });
 }
 results.targets = targets;
@@ -186,6 +208,11 @@ if (results.widget) {
   const { sizes: _s, libs: _l, measured_at: _m, load_average: load, ...rest } = results.widget;
   console.table([rest]);
   console.log(`load average ${load.start.join(' / ')} at the start, ${load.end.join(' / ')} at the end`);
+}
+if (results.segments) {
+  console.log('\nSegments (issue 17): medians, ms; a feedback page counts its total and the segment totals');
+  console.table(results.segments.timings);
+  if (results.segments.pg_indexes) console.log(`PostgreSQL indexes: ${results.segments.pg_indexes.join('; ')}`);
 }
 if (results.pg) {
   const p = results.pg;

@@ -328,8 +328,9 @@ export class MemoryStore implements Store {
   }
   async listFeedback(site: string, q: FeedbackQuery) {
     const inSegment = segments.feedbackFilter(q.segment, this.lookups(site));
-    const all = [...ofSite(this.feedback, site)].reverse();
-    return pageOf(inSegment ? all.filter(inSegment) : all, q, { id: (f) => f.message_id });
+    const list: Feedback[] = [];
+    for (const f of ofSite(this.feedback, site)) if (!inSegment || inSegment(f)) list.push(f);
+    return pageOf(list.reverse(), q, { id: (f) => f.message_id });
   }
   async segmentTotals(site: string, segment: Segment) {
     return segments.segmentTotals(ofSite(this.feedback, site), segment, this.lookups(site));

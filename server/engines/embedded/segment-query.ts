@@ -47,12 +47,16 @@ export function feedbackFilter(s: Segment | undefined, look: Lookups): ((f: Feed
     createdBefore: s.createdBefore,
     score: s.score,
   });
+  const byPerson = s.user.length > 0;
+  const byAccount = s.account.length > 0 || s.mrr !== undefined || s.ltv !== undefined;
   return (f) =>
     matchesFeedbackFields(fields, f) &&
-    cached(people, f.external_user_id, () => matchesExternalUser(person, look.externalUser(f.external_user_id))) &&
-    (s.as === 'then'
-      ? matchesFeedback(s, f, look.externalUser(f.external_user_id), look.account(f.account_key))
-      : cached(accounts, f.account_key, () => matchesAccount(account, look.account(f.account_key))));
+    (!byPerson ||
+      cached(people, f.external_user_id, () => matchesExternalUser(person, look.externalUser(f.external_user_id)))) &&
+    (!byAccount ||
+      (s.as === 'then'
+        ? matchesFeedback(s, f, look.externalUser(f.external_user_id), look.account(f.account_key))
+        : cached(accounts, f.account_key, () => matchesAccount(account, look.account(f.account_key)))));
 }
 
 export function personFilter(
