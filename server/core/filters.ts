@@ -225,19 +225,21 @@ export function segmentQuery(filters: Record<string, string[]>): Record<string, 
 
 // ---- the predicate ---------------------------------------------------------------------------
 
-/** A profile field as the text filters compare it: scalars as their text, arrays element-wise. */
-function fieldValues(f: Record<string, unknown>, field: string): string[] {
+/**
+ * Whether a profile field holds one of `values`: tags element-wise (and only as a list), every
+ * other field as one scalar compared by its text. Allocates nothing: it runs per record.
+ */
+function fieldMatches(f: Record<string, unknown>, field: string, values: string[]): boolean {
   const v = field === 'country' ? (f.location as Record<string, unknown> | undefined)?.country : f[field];
-  // Tags are a list and only a list; every other field is one value.
-  if (field === 'tags') return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
-  if (Array.isArray(v)) return [];
-  if (typeof v === 'string') return [v];
-  if (typeof v === 'number' || typeof v === 'boolean') return [String(v)];
-  return [];
+  if (field === 'tags') return Array.isArray(v) && v.some((x) => typeof x === 'string' && values.includes(x));
+  if (typeof v === 'string') return values.includes(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return values.includes(String(v));
+  return false;
 }
 
 function passesText(f: Record<string, unknown>, filters: TextFilter[]): boolean {
-  return filters.every((t) => fieldValues(f, t.field).some((v) => t.values.includes(v)));
+  for (const t of filters) if (!fieldMatches(f, t.field, t.values)) return false;
+  return true;
 }
 
 function inRange(n: number | null | undefined, r: Range | undefined): boolean {

@@ -29,14 +29,8 @@ export function feedbackFilter(s: Segment | undefined, look: Lookups): ((f: Feed
   // Many feedback share a person and an account: each is tested once per call, not once per
   // feedback (the answer for one person or account does not depend on the feedback, except
   // "as then", which reads the feedback's own record and is not cached).
-  const people = new Map<string, boolean>();
-  const accounts = new Map<string, boolean>();
-  const cached = (cache: Map<string, boolean>, key: string | null, test: () => boolean) => {
-    if (key === null) return test();
-    let v = cache.get(key);
-    if (v === undefined) cache.set(key, (v = test()));
-    return v;
-  };
+  const people = new Map<string | null, boolean>();
+  const accounts = new Map<string | null, boolean>();
   const only = (part: Partial<Segment>): Segment => ({ ...emptySegment(), ...part });
   const person = only({ user: s.user });
   const account = only({ account: s.account, mrr: s.mrr, ltv: s.ltv });
@@ -49,14 +43,21 @@ export function feedbackFilter(s: Segment | undefined, look: Lookups): ((f: Feed
   });
   const byPerson = s.user.length > 0;
   const byAccount = s.account.length > 0 || s.mrr !== undefined || s.ltv !== undefined;
-  return (f) =>
-    matchesFeedbackFields(fields, f) &&
-    (!byPerson ||
-      cached(people, f.external_user_id, () => matchesExternalUser(person, look.externalUser(f.external_user_id)))) &&
-    (!byAccount ||
-      (s.as === 'then'
-        ? matchesFeedback(s, f, look.externalUser(f.external_user_id), look.account(f.account_key))
-        : cached(accounts, f.account_key, () => matchesAccount(account, look.account(f.account_key)))));
+  return (f) => {
+    if (!matchesFeedbackFields(fields, f)) return false;
+    if (byPerson) {
+      let ok = people.get(f.external_user_id);
+      if (ok === undefined)
+        people.set(f.external_user_id, (ok = matchesExternalUser(person, look.externalUser(f.external_user_id))));
+      if (!ok) return false;
+    }
+    if (!byAccount) return true;
+    if (s.as === 'then')
+      return matchesFeedback(s, f, look.externalUser(f.external_user_id), look.account(f.account_key));
+    let ok = accounts.get(f.account_key);
+    if (ok === undefined) accounts.set(f.account_key, (ok = matchesAccount(account, look.account(f.account_key))));
+    return ok;
+  };
 }
 
 export function personFilter(
