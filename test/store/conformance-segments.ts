@@ -166,6 +166,7 @@ export function segmentConformance(store: () => Store): void {
     const look = {
       externalUser: (id: string | null) => (id === null ? undefined : eus.get(id)),
       account: (key: string | null) => (key === null ? undefined : accounts.get(key)),
+      externalUsers: () => EXTERNALS,
     };
     const allFeedback = (await walk((after) => s.listFeedback(S, { page: 1, perPage: 7, after }))).items;
     expect(allFeedback).toHaveLength(36);

@@ -346,6 +346,7 @@ export class MemoryStore implements Store {
     return {
       externalUser: (id) => (id === null ? undefined : this.externalUsers.get(k(site, id))),
       account: (key) => (key === null ? undefined : this.accounts.get(k(site, key))),
+      externalUsers: () => ofSite(this.externalUsers, site),
     };
   }
   async listUserFeedback(site: string, q: UserFeedbackQuery) {

@@ -22,6 +22,8 @@ import type { NpsWeek, SegmentIdeaStats, SegmentTotals } from '../../core/store.
 export interface Lookups {
   externalUser(id: string | null): ExternalUser | undefined;
   account(key: string | null): Account | undefined;
+  /** The site's external users, for a person filter tested once on each. */
+  externalUsers(): Iterable<ExternalUser>;
 }
 
 export function feedbackFilter(s: Segment | undefined, look: Lookups): ((f: Feedback) => boolean) | undefined {
@@ -29,7 +31,13 @@ export function feedbackFilter(s: Segment | undefined, look: Lookups): ((f: Feed
   // Many feedback share a person and an account: each is tested once per call, not once per
   // feedback (the answer for one person or account does not depend on the feedback, except
   // "as then", which reads the feedback's own record and is not cached).
-  const people = new Map<string | null, boolean>();
+  // The people who pass, found once on the first feedback that asks: one test per person.
+  let people: Set<string> | undefined;
+  const passing = () => {
+    const ids = new Set<string>();
+    for (const eu of look.externalUsers()) if (matchesExternalUser(person, eu)) ids.add(eu.external_id);
+    return ids;
+  };
   const accounts = new Map<string | null, boolean>();
   const only = (part: Partial<Segment>): Segment => ({ ...emptySegment(), ...part });
   const person = only({ user: s.user });
@@ -45,12 +53,7 @@ export function feedbackFilter(s: Segment | undefined, look: Lookups): ((f: Feed
   const byAccount = s.account.length > 0 || s.mrr !== undefined || s.ltv !== undefined;
   return (f) => {
     if (!matchesFeedbackFields(fields, f)) return false;
-    if (byPerson) {
-      let ok = people.get(f.external_user_id);
-      if (ok === undefined)
-        people.set(f.external_user_id, (ok = matchesExternalUser(person, look.externalUser(f.external_user_id))));
-      if (!ok) return false;
-    }
+    if (byPerson && (f.external_user_id === null || !(people ??= passing()).has(f.external_user_id))) return false;
     if (!byAccount) return true;
     if (s.as === 'then')
       return matchesFeedback(s, f, look.externalUser(f.external_user_id), look.account(f.account_key));
