@@ -29,9 +29,8 @@ export interface Lookups {
 export function feedbackFilter(s: Segment | undefined, look: Lookups): ((f: Feedback) => boolean) | undefined {
   if (!s || isEmpty(s)) return undefined;
   // Many feedback share a person and an account: each is tested once per call, not once per
-  // feedback (the answer for one person or account does not depend on the feedback, except
-  // "as then", which reads the feedback's own record and is not cached).
-  // The people who pass, found once on the first feedback that asks: one test per person.
+  // feedback. The people who pass are found once, on the first feedback that asks; accounts
+  // are cached as met (except "as then", which reads the feedback's own record).
   let people: Set<string> | undefined;
   const passing = () => {
     const ids = new Set<string>();
