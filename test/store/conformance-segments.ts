@@ -221,11 +221,11 @@ export function segmentConformance(store: () => Store): void {
         expect(await s.segmentIdeaStats(S, segment)).toEqual(memory.segmentIdeaStats(inPos, segment, look));
         expect(await s.npsWeeks(S, segment)).toEqual(memory.npsWeeks(inPos, segment, look));
       }),
-      { numRuns: 120, seed: 1717 },
+      { numRuns: 80, seed: 1717 },
     );
     // The property is not vacuous: most segments hold something.
     expect(nonEmpty).toBeGreaterThan(20);
-  });
+  }, 90_000); // ~80 segments × 9 listings; PostgreSQL on a loaded machine takes ~10-20 s
 
   it('answers known segments with known feedback, and the aggregates of the whole site', async () => {
     const s = store();
