@@ -335,3 +335,47 @@ describe('CSV export', () => {
     expect((await csv(`/users/${bob.id}?format=csv`)).map((r) => r.kind).sort()).toEqual(['comment', 'nps', 'support']);
   });
 });
+
+describe('CSV export of a long list', () => {
+  it('streams every page, in the list order, under the filters', async () => {
+    const big = await memoryApp();
+    try {
+      // 1,234 feedback: more than two of the export's store pages (EXPORT_PAGE = 500).
+      for (let start = 0; start < 1234; start += 617) {
+        const res = await big.admin('POST', '/feedback', {
+          feedback: Array.from({ length: 617 }, (_, j) => ({
+            message_id: `c-${start + j}`,
+            kind: (start + j) % 2 ? 'comment' : 'nps',
+            ...((start + j) % 2 ? { body: `note ${start + j}` } : { score: (start + j) % 11 }),
+            identity: {
+              id: `p${(start + j) % 7}`,
+              email: `p${(start + j) % 7}@x.test`,
+              type: (start + j) % 7 ? 'Member' : 'Owner',
+            },
+          })),
+        });
+        expect(res.status, res.text).toBe(201);
+      }
+      const res = await big.call('GET', '/api/v2/admin/feedback?format=csv&kind=comment', undefined, {
+        authorization: `Bearer ${ADMIN_KEY}`,
+      });
+      const rows = parse(res.text);
+      const want = Array.from({ length: 1234 }, (_, i) => i)
+        .filter((i) => i % 2)
+        .reverse()
+        .map((i) => `note ${i}`);
+      expect(rows.map((r) => r.body)).toEqual(want);
+      const owners = parse(
+        (
+          await big.call('GET', '/api/v2/admin/feedback?type=Owner', undefined, {
+            authorization: `Bearer ${ADMIN_KEY}`,
+            accept: 'text/csv',
+          })
+        ).text,
+      );
+      expect(owners).toHaveLength(Array.from({ length: 1234 }, (_, i) => i).filter((i) => i % 7 === 0).length);
+    } finally {
+      await big.stop();
+    }
+  }, 60_000);
+});
