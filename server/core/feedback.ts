@@ -151,6 +151,8 @@ async function promote(
   feedback.external_user_id = eu.external_id;
   feedback.account_key = current?.key ?? null;
   feedback.mrr_cents_at = typeof current?.profile.f.mrr_cents === 'number' ? current.profile.f.mrr_cents : null;
+  // The plan then, for segments read "as then" (docs/API.md#segments); absent on older feedback.
+  feedback.plan_at = typeof current?.profile.f.plan === 'string' ? current.profile.f.plan : null;
   await store.promote({
     site,
     user,

@@ -37,6 +37,8 @@ export interface Site {
   created_at: number;
   /** Custom field definitions (docs/API.md#http-api); absent until the site defines one. */
   custom_fields?: CustomFieldDef[];
+  /** Saved segments, name → filters (parameter → values; docs/API.md#segments); absent until one is saved. */
+  segments?: Record<string, Record<string, string[]>>;
 }
 
 export interface User {
@@ -111,6 +113,11 @@ export interface Feedback {
   account_key: string | null;
   /** The account's MRR when the feedback was given. */
   mrr_cents_at: number | null;
+  /**
+   * The account's plan when the feedback was given (null: it had none). Absent on feedback
+   * recorded before plans were kept, which segments read "as then" by the plan now.
+   */
+  plan_at?: string | null;
   created_at: number;
   /**
    * Where it came from, a short label the admin API sets (`support`, `sales-call`; `api` when

@@ -7,6 +7,7 @@
  * visible) live in the rest of core/, not in the engines.
  */
 import type { CustomFieldDef } from '../../shared/imports.ts';
+import type { Segment } from './filters.ts';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from './records.ts';
 
 /**
@@ -75,6 +76,8 @@ export interface UserQuery extends PageQuery {
   /** Only users changed (they or their external users) after this time, in ms. */
   updatedAfter?: number;
   sort?: UserSort;
+  /** Only users one of whose external users (and its account) is in the segment (core/filters.ts). */
+  segment?: Segment;
 }
 
 export const ACCOUNT_SORTS = [
@@ -90,6 +93,36 @@ export const ACCOUNT_SORTS = [
 export type AccountSort = (typeof ACCOUNT_SORTS)[number];
 export interface AccountQuery extends PageQuery {
   sort?: AccountSort;
+  /** Only accounts passing the segment's account filters. */
+  segment?: Segment;
+}
+
+/** A page of a site's feedback, newest first, in a segment (core/filters.ts) when one is given. */
+export interface FeedbackQuery extends PageQuery {
+  segment?: Segment;
+}
+
+/** What stands behind feedback in a segment: its distinct accounts and their MRR. */
+export interface SegmentTotals {
+  feedback_count: number;
+  accounts_count: number;
+  /** Each account once, at its MRR now (as recorded with its first feedback when it has none now). */
+  mrr_cents: number;
+}
+
+/** One idea's support within a segment (core/ideas.ts counts the same way, unfiltered). */
+export interface SegmentIdeaStats {
+  supporters_count: number;
+  accounts_count: number;
+  mrr_cents: number;
+}
+
+/** NPS answers of one week (Monday 00:00 UTC, in ms) in a segment. */
+export interface NpsWeek {
+  week: number;
+  promoters: number;
+  passives: number;
+  detractors: number;
 }
 
 /** A page of external users in creation order, filtered (both filters combine with AND). */
@@ -103,6 +136,7 @@ export interface ExternalUserQuery extends PageQuery {
 /** A page of one user's feedback, newest first by `created_at`, then by message id. */
 export interface UserFeedbackQuery extends PageQuery {
   userId: string;
+  segment?: Segment;
 }
 
 export interface SiteCounts {
@@ -172,7 +206,16 @@ export interface Store {
   /** Feedback without a promotion (an anonymous or already-visible author). */
   putFeedback(feedback: Feedback, idea: Idea | null): Promise<void>;
   /** Newest first. */
-  listFeedback(site: string, q: PageQuery): Promise<Page<Feedback>>;
+  listFeedback(site: string, q: FeedbackQuery): Promise<Page<Feedback>>;
+  /** Count, distinct accounts and their MRR of the feedback in a segment. */
+  segmentTotals(site: string, segment: Segment): Promise<SegmentTotals>;
+  /**
+   * Per idea id, its supporters (idea and support feedback) in the segment; ideas with none
+   * are absent.
+   */
+  segmentIdeaStats(site: string, segment: Segment): Promise<Map<string, SegmentIdeaStats>>;
+  /** NPS answers in the segment by week, oldest first; weeks without answers are absent. */
+  npsWeeks(site: string, segment: Segment): Promise<NpsWeek[]>;
   /** One user's feedback; see UserFeedbackQuery for the order. */
   listUserFeedback(site: string, q: UserFeedbackQuery): Promise<Page<Feedback>>;
   /**
@@ -190,6 +233,11 @@ export interface Store {
   /** The site's custom field definitions (docs/API.md#http-api). */
   customFields(site: string): Promise<CustomFieldDef[]>;
   putCustomFields(site: string, defs: CustomFieldDef[]): Promise<void>;
+
+  /** The site's saved segments, name → filters (docs/API.md#segments). */
+  segments(site: string): Promise<Record<string, Record<string, string[]>>>;
+  /** Saves a segment under `name`, or deletes it when `filters` is null. */
+  putSegment(site: string, name: string, filters: Record<string, string[]> | null): Promise<void>;
 
   getIdea(site: string, id: string): Promise<Idea | undefined>;
   listIdeas(site: string): Promise<Idea[]>;

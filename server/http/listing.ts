@@ -8,7 +8,9 @@
  * added). A cursor is opaque to clients: base64url JSON of the order it was made in and the
  * store's key of that record; one made for another order is refused.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { FilterError, isEmpty, parseSegment, segmentQuery, type Scope, type Segment } from '../core/filters.ts';
 import { PER_PAGE_DEFAULT, PER_PAGE_MAX } from '../../shared/limits.ts';
 import { issueDetails } from '../../shared/wire.ts';
 import { line } from '../../shared/text.ts';
@@ -100,8 +102,6 @@ const instant = z.union(
 const userFilters = z.object({
   q: line(256).optional(),
   account: line(255).optional(),
-  type: line(128).optional(),
-  tag: line(64).optional(),
   updated_after: instant.optional(),
   sort: z.enum(USER_SORTS).optional(),
 });
@@ -113,9 +113,10 @@ const externalUserFilters = z.object({
   account: line(255, 1).optional(),
 });
 
-/** Filters and order of `GET /users`; empty parameters count as absent. */
+/** Filters and order of `GET /users`; empty parameters count as absent (`type`, `tag`: see `segmentOf`). */
 export function userListing(query: Record<string, unknown>): Omit<UserQuery, 'page' | 'perPage'> {
-  const f = userFilters.safeParse(present(query));
+  const { type: _t, tag: _g, ...others } = present(query);
+  const f = userFilters.safeParse(others);
   if (!f.success) throw invalid('invalid user listing parameters', issueDetails(f.error.issues));
   const { updated_after, ...rest } = f.data;
   return { ...rest, updatedAfter: updated_after };
@@ -137,4 +138,74 @@ export function externalUserListing(query: Record<string, unknown>): Omit<Extern
 
 function present(query: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== '' && v !== undefined));
+}
+
+/** Parameters every list takes besides its filters: paging, the export format, a saved segment. */
+const COMMON = ['page', 'per_page', 'after', 'format', 'segment'];
+
+/** The parameters each list takes besides the filter language (docs/API.md#segments). */
+export const LIST_PARAMS = {
+  feedback: new Set(COMMON),
+  users: new Set([...COMMON, 'q', 'account', 'updated_after', 'sort', 'includes']),
+  accounts: new Set([...COMMON, 'sort']),
+  ideas: new Set([...COMMON, 'sort']),
+  nps: new Set(['segment']),
+};
+
+/** Which filter groups each list takes: feedback lists all; people user and account fields; accounts their own. */
+export const LIST_SCOPES: Record<keyof typeof LIST_PARAMS, readonly Scope[]> = {
+  feedback: ['user', 'account', 'feedback'],
+  users: ['user', 'account'],
+  accounts: ['account'],
+  ideas: ['user', 'account', 'feedback'],
+  nps: ['user', 'account', 'feedback'],
+};
+
+type Saved = (name: string) => Promise<Record<string, string[]> | undefined>;
+
+/**
+ * The segment a list is asked for: its filter parameters, on top of the saved segment named
+ * by `segment` (a parameter given in both wins over the saved one). Undefined when nothing
+ * filters. A bad filter is a 400 naming the parameter; a saved segment that names a filter this
+ * list does not take, or that does not exist, is a 400 naming `segment`.
+ */
+export async function segmentOf(
+  query: Record<string, unknown>,
+  list: keyof typeof LIST_PARAMS,
+  saved: Saved,
+): Promise<Segment | undefined> {
+  let base: Record<string, unknown> = {};
+  const name = query.segment;
+  if (name !== undefined && name !== '') {
+    if (typeof name !== 'string')
+      throw invalid('invalid segment', [{ field: 'segment', message: 'give one segment name' }]);
+    const filters = await saved(name);
+    if (!filters) throw invalid('no such segment', [{ field: 'segment', message: `no saved segment named "${name}"` }]);
+    base = segmentQuery(filters);
+    try {
+      parseSegment(base, LIST_SCOPES[list], new Set());
+    } catch (err) {
+      if (err instanceof FilterError)
+        throw invalid('the saved segment does not apply to this list', [
+          { field: 'segment', message: `${err.field}: ${err.message}` },
+        ]);
+      throw err;
+    }
+  }
+  try {
+    const s = parseSegment({ ...base, ...query }, LIST_SCOPES[list], LIST_PARAMS[list]);
+    return isEmpty(s) ? undefined : s;
+  } catch (err) {
+    if (err instanceof FilterError) throw invalid('invalid filter', [{ field: err.field, message: err.message }]);
+    throw err;
+  }
+}
+
+/**
+ * The order name cursors carry for a list in a segment: a cursor made under one segment is
+ * refused under another, as one made for another sort order is.
+ */
+export function segmentOrder(order: string, segment: Segment | undefined): string {
+  if (!segment) return order;
+  return `${order}|${createHash('sha256').update(JSON.stringify(segment)).digest('base64url').slice(0, 12)}`;
 }

@@ -22,7 +22,9 @@ export type AdminOp =
   | { op: 'erase_external'; site: string; external_id: string }
   | { op: 'custom_fields'; site: string; defs: CustomFieldDef[] }
   | { op: 'admin_feedback'; site: string; items: FeedbackItem[] }
-  | { op: 'relink'; site: string; at: number; external_id: string; user_id: string };
+  | { op: 'relink'; site: string; at: number; external_id: string; user_id: string }
+  /** Saves a segment, or deletes it (`filters: null`); answers whether one was there before. */
+  | { op: 'segment'; site: string; name: string; filters: Record<string, string[]> | null };
 
 export const ADMIN_OPS: ReadonlySet<string> = new Set([
   'import_users',
@@ -32,6 +34,7 @@ export const ADMIN_OPS: ReadonlySet<string> = new Set([
   'custom_fields',
   'admin_feedback',
   'relink',
+  'segment',
 ]);
 
 export function isAdminOp(entry: { op: string }): entry is AdminOp {
@@ -58,5 +61,10 @@ export async function applyAdminOp(store: Store, op: AdminOp): Promise<unknown> 
       return recordAdminFeedback(store, op.site, op.items);
     case 'relink':
       return relinkExternalUser(store, op.site, op.external_id, op.user_id, op.at);
+    case 'segment': {
+      const existed = op.name in (await store.segments(op.site));
+      await store.putSegment(op.site, op.name, op.filters);
+      return { existed };
+    }
   }
 }

@@ -9,11 +9,13 @@ import { safeParseIdentity } from '../../shared/identity-fast.ts';
 import { ADMIN_BODY_MAX_BYTES } from '../../shared/limits.ts';
 import { bulkIdentifyBody, issueDetails, messageId } from '../../shared/wire.ts';
 import type { IdentifyItem } from '../core/identify.ts';
-import { ideaStats } from '../core/ideas.ts';
 import { RANK, type Version } from '../core/merge.ts';
-import type { ExternalUser, Site } from '../core/records.ts';
+import type { Account, ExternalUser, Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
-import { accountListing, listed, pagination, paging, userListing } from '../http/listing.ts';
+import { allPages, EXPORT_PAGE, feedbackCells, FEEDBACK_COLUMNS, sendCsv, wantsCsv } from '../http/export.ts';
+import { accountListing, listed, pagination, paging, segmentOf, segmentOrder, userListing } from '../http/listing.ts';
+import { feedbackRows } from './linked.ts';
+import { segmentRoutes } from './segments.ts';
 import { adminFeedbackRoutes } from './admin-feedback.ts';
 import { importRoutes } from './imports.ts';
 import { peopleRoutes } from './people.ts';
@@ -21,8 +23,10 @@ import { HttpError, invalid, type Detail } from '../http/errors.ts';
 import { presentAccount, presentExternalUser, presentFeedback, presentIdea, presentUser } from '../http/present.ts';
 import { rankFor } from '../trust/ranks.ts';
 import { hashKey } from '../sites.ts';
-import type { PageQuery } from '../core/store.ts';
+import { emptySegment } from '../core/filters.ts';
 import type { Deps } from './deps.ts';
+
+const IDEA_SORTS = ['supporters', 'accounts', 'mrr'] as const;
 
 const body = jsonBody({ maxBytes: ADMIN_BODY_MAX_BYTES, types: ['application/json'] });
 
@@ -56,7 +60,9 @@ export function adminRoutes(deps: Deps): Router {
   r.use(importRoutes(deps, adminNow));
   r.use(adminFeedbackRoutes(deps, adminNow, instance));
   r.use(peopleRoutes(deps, adminNow));
+  r.use(segmentRoutes(deps));
   const siteOf = (res: { locals: Record<string, unknown> }) => (res.locals.site as Site).key;
+  const savedIn = (site: string) => async (name: string) => (await store.segments(site))[name];
 
   r.post('/bulk_identify', body, async (req, res) => {
     const envelope = bulkIdentifyBody.safeParse(req.body);
@@ -103,13 +109,36 @@ export function adminRoutes(deps: Deps): Router {
   r.get('/users', async (req, res) => {
     const site = siteOf(res);
     const filters = userListing(req.query);
-    const q = paging(req.query, filters.sort);
+    const segment = await segmentOf(req.query, 'users', savedIn(site));
+    const order = segmentOrder(filters.sort ?? '', segment);
+    if (wantsCsv(req)) {
+      const header = ['id', 'email', 'name', 'created_at', 'updated_at', 'external_user_ids'];
+      return sendCsv(
+        res,
+        'users',
+        header,
+        allPages(
+          (after) => store.listUsers(site, { page: 1, perPage: EXPORT_PAGE, after, ...filters, segment }),
+          async (users) => {
+            const eus = await Promise.all(users.map((u) => store.externalUsersOf(site, u.id)));
+            return users.map((u, i) => {
+              const p = presentUser(
+                u,
+                eus[i].map((e) => e.external_id),
+              );
+              return [p.id, p.email, p.name, p.created_at, p.updated_at, p.links.external_users.join(' ')];
+            });
+          },
+        ),
+      );
+    }
+    const q = paging(req.query, order);
     const includes = new Set(
       String(req.query.includes ?? '')
         .split(',')
         .filter(Boolean),
     );
-    const page = await listed(store.listUsers(site, { ...q, ...filters }));
+    const page = await listed(store.listUsers(site, { ...q, ...filters, segment }));
     // One round of lookups for the page, not one per user; accounts only when asked for.
     const eusOf = await Promise.all(page.items.map((u) => store.externalUsersOf(site, u.id)));
     const users = page.items.map((u, i) =>
@@ -144,56 +173,115 @@ export function adminRoutes(deps: Deps): Router {
       ...(includes.has('external_accounts')
         ? { external_accounts: [...accounts.values()].map((a) => presentAccount(a)) }
         : {}),
-      pagination: pagination(q, page, filters.sort),
+      pagination: pagination(q, page, order),
     });
   });
 
   r.get('/external_accounts', async (req, res) => {
     const site = siteOf(res);
     const order = accountListing(req.query);
-    const q = paging(req.query, order.sort);
-    const page = await listed(store.listAccounts(site, { ...q, ...order }));
-    const rows = await Promise.all(
-      page.items.map(async (a) => presentAccount(a, await store.accountCounts(site, a.key))),
-    );
-    res.json({ external_accounts: rows, pagination: pagination(q, page, order.sort) });
+    const segment = await segmentOf(req.query, 'accounts', savedIn(site));
+    const cursorOrder = segmentOrder(order.sort ?? '', segment);
+    const present = (list: Account[]) =>
+      Promise.all(list.map(async (a) => presentAccount(a, await store.accountCounts(site, a.key))));
+    if (wantsCsv(req)) {
+      const header = ['id', 'external_id', 'name', 'plan', 'mrr_cents', 'ltv_cents', 'users_count', 'feedback_count'];
+      return sendCsv(
+        res,
+        'external_accounts',
+        [...header, 'custom_fields', 'created_at', 'updated_at'],
+        allPages(
+          (after) => store.listAccounts(site, { page: 1, perPage: EXPORT_PAGE, after, ...order, segment }),
+          async (list) =>
+            (await present(list)).map((a) => [
+              a.id,
+              a.external_id,
+              a.name,
+              a.plan,
+              a.mrr_cents,
+              a.ltv_cents,
+              a.users_count,
+              a.feedback_count,
+              JSON.stringify(a.custom_fields),
+              a.created_at,
+              a.updated_at,
+            ]),
+        ),
+      );
+    }
+    const q = paging(req.query, cursorOrder);
+    const page = await listed(store.listAccounts(site, { ...q, ...order, segment }));
+    res.json({ external_accounts: await present(page.items), pagination: pagination(q, page, cursorOrder) });
   });
 
   r.get('/feedback', async (req, res) => {
     const site = siteOf(res);
-    const q = paging(req.query);
-    const page = await listed(store.listFeedback(site, q));
-    const rows = await Promise.all(
-      page.items.map(async (f) =>
-        presentFeedback(
-          f,
-          f.user_id ? await store.getUser(site, f.user_id) : undefined,
-          f.external_user_id ? await store.getExternalUser(site, f.external_user_id) : undefined,
-          f.account_key ? await store.getAccount(site, f.account_key) : undefined,
+    const segment = await segmentOf(req.query, 'feedback', savedIn(site));
+    if (wantsCsv(req))
+      return sendCsv(
+        res,
+        'feedback',
+        FEEDBACK_COLUMNS,
+        allPages(
+          (after) => store.listFeedback(site, { page: 1, perPage: EXPORT_PAGE, after, segment }),
+          async (list) => (await feedbackRows(store, site, list)).map(feedbackCells),
         ),
-      ),
-    );
-    res.json({ feedback: rows, pagination: pagination(q, page) });
+      );
+    const order = segmentOrder('', segment);
+    const q = paging(req.query, order);
+    const [page, totals] = await Promise.all([
+      listed(store.listFeedback(site, { ...q, segment })),
+      // What stands behind the segment, over every page (docs/API.md#segments): only when filtered.
+      segment ? store.segmentTotals(site, segment) : undefined,
+    ]);
+    res.json({
+      feedback: await feedbackRows(store, site, page.items),
+      pagination: pagination(q, page, order),
+      ...(totals ? { segment: totals } : {}),
+    });
   });
 
   r.get('/ideas', async (req, res) => {
     const site = siteOf(res);
+    const segment = await segmentOf(req.query, 'ideas', savedIn(site));
+    const csv = wantsCsv(req);
     const q = paging(req.query);
     // Ranked on the fly, so there is no index to resume in: ideas page by number only.
     if (q.after) throw invalid('invalid paging parameters', [{ field: 'after', message: 'ideas are paged with page' }]);
-    const ideas = await store.listIdeas(site);
-    const rows = await Promise.all(ideas.map(async (i) => presentIdea(i, await ideaStats(store, site, i))));
-    // `sort=mrr` ranks by the revenue behind an idea (the console's "MRR behind it" ranking).
-    const sort = z.enum(['supporters', 'mrr']).default('supporters').safeParse(req.query.sort);
+    // `sort=mrr` ranks by the revenue behind an idea (the console's "MRR behind it" ranking),
+    // `accounts` by how many distinct accounts ask for it.
+    const sort = z.enum(IDEA_SORTS).default('supporters').safeParse(req.query.sort);
     if (!sort.success)
-      throw invalid('sort must be "supporters" or "mrr"', [
-        { field: 'sort', message: 'expected "supporters" or "mrr"' },
+      throw invalid('sort must be "supporters", "accounts" or "mrr"', [
+        { field: 'sort', message: 'expected "supporters", "accounts" or "mrr"' },
       ]);
-    rows.sort(
-      sort.data === 'mrr'
-        ? (a, b) => b.mrr_cents - a.mrr_cents || b.supporters_count - a.supporters_count
-        : (a, b) => b.supporters_count - a.supporters_count || b.mrr_cents - a.mrr_cents,
-    );
+    // One pass over the supporters' feedback for every idea; in a segment, only its supporters
+    // count and ideas none of them support are left out (docs/API.md#segments).
+    const [ideas, stats] = await Promise.all([
+      store.listIdeas(site),
+      store.segmentIdeaStats(site, segment ?? emptySegment()),
+    ]);
+    const none = { supporters_count: 0, accounts_count: 0, mrr_cents: 0 };
+    const rows = ideas.filter((i) => !segment || stats.has(i.id)).map((i) => presentIdea(i, stats.get(i.id) ?? none));
+    const by = {
+      supporters: ['supporters_count', 'mrr_cents', 'accounts_count'],
+      accounts: ['accounts_count', 'mrr_cents', 'supporters_count'],
+      mrr: ['mrr_cents', 'supporters_count', 'accounts_count'],
+    } as const;
+    const keys = by[sort.data];
+    rows.sort((a, b) => b[keys[0]] - a[keys[0]] || b[keys[1]] - a[keys[1]] || b[keys[2]] - a[keys[2]]);
+    if (csv)
+      return sendCsv(
+        res,
+        'ideas',
+        ['id', 'title', 'supporters_count', 'accounts_count', 'mrr_cents', 'created_at'],
+        (async function* () {
+          for (let i = 0; i < rows.length; i += EXPORT_PAGE)
+            yield rows
+              .slice(i, i + EXPORT_PAGE)
+              .map((r) => [r.id, r.title, r.supporters_count, r.accounts_count, r.mrr_cents, r.created_at]);
+        })(),
+      );
     const start = (q.page - 1) * q.perPage;
     const items = rows.slice(start, start + q.perPage);
     res.json({ ideas: items, pagination: pagination(q, { items, total: rows.length, next: null }) });

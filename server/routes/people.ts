@@ -14,7 +14,8 @@ import type { Relinked } from '../core/relink.ts';
 import { accountKeysOf, type Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { HttpError, invalid } from '../http/errors.ts';
-import { externalUserListing, listed, pagination, paging } from '../http/listing.ts';
+import { allPages, EXPORT_PAGE, feedbackCells, FEEDBACK_COLUMNS, sendCsv, wantsCsv } from '../http/export.ts';
+import { externalUserListing, listed, pagination, paging, segmentOf, segmentOrder } from '../http/listing.ts';
 import { presentAccount, presentExternalUser, presentUser } from '../http/present.ts';
 import { ACCOUNT_NAMES, EXTERNAL_USER_NAMES, provenanceOf } from '../http/provenance.ts';
 import type { Deps } from './deps.ts';
@@ -40,10 +41,23 @@ export function peopleRoutes(deps: Deps, adminNow: () => number): Router {
     const id = idParam.safeParse(String(req.params.id));
     const user = id.success ? await store.getUser(site, id.data) : undefined;
     if (!user) throw notFound('id', 'no user with this id');
-    const q = paging(req.query, USER_FEEDBACK_ORDER);
+    // Their feedback takes the filters of `GET /feedback` (docs/API.md#segments), and exports as CSV.
+    const segment = await segmentOf(req.query, 'feedback', async (n) => (await store.segments(site))[n]);
+    if (wantsCsv(req))
+      return sendCsv(
+        res,
+        'feedback',
+        FEEDBACK_COLUMNS,
+        allPages(
+          (after) => store.listUserFeedback(site, { page: 1, perPage: EXPORT_PAGE, after, userId: user.id, segment }),
+          async (list) => (await feedbackRows(store, site, list)).map(feedbackCells),
+        ),
+      );
+    const order = segmentOrder(USER_FEEDBACK_ORDER, segment);
+    const q = paging(req.query, order);
     const [eus, page] = await Promise.all([
       store.externalUsersOf(site, user.id),
-      listed(store.listUserFeedback(site, { ...q, userId: user.id })),
+      listed(store.listUserFeedback(site, { ...q, userId: user.id, segment })),
     ]);
     const accounts = await accountsOf(store, site, eus);
     const byKey = new Map(accounts.map((a) => [a.key, a]));
@@ -63,7 +77,7 @@ export function peopleRoutes(deps: Deps, adminNow: () => number): Router {
         })),
       ),
       feedback: await feedbackRows(store, site, page.items),
-      pagination: pagination(q, page, USER_FEEDBACK_ORDER),
+      pagination: pagination(q, page, order),
     });
   });
 

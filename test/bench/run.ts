@@ -17,9 +17,10 @@ import { backpressureBench, type BackpressureResult } from './backpressure.ts';
 import { geoipBench, type GeoipResult } from './geoip.ts';
 import { growthBench, type GrowthResult } from './growth.ts';
 import type { PgResult } from './pg.ts';
+import { segmentsBench, type SegmentsResult } from './segments.ts';
 import { widgetBench, type WidgetResult } from './widget-cost.ts';
 
-const ALL_STEPS = 'ack,apply,backpressure,growth,widget,geoip,pg';
+const ALL_STEPS = 'ack,apply,backpressure,growth,widget,geoip,pg,segments';
 const only = new Set((process.env.BENCH_ONLY ?? ALL_STEPS).split(','));
 const started = Date.now();
 const machine = {
@@ -42,6 +43,7 @@ const results: {
   geoip?: GeoipResult;
   pg?: PgResult;
   pg_error?: string;
+  segments?: SegmentsResult;
   targets?: { target: string; value: string; met: boolean }[];
 } = { date: new Date(started).toISOString(), machine };
 
@@ -88,6 +90,9 @@ results.pg = await step('pg', async () => {
   process.exitCode = 1;
   return undefined;
 });
+
+// Segments (issue 17): the embedded half always, the PostgreSQL half with DATABASE_URL.
+results.segments = await step('segments', () => segmentsBench(process.env));
 
 // The targets of issue 7.
 const targets: { target: string; value: string; met: boolean }[] = [];
@@ -169,6 +174,21 @@ if (results.geoip) {
     met: g.lookup_us_new_address <= 10,
   });
 }
+// Issue 17's targets: the slowest filtered feedback page per engine, and on PostgreSQL the
+// slowest idea ranking too.
+for (const [engine, limit, asked] of [
+  ['embedded (memory)', 100, /^feedback page:/],
+  ['postgres', 300, /^(feedback page|ideas ranking):/],
+] as const) {
+  const rows = (results.segments?.timings ?? []).filter((t) => t.engine === engine && asked.test(t.question));
+  if (rows.length === 0) continue;
+  const worst = Math.max(...rows.map((t) => t.median_ms));
+  targets.push({
+    target: `${engine}: filtered ${engine === 'postgres' ? 'feedback page or idea ranking' : 'feedback page'} ≤ ${limit} ms at ${rows[0].users} users / ${rows[0].feedback} feedback`,
+    value: `${worst} ms (slowest of ${rows.length})`,
+    met: worst <= limit,
+  });
+}
 results.targets = targets;
 results.duration_s = Math.round((Date.now() - started) / 1000);
 machine.load_average_at_start = machine.load_average_at_start;
@@ -227,6 +247,11 @@ if (results.geoip) {
   console.log('\nLocation lookup (shipped country database, in process, 200,000 lookups)');
   console.table([g]);
   console.log(`load average ${load.join(' / ')}`);
+}
+if (results.segments) {
+  console.log('\nSegments (issue 17): medians, ms; a feedback page counts its total and the segment totals');
+  console.table(results.segments.timings);
+  if (results.segments.pg_indexes) console.log(`PostgreSQL indexes: ${results.segments.pg_indexes.join('; ')}`);
 }
 if (results.pg) {
   const p = results.pg;

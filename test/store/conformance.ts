@@ -14,6 +14,7 @@ import type { Account, ExternalUser, Feedback, Pending, Site, User } from '../..
 import { rankFor } from '../../server/trust/ranks.ts';
 import { BadCursor, USER_SORTS, type Cursor, type Page, type Store } from '../../server/core/store.ts';
 import { peopleConformance } from './conformance-people.ts';
+import { segmentConformance } from './conformance-segments.ts';
 
 export interface StoreHandle {
   store: Store;
@@ -519,6 +520,8 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
     });
 
     describe('a person and their links (issue 15)', () => peopleConformance(() => store));
+
+    describe('segments (issue 17)', () => segmentConformance(() => store));
 
     describe('under the core semantics (docs/API.md#identify-semantics)', () => {
       let clock = 1_000_000;

@@ -16,9 +16,11 @@ import {
   type User,
 } from '../../core/records.ts';
 import type { CustomFieldDef } from '../../../shared/imports.ts';
+import type { Segment } from '../../core/filters.ts';
 import type {
   AccountQuery,
   ExternalUserQuery,
+  FeedbackQuery,
   Page,
   PageQuery,
   Promotion,
@@ -27,6 +29,7 @@ import type {
   UserFeedbackQuery,
   UserQuery,
 } from '../../core/store.ts';
+import * as segments from './segment-query.ts';
 import { accountOrder, feedbackOrder, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
 
 /** Collections, as the lowdb store partitions them into files. */
@@ -139,18 +142,20 @@ export class MemoryStore implements Store {
   }
   async listUsers(site: string, q: UserQuery): Promise<Page<User>> {
     const ids = this.userIds(site);
-    if (!hasUserFilter(q) && !q.sort) {
+    const inSegment = segments.personFilter(q.segment, this.lookups(site), (id) => this.externalsOf(site, id));
+    if (!hasUserFilter(q) && !inSegment && !q.sort) {
       // The common case costs one slice (and a search for a cursor), however many users.
       const p = pageOf(ids, q, { id: (id) => id });
       return { ...p, items: p.items.map((id) => this.users.get(k(site, id))!) };
     }
     let users: User[];
-    if (hasUserFilter(q)) {
+    if (hasUserFilter(q) || inSegment) {
       // Map order is creation order, the same as `ids`; external users are looked up only
       // for the users a cheaper test did not already rule out.
       users = [];
       for (const u of this.users.values())
-        if (u.site === site && matchesUser(u, () => this.externalsOf(site, u.id), q)) users.push(u);
+        if (u.site === site && matchesUser(u, () => this.externalsOf(site, u.id), q) && (!inSegment || inSegment(u.id)))
+          users.push(u);
     } else {
       users = ids.map((id) => this.users.get(k(site, id))!);
     }
@@ -252,7 +257,9 @@ export class MemoryStore implements Store {
     this.touched('accounts', account.key);
   }
   async listAccounts(site: string, q: AccountQuery) {
-    return pageOf([...ofSite(this.accounts, site)], q, q.sort ? accountOrder(q.sort) : { id: (a) => a.key });
+    const inSegment = segments.accountFilter(q.segment);
+    const all = [...ofSite(this.accounts, site)];
+    return pageOf(inSegment ? all.filter(inSegment) : all, q, q.sort ? accountOrder(q.sort) : { id: (a) => a.key });
   }
   async deleteAccount(site: string, key: string) {
     if (this.accounts.delete(k(site, key))) this.touched('accounts', key);
@@ -319,12 +326,34 @@ export class MemoryStore implements Store {
     this.feedback.set(k(f.site, f.message_id), f);
     this.touched('feedback', f.id);
   }
-  async listFeedback(site: string, q: PageQuery) {
-    return pageOf([...ofSite(this.feedback, site)].reverse(), q, { id: (f) => f.message_id });
+  async listFeedback(site: string, q: FeedbackQuery) {
+    const inSegment = segments.feedbackFilter(q.segment, this.lookups(site));
+    const list: Feedback[] = [];
+    for (const f of ofSite(this.feedback, site)) if (!inSegment || inSegment(f)) list.push(f);
+    return pageOf(list.reverse(), q, { id: (f) => f.message_id });
+  }
+  async segmentTotals(site: string, segment: Segment) {
+    return segments.segmentTotals(ofSite(this.feedback, site), segment, this.lookups(site));
+  }
+  async segmentIdeaStats(site: string, segment: Segment) {
+    return segments.segmentIdeaStats(ofSite(this.feedback, site), segment, this.lookups(site));
+  }
+  async npsWeeks(site: string, segment: Segment) {
+    return segments.npsWeeks(ofSite(this.feedback, site), segment, this.lookups(site));
+  }
+  /** Synchronous lookups for the segment predicate (segment-query.ts). */
+  private lookups(site: string): segments.Lookups {
+    return {
+      externalUser: (id) => (id === null ? undefined : this.externalUsers.get(k(site, id))),
+      account: (key) => (key === null ? undefined : this.accounts.get(k(site, key))),
+      externalUsers: () => ofSite(this.externalUsers, site),
+    };
   }
   async listUserFeedback(site: string, q: UserFeedbackQuery) {
+    const inSegment = segments.feedbackFilter(q.segment, this.lookups(site));
     const mine: Feedback[] = [];
-    for (const f of ofSite(this.feedback, site)) if (f.user_id === q.userId) mine.push(f);
+    for (const f of ofSite(this.feedback, site))
+      if (f.user_id === q.userId && (!inSegment || inSegment(f))) mine.push(f);
     return pageOf(mine, q, feedbackOrder);
   }
   async moveFeedback(site: string, externalUserId: string, fromUserId: string, toUserId: string) {
@@ -360,6 +389,19 @@ export class MemoryStore implements Store {
     const s = this.sites.get(site);
     if (!s) return;
     this.sites.set(site, { ...s, custom_fields: defs });
+    this.touched('sites', site);
+  }
+
+  async segments(site: string) {
+    return this.sites.get(site)?.segments ?? {};
+  }
+  async putSegment(site: string, name: string, filters: Record<string, string[]> | null) {
+    const s = this.sites.get(site);
+    if (!s) return;
+    const segments = { ...s.segments };
+    if (filters === null) delete segments[name];
+    else segments[name] = filters;
+    this.sites.set(site, { ...s, segments });
     this.touched('sites', site);
   }
 

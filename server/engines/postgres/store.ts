@@ -7,6 +7,8 @@
 import pg from 'pg';
 import type { CustomFieldDef } from '../../../shared/imports.ts';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
+import type { Segment } from '../../core/filters.ts';
+import * as segments from './filter-sql.ts';
 import { migrate } from './migrations.ts';
 import {
   accountOrder,
@@ -28,6 +30,7 @@ import {
   cursorOf,
   type AccountQuery,
   type ExternalUserQuery,
+  type FeedbackQuery,
   type Page,
   type PageQuery,
   type Promotion,
@@ -341,6 +344,7 @@ export class PostgresStore implements Store {
       // As the memory store: the user's email (stored lower case) or name, not their external users'.
       where.push(`(strpos(u.email, ${x}) > 0 OR strpos(u.name_key, ${x}) > 0)`);
     }
+    where.push(...segments.userConds(q.segment, 'u', p));
     const filtered = where.length > 1;
     // An exact count of a filtered listing reads every match; unfiltered totals are kept.
     const [total, page] = await Promise.all([
@@ -420,6 +424,11 @@ export class PostgresStore implements Store {
     this.ahead?.set('account', a.site, a.key, a);
   }
   async listAccounts(site: string, q: AccountQuery): Promise<Page<Account>> {
+    if (q.segment) {
+      const params: unknown[] = [site];
+      const where = ['site = $1', ...segments.accountRowConds(q.segment, 'accounts', (v) => `$${params.push(v)}`)];
+      if (where.length > 1) return this.filteredPage(ACCOUNTS, where, params, accountOrder(q.sort), q);
+    }
     const [counts, page] = await Promise.all([
       this.rowCounts(site),
       this.pageOf<Account>(ACCOUNTS, ['site = $1'], [site], accountOrder(q.sort), q),
@@ -520,7 +529,12 @@ export class PostgresStore implements Store {
       feedbackRow(f),
     );
   }
-  async listFeedback(site: string, q: PageQuery): Promise<Page<Feedback>> {
+  async listFeedback(site: string, q: FeedbackQuery): Promise<Page<Feedback>> {
+    if (q.segment) {
+      const params: unknown[] = [site];
+      const where = ['site = $1', ...segments.feedbackConds(q.segment, 'feedback', (v) => `$${params.push(v)}`)];
+      if (where.length > 1) return this.filteredPage(FEEDBACK, where, params, feedbackOrder, q);
+    }
     const [counts, page] = await Promise.all([
       this.rowCounts(site),
       this.pageOf<Feedback>(FEEDBACK, ['site = $1'], [site], feedbackOrder, q),
@@ -528,15 +542,32 @@ export class PostgresStore implements Store {
     return { ...page, total: counts.feedback ?? 0 };
   }
   async listUserFeedback(site: string, q: UserFeedbackQuery): Promise<Page<Feedback>> {
-    const where = ['site = $1', 'user_id = $2'];
+    const params: unknown[] = [site, q.userId];
+    const where = [
+      'site = $1',
+      'user_id = $2',
+      ...segments.feedbackConds(q.segment, 'feedback', (v) => `$${params.push(v)}`),
+    ];
+    return this.filteredPage(FEEDBACK, where, params, userFeedbackOrder, q);
+  }
+  /** A page of a listing under `where`, with its exact count (which reads every match). */
+  private async filteredPage<T>(l: Listing, where: string[], params: unknown[], order: SqlOrder, q: PageQuery) {
     const [total, page] = await Promise.all([
-      this.query<{ n: string }>('SELECT count(*) AS n FROM feedback WHERE site = $1 AND user_id = $2', [
-        site,
-        q.userId,
-      ]).then((r) => Number(r.rows[0].n)),
-      this.pageOf<Feedback>(FEEDBACK, where, [site, q.userId], userFeedbackOrder, q),
+      this.query<{ n: string }>(`SELECT count(*) AS n FROM ${l.from} WHERE ${where.join(' AND ')}`, [...params]).then(
+        (r) => Number(r.rows[0].n),
+      ),
+      this.pageOf<T>(l, where, params, order, q),
     ]);
     return { ...page, total };
+  }
+  segmentTotals(site: string, segment: Segment) {
+    return segments.segmentTotals((sql, params) => this.query(sql, params), site, segment);
+  }
+  segmentIdeaStats(site: string, segment: Segment) {
+    return segments.segmentIdeaStats((sql, params) => this.query(sql, params), site, segment);
+  }
+  npsWeeks(site: string, segment: Segment) {
+    return segments.npsWeeks((sql, params) => this.query(sql, params), site, segment);
   }
   async moveFeedback(site: string, externalUserId: string, fromUserId: string, toUserId: string) {
     // The user's feedback through its index, then the external user's among it.
@@ -574,6 +605,19 @@ export class PostgresStore implements Store {
       site,
       JSON.stringify(defs),
     ]);
+  }
+
+  async segments(site: string) {
+    return (await this.getSite(site))?.segments ?? {};
+  }
+  async putSegment(site: string, name: string, filters: Record<string, string[]> | null) {
+    // One statement: two admins saving different segments at once both keep theirs.
+    await this.query(
+      filters === null
+        ? `UPDATE sites SET doc = jsonb_set(doc, '{segments}', coalesce(doc->'segments', '{}'::jsonb) - $2::text) WHERE key = $1`
+        : `UPDATE sites SET doc = jsonb_set(doc, '{segments}', coalesce(doc->'segments', '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb)) WHERE key = $1`,
+      filters === null ? [site, name] : [site, name, JSON.stringify(filters)],
+    );
   }
 
   getIdea(site: string, id: string) {
