@@ -16,8 +16,6 @@ import { DurableJSONFile } from './durable-file.ts';
 import { MemoryStore, type Collection } from './memory-store.ts';
 
 export const PENDING_SHARDS = 16;
-/** Applied message ids are remembered this long; widget outboxes expire well before. */
-export const MESSAGE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 interface Manifest {
   version: 1;
@@ -32,8 +30,11 @@ interface FeedbackFile {
 interface ShardFile {
   pending: Pending[];
   accounts?: PendingAccount[];
-  messages: [string, number][];
+  /** Written by versions before message-window.ts; read, never written. */
+  messages?: [string, number][];
 }
+/** Client message ids by the start of their time bucket (message-window.ts). */
+type MessagesFile = [number, string[]][];
 
 const MANIFEST = 'manifest.json';
 
@@ -91,8 +92,10 @@ export class LowdbStore extends MemoryStore {
       const shard = await this.readFile<ShardFile>(shardName(n), { pending: [], messages: [] });
       for (const p of shard.pending) this.pending.set(`${p.site}\u0000${p.external_id}`, p);
       for (const a of shard.accounts ?? []) this.pendingAccounts.set(`${a.site}\u0000${a.key}`, a);
-      for (const [key, at] of shard.messages) this.messages.set(key, at);
+      for (const [key, at] of shard.messages ?? []) this.messages.add(key, at);
     }
+    for (const [start, keys] of await this.readFile<MessagesFile>('messages', [])) this.messages.load(start, keys);
+    this.messages.expire(this.clock());
     this.dirty.clear();
     this.removeStrays();
   }
@@ -120,19 +123,16 @@ export class LowdbStore extends MemoryStore {
         return [...this.externalUsers.values()];
       case 'accounts':
         return [...this.accounts.values()];
+      case 'messages':
+        this.messages.expire(this.clock());
+        return this.messages.starts().map((start) => [start, this.messages.keysOf(start)]) satisfies MessagesFile;
       case 'feedback':
         return { feedback: [...this.feedback.values()], ideas: [...this.ideas.values()] } satisfies FeedbackFile;
       default: {
         const n = Number(name.slice('pending-'.length));
-        const cutoff = this.clock() - MESSAGE_TTL_MS;
-        const shard: ShardFile = { pending: [], accounts: [], messages: [] };
+        const shard: ShardFile = { pending: [], accounts: [] };
         for (const [key, p] of this.pending) if (shardOf(key) === n) shard.pending.push(p);
         for (const [key, a] of this.pendingAccounts) if (shardOf(key) === n) shard.accounts!.push(a);
-        for (const [key, at] of this.messages) {
-          if (shardOf(key) !== n) continue;
-          if (at < cutoff) this.messages.delete(key);
-          else shard.messages.push([key, at]);
-        }
         return shard;
       }
     }

@@ -27,10 +27,12 @@ import type {
   UserFeedbackQuery,
   UserQuery,
 } from '../../core/store.ts';
+import { OUTBOX_TTL_MS } from '../../../shared/limits.ts';
+import { MessageWindow } from './message-window.ts';
 import { accountOrder, feedbackOrder, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
 
 /** Collections, as the lowdb store partitions them into files. */
-export type Collection = 'sites' | 'users' | 'external_users' | 'accounts' | 'feedback' | 'pending';
+export type Collection = 'sites' | 'users' | 'external_users' | 'accounts' | 'feedback' | 'pending' | 'messages';
 
 const k = (site: string, id: string) => `${site}\u0000${id}`;
 
@@ -86,7 +88,8 @@ export class MemoryStore implements Store {
   protected accounts = new SiteMap<Account>();
   protected pending = new SiteMap<Pending>();
   protected pendingAccounts = new Map<string, PendingAccount>();
-  protected messages = new Map<string, number>();
+  /** Client message ids applied, for as long as a client may retry one (message-window.ts). */
+  protected messages = new MessageWindow(OUTBOX_TTL_MS);
   protected feedback = new SiteMap<Feedback>();
   protected ideas = new Map<string, Idea>();
 
@@ -304,8 +307,8 @@ export class MemoryStore implements Store {
   }
   async addMessage(site: string, messageId: string, at: number) {
     const key = k(site, messageId);
-    this.messages.set(key, at);
-    this.touched('pending', key);
+    this.messages.add(key, at);
+    this.touched('messages', key);
   }
 
   async getFeedbackByMessage(site: string, messageId: string) {
