@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { applyIdentity } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
 import { ROOT } from '../../server/paths.ts';
-import { LowdbStore, PENDING_SHARDS } from '../../server/engines/embedded/lowdb-store.ts';
+import { LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
 import { checkpoint, SITE, seedIdentity, seedStore } from './seed.ts';
 
 type Shape = 'visible' | 'pending' | 'pending-shard';
@@ -45,7 +45,7 @@ function diskMb(dir: string): number {
 function shardOf(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % PENDING_SHARDS;
+  return (h >>> 0) % 16;
 }
 
 /** One case, in this process. */

@@ -58,6 +58,12 @@ export class MessageWindow {
     return gone;
   }
 
+  /** The start of the bucket holding `key`, or undefined. */
+  bucketOf(key: string): number | undefined {
+    for (let i = this.buckets.length - 1; i >= 0; i--) if (this.buckets[i].keys.has(key)) return this.buckets[i].start;
+    return undefined;
+  }
+
   /** Bucket starts, oldest first. */
   starts(): number[] {
     return this.buckets.map((b) => b.start);
