@@ -11,7 +11,7 @@ import type {
   Site,
   User,
 } from '../../server/core/records.ts';
-import { LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
+import { CHUNK_RECORDS, LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
 import { storeConformance } from './conformance.ts';
 
 /**
@@ -196,6 +196,10 @@ describe('lowdb checkpoints cost what changed', () => {
     await (
       await store.prepareCheckpoint(1)
     )();
+    // A delta this large is written in parts of CHUNK_RECORDS, all read back.
+    const parts = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).deltas.length;
+    expect(parts).toBe(Math.max(1, Math.ceil((2 * n + 1) / CHUNK_RECORDS)));
+    expect(await (await LowdbStore.open(dir, () => 0)).counts(S)).toMatchObject({ users: n, pending_identities: n });
     (store as unknown as { mustMerge: boolean }).mustMerge = true;
     await (
       await store.prepareCheckpoint(1)
@@ -213,8 +217,8 @@ describe('lowdb checkpoints cost what changed', () => {
     )();
     const after = files(dir);
     const added = [...after.keys()].filter((f) => !before.has(f));
-    expect(added).toEqual(['delta.3.json']);
-    expect(after.get('delta.3.json')).toBeLessThan(400);
+    expect(added).toEqual(['delta.3.0.json']);
+    expect(after.get('delta.3.0.json')).toBeLessThan(400);
     // Nothing else was rewritten: every base chunk is the same file, the same size.
     for (const [f, size] of before) if (f !== 'manifest.json') expect(after.get(f)).toBe(size);
     const reopened = await LowdbStore.open(dir, () => 0);
@@ -251,7 +255,7 @@ describe('lowdb checkpoints cost what changed', () => {
     await (
       await store.prepareCheckpoint(2)
     )();
-    const delta = join(dir, 'delta.3.json');
+    const delta = join(dir, 'delta.3.0.json');
     const text = readFileSync(delta, 'utf8');
     writeFileSync(delta, text.slice(0, text.length >> 1));
     await expect(LowdbStore.open(dir)).rejects.toThrow(new RegExp(`${delta}.*not valid JSON`));

@@ -6,7 +6,7 @@
  * The files: a base (every collection as chunks of CHUNK_RECORDS `[key, record]` pairs, in the
  * collection's Map order, which is creation order, the order listings show) and after it a list
  * of deltas, one per checkpoint, each holding only the records touched since the checkpoint
- * before (deleted keys, then written records). `manifest.json` names the base chunks and the
+ * before (deleted keys, then written records), in parts of at most CHUNK_RECORDS records. `manifest.json` names the base chunks and the
  * deltas in order, and the log position they reflect. Opening reads the base, then applies the
  * deltas in order. When the deltas together outgrow the base (or there are MAX_DELTAS of them),
  * a checkpoint writes a fresh base instead, so reading a store stays within about twice its size
@@ -334,21 +334,43 @@ export class LowdbStore extends MemoryStore {
         if (chunk.length) flush();
       }
     } else if (dirty.size || removed.size) {
-      const put: string[] = [];
-      const gone: string[] = [];
+      // Deleted keys first, then written records in order, split into parts of at most
+      // CHUNK_RECORDS records so that no one string grows past what V8 can hold.
+      let gone: string[] = [];
       for (const c of COLLECTIONS) {
-        const t = this.tables[c];
         const keys = [...(removed.get(c) ?? [])];
         if (keys.length) gone.push(`${JSON.stringify(c)}:${JSON.stringify(keys)}`);
-        const pairs: string[] = [];
+      }
+      let put: string[] = [];
+      let pairs: string[] = [];
+      let count = 0;
+      const part = () => {
+        files.push([
+          `delta.${gen}.${files.length}.json`,
+          `{"seq":${seq},"removed":{${gone.join(',')}},"put":{${put.join(',')}}}`,
+        ]);
+        gone = [];
+        put = [];
+        count = 0;
+      };
+      for (const c of COLLECTIONS) {
+        const t = this.tables[c];
+        const close = () => {
+          if (pairs.length) put.push(`${JSON.stringify(c)}:[${pairs.join(',')}]`);
+          pairs = [];
+        };
         for (const key of dirty.get(c) ?? []) {
           const v = t.get(key);
           if (v !== undefined) pairs.push(JSON.stringify([key, v]));
+          if (++count === CHUNK_RECORDS) {
+            close();
+            part();
+          }
           await pace();
         }
-        if (pairs.length) put.push(`${JSON.stringify(c)}:[${pairs.join(',')}]`);
+        close();
       }
-      files.push([`delta.${gen}.json`, `{"seq":${seq},"removed":{${gone.join(',')}},"put":{${put.join(',')}}}`]);
+      if (put.length || gone.length || files.length === 0) part();
     }
     return async () => {
       try {
@@ -376,7 +398,7 @@ export class LowdbStore extends MemoryStore {
         const c = name.slice(0, name.indexOf('.')) as Collection;
         (next.base[c] ??= []).push(name);
       }
-    } else if (files.length) next.deltas.push(files[0][0]);
+    } else next.deltas.push(...files.map(([name]) => name));
     await new Low<Manifest>(new DurableJSONFile(join(this.dir, MANIFEST)), next).write();
     this.manifest = next;
     const live = new Set(this.liveFiles(next));
