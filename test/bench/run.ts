@@ -3,7 +3,7 @@
  * in test/bench/results.json. Loopback only; every process it starts is stopped at the end.
  * Figures drift between runs on a shared machine (docs/DESIGN.md#measured-facts: ±25 %), so each ratio is of two
  * figures measured back to back, and CPU per identity is reported beside throughput.
- * `BENCH_ONLY=ack,apply,backpressure,growth,widget,pg` runs a subset. `pg` (PostgreSQL, pg.ts)
+ * `BENCH_ONLY=ack,apply,embedded-ack,embedded-checkpoint,embedded-1m,backpressure,growth,widget,pg` runs a subset. `pg` (PostgreSQL, pg.ts)
  * needs DATABASE_URL and is skipped, loudly, without it:
  * `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts`.
  */
@@ -15,10 +15,15 @@ import { ackBench, type AckResult } from './ack.ts';
 import { applyBench, type ApplyResult } from './apply.ts';
 import { backpressureBench, type BackpressureResult } from './backpressure.ts';
 import { growthBench, type GrowthResult } from './growth.ts';
+import { embeddedAck, embeddedCheckpoint, embeddedMillion, type EmbeddedResult } from './embedded.ts';
 import type { PgResult } from './pg.ts';
 import { widgetBench, type WidgetResult } from './widget-cost.ts';
 
-const only = new Set((process.env.BENCH_ONLY ?? 'ack,apply,backpressure,growth,widget,pg').split(','));
+const only = new Set(
+  (
+    process.env.BENCH_ONLY ?? 'ack,apply,embedded-ack,embedded-checkpoint,embedded-1m,backpressure,growth,widget,pg'
+  ).split(','),
+);
 const started = Date.now();
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -39,6 +44,7 @@ const results: {
   widget?: WidgetResult;
   pg?: PgResult;
   pg_error?: string;
+  embedded?: EmbeddedResult;
   targets?: { target: string; value: string; met: boolean }[];
 } = { date: new Date(started).toISOString(), machine };
 
@@ -59,6 +65,14 @@ if (ack) {
   });
 }
 results.apply = await step('apply', applyBench);
+// Issue 13's embedded-engine figures (embedded.ts); not in the default set: they take minutes.
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const embedded: EmbeddedResult = {
+  ack: await step('embedded-ack', () => embeddedAck(seconds)),
+  checkpoint: await step('embedded-checkpoint', () => embeddedCheckpoint(seconds)),
+  million: await step('embedded-1m', () => embeddedMillion(Number(process.env.BENCH_MILLION ?? 1_000_000))),
+};
+if (embedded.ack || embedded.checkpoint || embedded.million) results.embedded = embedded;
 results.backpressure = await step('backpressure', backpressureBench);
 results.growth = await step('growth', growthBench);
 const chromium = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
@@ -134,6 +148,36 @@ if (results.widget) {
     met: w.widget_js_at_load_ms <= 5,
   });
 }
+const e = results.embedded;
+if (e?.ack) {
+  targets.push({
+    target: 'embedded: acks/s ≥ 0.3× bare parse (×100, 20k people round-robin)',
+    value: `${e.ack.ratio_of_bare}× (${e.ack.parley.identities_per_s} vs bare ${e.ack.bare.identities_per_s} ids/s)`,
+    met: e.ack.ratio_of_bare >= 0.3,
+  });
+  targets.push({
+    target: 'embedded: p99 ≤ 25 ms at 10 connections',
+    value: `${e.ack.parley.p99_ms} ms (bare ${e.ack.bare.p99_ms} ms)`,
+    met: e.ack.parley.p99_ms <= 25,
+  });
+  targets.push({
+    target: 'embedded: RSS ≤ 300 MB after the load, all applied ≤ 10 s after it',
+    value: `${e.ack.parley.rss_after_mb} MB, applied ${e.ack.parley.applied_s_after_load} s after`,
+    met: e.ack.parley.rss_after_mb! <= 300 && e.ack.parley.applied_s_after_load! <= 10,
+  });
+}
+if (e?.checkpoint)
+  targets.push({
+    target: 'embedded: p99 ≤ 25 ms while a checkpoint of 100k visible + 100k pending runs',
+    value: `${e.checkpoint.p99_ms} ms (merge during load: ${e.checkpoint.merged_during_load})`,
+    met: e.checkpoint.p99_ms <= 25 && e.checkpoint.merged_during_load,
+  });
+if (e?.million)
+  targets.push({
+    target: 'embedded: ≤ 500 B RSS per pending identity at 1M; time to open',
+    value: `${e.million.rss_per_identity_b} B; open ${e.million.open_ms} ms wall, ${e.million.open_cpu_ms} ms CPU`,
+    met: e.million.rss_per_identity_b <= 500,
+  });
 results.targets = targets;
 results.duration_s = Math.round((Date.now() - started) / 1000);
 machine.load_average_at_start = machine.load_average_at_start;
@@ -217,12 +261,19 @@ if (results.pg) {
   console.table(p.listings);
   if (p.cursor_note) console.log(p.cursor_note);
 }
+if (results.embedded) {
+  const e = results.embedded;
+  console.log('\nEmbedded engine (issue 13): bulk_identify ×100, 10 connections, 20k people round-robin');
+  if (e.ack) console.table([{ ...e.ack.bare }, { ...e.ack.parley, ratio_of_bare: e.ack.ratio_of_bare }]);
+  if (e.checkpoint) console.table([e.checkpoint]);
+  if (e.million) console.table([e.million]);
+}
 console.log('\nTargets');
 console.table(targets);
 // A subset run replaces only the steps it ran: the others' last figures stay in the file.
 const file = join(ROOT, 'test/bench/results.json');
 // (Each step's figures carry what they need; the date and machine at the top stay the full run's.)
-const kept = existsSync(file) && only.size < 6 ? JSON.parse(readFileSync(file, 'utf8')) : {};
+const kept = existsSync(file) && only.size < 9 ? JSON.parse(readFileSync(file, 'utf8')) : {};
 const ran = Object.entries(results).filter(
   ([k, v]) =>
     v !== undefined &&
