@@ -36,9 +36,13 @@ export interface EmbeddedAck {
   /** After the load, once the queue is empty. */
   rss_after_mb?: number;
   applied_s_after_load?: number;
+  /** Collector CPU (acknowledging and applying) per acknowledged identity: robust to machine load. */
+  cpu_us_per_identity?: number;
 }
 export interface EmbeddedResult {
   ack?: { bare: EmbeddedAck; parley: EmbeddedAck; ratio_of_bare: number; load: number[] };
+  /** The same on another checkout (BENCH_BEFORE=<dir>), in the same run. */
+  ack_before?: { bare: EmbeddedAck; parley: EmbeddedAck; ratio_of_bare: number; load: number[] };
   checkpoint?: {
     store: string;
     p99_ms: number;
@@ -102,7 +106,8 @@ async function drained(proc: Proc): Promise<number> {
 
 const load = () => loadavg().map((l) => +l.toFixed(2));
 
-export async function embeddedAck(seconds: number): Promise<EmbeddedResult['ack']> {
+/** `root`: another checkout of Parley to run instead (a before/after comparison, BENCH_BEFORE in run.ts). */
+export async function embeddedAck(seconds: number, root = ROOT): Promise<EmbeddedResult['ack']> {
   const bare = await startBare();
   let bareAck: EmbeddedAck;
   try {
@@ -112,16 +117,24 @@ export async function embeddedAck(seconds: number): Promise<EmbeddedResult['ack'
     await bare.stop();
   }
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-emb-'));
-  const parley = await startCollector(dir);
+  const parley = await startCollector(dir, {}, [], root);
   try {
     await hammer(parley, 1, roundRobin('pw'));
+    const cpu0 = parley.cpuSeconds();
     const rss = sampleRss(parley);
     const r = await hammer(parley, seconds, roundRobin('p'));
     const applied = await drained(parley);
+    const cpu = parley.cpuSeconds() - cpu0;
     rss.stop();
     return {
       bare: bareAck,
-      parley: { server: 'parley', ...r, rss_after_mb: Math.round(parley.rssMb()), applied_s_after_load: applied },
+      parley: {
+        server: 'parley',
+        ...r,
+        rss_after_mb: Math.round(parley.rssMb()),
+        applied_s_after_load: applied,
+        cpu_us_per_identity: +((cpu * 1e6) / (r.identities_per_s * seconds)).toFixed(1),
+      },
       ratio_of_bare: +(r.identities_per_s / bareAck.identities_per_s).toFixed(3),
       load: load(),
     };

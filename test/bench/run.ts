@@ -67,7 +67,9 @@ if (ack) {
 results.apply = await step('apply', applyBench);
 // Issue 13's embedded-engine figures (embedded.ts); not in the default set: they take minutes.
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const before = process.env.BENCH_BEFORE;
 const embedded: EmbeddedResult = {
+  ack_before: before ? await step('embedded-ack', () => embeddedAck(seconds, before)) : undefined,
   ack: await step('embedded-ack', () => embeddedAck(seconds)),
   checkpoint: await step('embedded-checkpoint', () => embeddedCheckpoint(seconds)),
   million: await step('embedded-1m', () => embeddedMillion(Number(process.env.BENCH_MILLION ?? 1_000_000))),
@@ -264,7 +266,14 @@ if (results.pg) {
 if (results.embedded) {
   const e = results.embedded;
   console.log('\nEmbedded engine (issue 13): bulk_identify ×100, 10 connections, 20k people round-robin');
-  if (e.ack) console.table([{ ...e.ack.bare }, { ...e.ack.parley, ratio_of_bare: e.ack.ratio_of_bare }]);
+  for (const [label, a] of [
+    ['before', e.ack_before],
+    ['after', e.ack],
+  ] as const)
+    if (a) {
+      console.log(label === 'before' ? `before: ${before}` : 'this checkout');
+      console.table([{ ...a.bare }, { ...a.parley, ratio_of_bare: a.ratio_of_bare }]);
+    }
   if (e.checkpoint) console.table([e.checkpoint]);
   if (e.million) console.table([e.million]);
 }
