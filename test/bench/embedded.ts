@@ -254,6 +254,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stdout.write(
       JSON.stringify({
         open_ms,
+        open_cpu_ms,
         rss_mb: Math.round(rss() / 1e6),
         pending: (await store.counts('demo')).pending_identities,
       }) + '\n',
