@@ -264,3 +264,37 @@ describe('lowdb checkpoints cost what changed', () => {
     await expect(LowdbStore.open(dir)).rejects.toThrow(new RegExp(`${delta}.*missing`));
   });
 });
+
+it('reads a store of the format before deltas, and rewrites it as a base at its first checkpoint', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-lowdb-v1-'));
+  try {
+    const S = 'acme';
+    const user: User = { site: S, id: 'u1', email: 'ann@acme.test', name: 'Ann', created_at: 1, updated_at: 1 };
+    const p: Pending = { site: S, external_id: 'p1', profile: { f: {}, v: {} }, account_keys: [], received_at: 1 };
+    writeFileSync(join(dir, 'users.1.json'), JSON.stringify([user]));
+    writeFileSync(join(dir, 'pending-03.1.json'), JSON.stringify({ pending: [p], messages: [[`${S}\u0000m1`, 5]] }));
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify({
+        version: 1,
+        applied_seq: 3,
+        generation: 1,
+        files: { users: 'users.1.json', 'pending-03': 'pending-03.1.json' },
+      }),
+    );
+    const store = await LowdbStore.open(dir, () => 10);
+    expect(store.appliedSeq()).toBe(3);
+    expect(await store.getUser(S, 'u1')).toEqual(user);
+    expect(await store.getPending(S, 'p1')).toEqual(p);
+    expect(await store.hasMessage(S, 'm1')).toBe(true);
+    await (
+      await store.prepareCheckpoint(4)
+    )();
+    expect(readdirSync(dir).filter((f) => f === 'users.1.json' || f === 'pending-03.1.json')).toEqual([]);
+    const again = await LowdbStore.open(dir, () => 10);
+    expect(await again.getUser(S, 'u1')).toEqual(user);
+    expect(await again.hasMessage(S, 'm1')).toBe(true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
