@@ -292,5 +292,9 @@ const ran = Object.entries(results).filter(
 // Targets too: this run's replace those of the same name, the others' stay.
 const mine = new Set(targets.map((t) => t.target));
 const merged = [...(kept.targets ?? []).filter((t: { target: string }) => !mine.has(t.target)), ...targets];
-writeFileSync(file, JSON.stringify({ ...kept, ...Object.fromEntries(ran), targets: merged }, null, 2) + '\n');
+// The embedded steps run one at a time too: each keeps the others' figures.
+const ranObj = Object.fromEntries(ran);
+if (ranObj.embedded && kept.embedded)
+  ranObj.embedded = { ...kept.embedded, ...JSON.parse(JSON.stringify(ranObj.embedded)) };
+writeFileSync(file, JSON.stringify({ ...kept, ...ranObj, targets: merged }, null, 2) + '\n');
 console.log(`\nwrote test/bench/results.json (${results.duration_s} s)`);
