@@ -37,7 +37,8 @@ async function start(dir: string) {
 }
 
 describe('saved segments across kill -9', () => {
-  it('keeps what was saved and forgets what was deleted', async () => {
+  // Two collectors start as tsx processes: seconds each on a loaded 2-core machine.
+  it('keeps what was saved and forgets what was deleted', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-segments-dur-'));
     dirs.push(dir);
     const first = await start(dir);
