@@ -1,5 +1,8 @@
+import { filtersQuery, parseFilters, type SegFilters } from './segments.ts';
+
 /**
- * Where the console is, as the URL hash: a list (`#users`), one person (`#user/u_3f...`), a
+ * Where the console is, as the URL hash: a list (`#users`), a list cut by segment filters
+ * (`#feedback?account.cf_region=EU&segment=eu-enterprise`, segments.ts), one person (`#user/u_3f...`), a
  * person not visible yet, named by email or external id (`#person/email/ann@acme.test`), or the
  * Import page (`#import`). The hash makes a person's page linkable, and because opening one
  * pushes a history entry, Back returns to the list it was opened from. Pure.
@@ -10,7 +13,8 @@ export type TabId = 'feedback' | 'ideas' | 'users' | 'accounts';
 export const TAB_IDS: TabId[] = ['feedback', 'ideas', 'users', 'accounts'];
 
 export type Route =
-  | { page: 'tab'; tab: TabId }
+  /** `filters` only when some are set, so a plain list's route stays `{page, tab}`. */
+  | { page: 'tab'; tab: TabId; filters?: SegFilters }
   | { page: 'user'; id: string }
   | { page: 'person'; by: 'email' | 'external_id'; value: string }
   | { page: 'import' };
@@ -26,7 +30,13 @@ const decode = (s: string): string | null => {
 /** The route a hash names; anything unknown is the first list. */
 export function parseRoute(hash: string): Route {
   const h = hash.replace(/^#/, '');
-  if (TAB_IDS.includes(h as TabId)) return { page: 'tab', tab: h as TabId };
+  const [list, query = ''] = h.split('?', 2);
+  if (TAB_IDS.includes(list as TabId)) {
+    const filters = parseFilters(query);
+    return Object.keys(filters).length
+      ? { page: 'tab', tab: list as TabId, filters }
+      : { page: 'tab', tab: list as TabId };
+  }
   if (h === 'import') return { page: 'import' };
   const user = /^user\/(.+)$/.exec(h);
   const id = user && decode(user[1]);
@@ -39,8 +49,10 @@ export function parseRoute(hash: string): Route {
 
 export function routeHash(r: Route): string {
   switch (r.page) {
-    case 'tab':
-      return `#${r.tab}`;
+    case 'tab': {
+      const q = r.filters ? filtersQuery(r.filters) : '';
+      return q ? `#${r.tab}?${q}` : `#${r.tab}`;
+    }
     case 'import':
       return '#import';
     case 'user':
