@@ -1,5 +1,3 @@
-import { filtersQuery, parseFilters, type SegFilters } from './segments.ts';
-
 /**
  * Where the console is, as the URL hash: a list (`#users`), a list cut by segment filters
  * (`#feedback?account.cf_region=EU&segment=eu-enterprise`, segments.ts), one person (`#user/u_3f...`), a
@@ -11,6 +9,29 @@ import { filtersQuery, parseFilters, type SegFilters } from './segments.ts';
 /** The four lists, in tab order (tabs.tsx describes each). Here, so routes import nothing. */
 export type TabId = 'feedback' | 'ideas' | 'users' | 'accounts';
 export const TAB_IDS: TabId[] = ['feedback', 'ideas', 'users', 'accounts'];
+
+/**
+ * Segment filters: query parameter → values, the shape a saved segment stores; a repeated
+ * parameter means "any of", `segment` names a saved one (segments.ts: what the bar offers).
+ */
+export type SegFilters = Record<string, string[]>;
+
+/** The filters as the hash's query part (`account.plan=Enterprise&segment=eu`), in a stable order. */
+export function filtersQuery(f: SegFilters): string {
+  const q = new URLSearchParams();
+  for (const param of Object.keys(f).sort()) for (const v of f[param]) q.append(param, v);
+  return q.toString();
+}
+
+/** The filters a hash's query part names; empty names and values, and repeats, are dropped. */
+export function parseFilters(query: string): SegFilters {
+  const out: SegFilters = {};
+  for (const [param, v] of new URLSearchParams(query)) {
+    if (!param || !v || out[param]?.includes(v)) continue;
+    out[param] = [...(out[param] ?? []), v];
+  }
+  return out;
+}
 
 export type Route =
   /** `filters` only when some are set, so a plain list's route stays `{page, tab}`. */

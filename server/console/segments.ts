@@ -5,10 +5,9 @@
  * list takes, what the bar's "field, operator, value" makes of a typed value, what a chip says,
  * and the filters as the query part of the URL hash. Pure: no DOM, no fetch, no zod.
  */
-import type { TabId } from './routes.ts';
+import type { SegFilters, TabId } from './routes.ts';
 
-/** Query parameter → values; a repeated parameter means "any of". `segment` names a saved one. */
-export type SegFilters = Record<string, string[]>;
+export { filtersQuery, parseFilters, type SegFilters } from './routes.ts';
 
 export type Op = 'is' | 'gte' | 'lte' | 'after' | 'before';
 export const OP_LABEL: Record<Op, string> = { is: 'is', gte: '≥', lte: '≤', after: 'after', before: 'before' };
@@ -143,23 +142,6 @@ export function queryFor(tab: TabId, f: SegFilters): string {
   const q = new URLSearchParams();
   for (const param of Object.keys(f).sort()) if (takes(tab, param)) for (const v of f[param]) q.append(param, v);
   return q.toString();
-}
-
-/** The filters as the hash's query part (`account.plan=Enterprise&segment=eu`), every parameter. */
-export function filtersQuery(f: SegFilters): string {
-  const q = new URLSearchParams();
-  for (const param of Object.keys(f).sort()) for (const v of f[param]) q.append(param, v);
-  return q.toString();
-}
-
-/** The filters a hash's query part names; empty values and empty names are dropped. */
-export function parseFilters(query: string): SegFilters {
-  const out: SegFilters = {};
-  for (const [param, v] of new URLSearchParams(query)) {
-    if (!param || !v) continue;
-    out[param] = addFilter(out, param, v)[param];
-  }
-  return out;
 }
 
 /**
