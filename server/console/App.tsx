@@ -192,6 +192,7 @@ function Console({ get, post, send, download, onSignOut }: ConsoleProps) {
       <FilterBar tab={tab} filters={seg} defs={defs.data?.custom_fields ?? []} onChange={filter} />
       <SegmentMenu
         segments={segments}
+        loadError={saved.state === 'error' ? explain(saved.error) : ''}
         current={current}
         canSave={Object.keys(seg).length > 0}
         onPick={(name) => filter({ segment: [name] })}

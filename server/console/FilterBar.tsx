@@ -31,11 +31,12 @@ const HINT: Record<string, string> = { money: 'Dollars, e.g. 500', date: 'YYYY-M
 
 export function FilterBar({ tab, filters, defs, onChange }: Props) {
   const fields = fieldsFor(tab, defs);
-  const [fieldAt, setFieldAt] = useState(0);
+  // Chosen by label, not position: the custom fields arrive later and shift the positions.
+  const [fieldLabel, setFieldLabel] = useState(fields[0].label);
   const [opAt, setOpAt] = useState(0);
   const [value, setValue] = useState('');
   const [error, setError] = useState('');
-  const field = fields[Math.min(fieldAt, fields.length - 1)];
+  const field = fields.find((f) => f.label === fieldLabel) ?? fields[0];
   const op = field.ops[Math.min(opAt, field.ops.length - 1)];
   const chips = Object.entries(filters).flatMap(([param, values]) => values.map((v) => ({ param, v })));
 
@@ -56,15 +57,15 @@ export function FilterBar({ tab, filters, defs, onChange }: Props) {
       <form class="filter-add" aria-label="Add a filter" onSubmit={add}>
         <select
           aria-label="Filter field"
-          value={String(fieldAt)}
+          value={field.label}
           onChange={(e) => {
-            setFieldAt(Number((e.target as HTMLSelectElement).value));
+            setFieldLabel((e.target as HTMLSelectElement).value);
             setOpAt(0);
             setValue('');
           }}
         >
-          {fields.map((f, n) => (
-            <option key={f.label} value={String(n)}>
+          {fields.map((f) => (
+            <option key={f.label} value={f.label}>
               {f.label}
             </option>
           ))}

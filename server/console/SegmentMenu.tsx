@@ -14,7 +14,10 @@ export interface SavedSegment {
 }
 
 interface Props {
+  /** undefined while loading. */
   segments: SavedSegment[] | undefined;
+  /** Why the saved segments could not be listed, if they could not. */
+  loadError: string;
   /** The segment the view reads now, if any. */
   current: string | undefined;
   /** Whether there is anything to save. */
@@ -24,7 +27,7 @@ interface Props {
   onDelete: (name: string) => Promise<void>;
 }
 
-export function SegmentMenu({ segments, current, canSave, onPick, onSave, onDelete }: Props) {
+export function SegmentMenu({ segments, loadError, current, canSave, onPick, onSave, onDelete }: Props) {
   const [name, setName] = useState(current ?? '');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
@@ -43,7 +46,11 @@ export function SegmentMenu({ segments, current, canSave, onPick, onSave, onDele
     <details class="segments">
       <summary>Segments{current ? `: ${current}` : ''}</summary>
       <div class="segments-menu">
-        {segments === undefined ? (
+        {loadError ? (
+          <p role="alert" class="field-error">
+            Could not list saved segments: {loadError}
+          </p>
+        ) : segments === undefined ? (
           <p class="secondary">Loading saved segments…</p>
         ) : segments.length === 0 ? (
           <p class="secondary">No saved segments yet. Add filters, then save them here under a name.</p>
