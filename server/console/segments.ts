@@ -99,13 +99,15 @@ export function fieldsFor(tab: TabId, defs: CustomFieldDef[]): FieldDef[] {
         unit: 'date',
       },
       { label: 'NPS score', ops: range('score'), unit: 'score', options: Array.from({ length: 11 }, (_, n) => `${n}`) },
+      // Plan and MRR as recorded with the feedback, or as they are now (docs/API.md#segments).
+      { label: 'Account read as', ops: is('as'), unit: 'text', options: ['then', 'now'] },
     ],
   };
   return TAB_SCOPES[tab].flatMap((s) => all[s]);
 }
 
-/** A range end or a date is one value (the collector refuses a repeated one); the rest add up. */
-const single = (param: string) => /_(gte|lte|after|before)$/.test(param);
+/** A range end, a date or `as` is one value (the collector refuses a repeated one); the rest add up. */
+const single = (param: string) => param === 'as' || /_(gte|lte|after|before)$/.test(param);
 
 /**
  * What a typed value becomes as a parameter value, or null when it cannot be one: money typed

@@ -66,6 +66,7 @@ describe('what each list is asked', () => {
     g = addFilter(g, 'account.plan', 'Pro');
     g = addFilter(g, 'account.mrr_cents_gte', '100');
     g = addFilter(g, 'account.mrr_cents_gte', '500');
+    expect(addFilter(addFilter({}, 'as', 'then'), 'as', 'now')).toEqual({ as: ['now'] });
     expect(g).toEqual({ 'account.plan': ['Pro', 'Enterprise'], 'account.mrr_cents_gte': ['500'] });
     expect(removeFilter(removeFilter(g, 'account.plan', 'Pro'), 'account.mrr_cents_gte', '500')).toEqual({
       'account.plan': ['Enterprise'],
@@ -108,6 +109,7 @@ describe('fields offered', () => {
     expect(describeFilter('account.cf_region', 'EU', defs)).toBe('Account region is EU');
     expect(describeFilter('account.mrr_cents_gte', '50000', defs)).toBe('Account MRR ≥ $500');
     expect(describeFilter('segment', 'eu', defs)).toBe('Segment eu');
+    expect(describeFilter('as', 'then', defs)).toBe('Account as it was then');
   });
 });
 
