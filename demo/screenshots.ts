@@ -2,8 +2,9 @@
  * Regenerates the README's screenshots from the real product: starts a collector on a
  * temporary data directory, gives it a little history through the widget's public API, then
  * photographs the demo page with the panel open (docs/demo.png), the admin console
- * (docs/admin.png), one person's page (docs/person.png) and the Import page after validating a
- * CRM export (docs/import.png) in headless Chromium.
+ * (docs/admin.png), one person's page (docs/person.png), the Import page after validating a
+ * CRM export (docs/import.png) and the ideas ranked by MRR within a segment, with its NPS
+ * (docs/segments.png), in headless Chromium.
  *
  *   npm run -s build && npx tsx demo/screenshots.ts [--tabs DIR]
  *
@@ -54,6 +55,16 @@ async function feedback(identity: unknown, body: Record<string, unknown>): Promi
   });
   if (res.status !== 201) throw new Error(`seeding feedback failed: ${res.status} ${await res.text()}`);
   return (await res.json()).feedback;
+}
+
+/** An admin request with the screenshot key; a failure stops the run. */
+async function adminSend(method: string, path: string, body: unknown) {
+  const res = await fetch(`${url}/api/v2/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path} failed: ${res.status} ${await res.text()}`);
 }
 
 /** A short history: ideas, support from another account, a comment and NPS scores. */
@@ -141,6 +152,36 @@ try {
   await admin.getByRole('button', { name: 'Validate' }).click();
   await admin.getByLabel('Validation result').waitFor();
   await admin.screenshot({ path: join(ROOT, 'docs', 'import.png'), fullPage: true });
+
+  // Segments: the EU accounts' ideas by the MRR behind them, and their NPS over six weeks
+  // (answers back-dated through the admin API, after the pictures above so they stay as they were).
+  await adminSend('PUT', '/custom_fields', {
+    custom_fields: [{ key: 'region', object: 'account', type: 'select', options: ['EU', 'LATAM', 'US'] }],
+  });
+  const people = await demo.evaluate(() => (window as unknown as { AcmeUsers: unknown[] }).AcmeUsers);
+  const week = 7 * 24 * 3600;
+  const now = Math.floor(Date.now() / 1000);
+  const scores = [6, 8, 7, 9, 10, 9, 10, 8, 9, 10, 10, 9];
+  await adminSend('POST', '/feedback', {
+    feedback: scores.map((score, n) => ({
+      kind: 'nps',
+      score,
+      source: 'survey',
+      identity: people[[0, 1, 3][n % 3]],
+      created_at: now - (6 - Math.floor(n / 2)) * week,
+    })),
+  });
+  // A reload, not only a new hash: the console reads the custom field definitions when it opens.
+  await admin.goto(`${url}/admin/#ideas`);
+  await admin.reload();
+  await admin.getByLabel('Filter field').selectOption({ label: 'Account region' });
+  await admin.getByLabel('Filter value').selectOption('EU');
+  await admin.getByRole('button', { name: 'Add filter' }).click();
+  await admin.getByRole('button', { name: 'MRR behind it' }).click();
+  await admin.getByLabel('NPS of this segment').getByRole('img').waitFor();
+  await admin.getByRole('tabpanel').locator('tbody tr').first().waitFor();
+  await admin.waitForTimeout(300);
+  await admin.screenshot({ path: join(ROOT, 'docs', 'segments.png') });
   if (tabsDir) {
     await admin.getByRole('tab', { name: 'Ideas' }).click();
     await admin.getByRole('table').waitFor();
@@ -158,7 +199,7 @@ try {
     await admin.getByRole('alert').waitFor();
     await admin.screenshot({ path: join(tabsDir, 'bad-key.png') });
   }
-  console.log('wrote docs/demo.png, docs/admin.png, docs/person.png and docs/import.png');
+  console.log('wrote docs/demo.png, docs/admin.png, docs/person.png, docs/import.png and docs/segments.png');
 } finally {
   await browser.close();
   server.closeAllConnections();

@@ -1,12 +1,27 @@
 /**
  * The admin console's top: App holds the admin key (kept in sessionStorage, so it dies with
  * the tab), Console the route (routes.ts: a list, a person, the Import page), pages and
- * filters. The tables, toolbars and states below take props and report through callbacks;
+ * filters. The segment filters live in the URL hash with the list (routes.ts), so a filtered
+ * view reloads and shares as a link; every list sends the ones it takes (segments.ts). The tables, toolbars and states below take props and report through callbacks;
  * TabPanel, the person's page and the Import page load what they show, and KeyForm keeps the
  * text being typed.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, createApi, createPost, explain, type Get, type Post } from './api.ts';
+import {
+  ApiError,
+  createApi,
+  createDownload,
+  createPost,
+  createSend,
+  explain,
+  type Download,
+  type Get,
+  type Post,
+  type Send,
+} from './api.ts';
+import { FilterBar } from './FilterBar.tsx';
+import { SegmentMenu, type SavedSegment } from './SegmentMenu.tsx';
+import { filtersToSave, queryFor, type CustomFieldDef, type SegFilters } from './segments.ts';
 import { ImportPage } from './ImportPage.tsx';
 import { KeyForm } from './KeyForm.tsx';
 import { PendingPerson, PersonPage } from './PersonPage.tsx';
@@ -68,9 +83,13 @@ export function App() {
     setKey(null);
   };
 
-  const api = useMemo(() => (key ? { get: createApi(key), post: createPost(key) } : null), [key]);
+  const api = useMemo(
+    () =>
+      key ? { get: createApi(key), post: createPost(key), send: createSend(key), download: createDownload(key) } : null,
+    [key],
+  );
   if (!api) return <KeyForm error={keyError} checking={checking} onSubmit={(k) => void signIn(k)} />;
-  return <Console get={api.get} post={api.post} onSignOut={signOut} />;
+  return <Console {...api} onSignOut={signOut} />;
 }
 
 /** "Open a person": a user id, an email or an external id. */
@@ -97,15 +116,27 @@ function Lookup() {
   );
 }
 
-function Console({ get, post, onSignOut }: { get: Get; post: Post; onSignOut: (reason?: string) => void }) {
+interface ConsoleProps {
+  get: Get;
+  post: Post;
+  send: Send;
+  download: Download;
+  onSignOut: (reason?: string) => void;
+}
+
+function Console({ get, post, send, download, onSignOut }: ConsoleProps) {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
-  // The tab a list route shows; a person or the Import page keeps the last list's tab.
+  // The tab a list route shows; a person or the Import page keeps the last list's tab and filters.
   const [tab, setTab] = useState<TabId>(route.page === 'tab' ? route.tab : 'feedback');
+  const [seg, setSeg] = useState<SegFilters>(route.page === 'tab' ? (route.filters ?? {}) : {});
   useEffect(() => {
     const onHash = () => {
       const r = parseRoute(location.hash);
       setRoute(r);
-      if (r.page === 'tab') setTab(r.tab);
+      if (r.page === 'tab') {
+        setTab(r.tab);
+        setSeg(r.filters ?? {});
+      }
     };
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
@@ -118,18 +149,67 @@ function Console({ get, post, onSignOut }: { get: Get; post: Post; onSignOut: (r
     if (e instanceof ApiError && e.status === 401) onSignOut(explain(e));
   };
   const [stats] = useLoad<Stats>('/stats', () => get('/stats'), version, onError);
+  const [defs] = useLoad<{ custom_fields: CustomFieldDef[] }>(
+    '/custom_fields',
+    () => get('/custom_fields'),
+    version,
+    onError,
+  );
+  const [segVersion, setSegVersion] = useState(0);
+  const [saved] = useLoad<{ segments: SavedSegment[] }>(
+    '/segments',
+    () => get('/segments'),
+    version + segVersion,
+    onError,
+  );
 
   // Switching lists replaces the history entry; leaving a person or the Import page for a list
   // pushes one, so Back returns to that page.
+  // The filters go along: one segment, seen through every list.
+  const listRoute = (id: TabId, f: SegFilters): Route =>
+    Object.keys(f).length ? { page: 'tab', tab: id, filters: f } : { page: 'tab', tab: id };
   const open = (id: TabId) => {
     if (route.page !== 'tab') {
-      location.hash = routeHash({ page: 'tab', tab: id });
+      location.hash = routeHash(listRoute(id, seg));
       return;
     }
     setTab(id);
-    setRoute({ page: 'tab', tab: id });
-    history.replaceState(null, '', `#${id}`);
+    setRoute(listRoute(id, seg));
+    history.replaceState(null, '', routeHash(listRoute(id, seg)));
   };
+  // New filters replace the history entry (as switching lists does) and start every list from
+  // its first page.
+  const filter = (f: SegFilters) => {
+    setSeg(f);
+    setRoute(listRoute(tab, f));
+    history.replaceState(null, '', routeHash(listRoute(tab, f)));
+    setPages({ feedback: 1, ideas: 1, users: 1, accounts: 1 });
+  };
+  const segments = saved.data?.segments;
+  const current = seg.segment?.[0];
+  const bar = (
+    <div class="segment-bar">
+      <FilterBar tab={tab} filters={seg} defs={defs.data?.custom_fields ?? []} onChange={filter} />
+      <SegmentMenu
+        segments={segments}
+        loadError={saved.state === 'error' ? explain(saved.error) : ''}
+        current={current}
+        canSave={Object.keys(seg).length > 0}
+        onPick={(name) => filter({ segment: [name] })}
+        onSave={async (name) => {
+          const filters = filtersToSave(seg, segments?.find((s) => s.name === current)?.filters);
+          await send('PUT', `/segments/${encodeURIComponent(name)}`, { filters });
+          setSegVersion((v) => v + 1);
+          filter({ segment: [name] });
+        }}
+        onDelete={async (name) => {
+          await send('DELETE', `/segments/${encodeURIComponent(name)}`);
+          setSegVersion((v) => v + 1);
+          if (name === current) filter(filtersToSave(seg, segments?.find((s) => s.name === name)?.filters));
+        }}
+      />
+    </div>
+  );
   const changed = () => setVersion((v) => v + 1);
   const pageProps = { get, post, version, onError, onChanged: changed };
   // The tab pattern: one tab stop, arrow keys move between tabs (WAI-ARIA Authoring Practices).
@@ -203,6 +283,9 @@ function Console({ get, post, onSignOut }: { get: Get; post: Post; onSignOut: (r
           key={tab}
           tab={tab}
           get={get}
+          download={download}
+          query={queryFor(tab, seg)}
+          bar={bar}
           page={pages[tab]}
           view={view}
           version={version}

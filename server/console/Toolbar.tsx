@@ -1,6 +1,9 @@
+import { useState } from 'preact/hooks';
+import { explain, type Download } from './api.ts';
+
 /**
- * The controls above a list: a set of mutually exclusive choices (rank by, sort by) and a
- * search box. Stateless: the current value comes in, the new one goes out through a callback.
+ * The controls above a list: a set of mutually exclusive choices (rank by, sort by), a
+ * search box and Export CSV. Stateless: the current value comes in, the new one goes out through a callback.
  */
 
 export interface Option<T extends string> {
@@ -55,5 +58,47 @@ export function SearchBox(p: { label: string; value: string; onSearch: (q: strin
         </button>
       )}
     </form>
+  );
+}
+
+/**
+ * Export CSV: the whole list under the same filters (docs/API.md#export). A plain link cannot
+ * carry the admin key, so the export is fetched with it and the Blob saved through a temporary
+ * object URL.
+ */
+export function ExportButton(p: { download: Download; path: string; file: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const save = async () => {
+    setBusy(true);
+    setError('');
+    try {
+      const blob = await p.download(p.path);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = p.file;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // Revoked on the next turn: the click has handed the Blob to the download by then.
+      setTimeout(() => URL.revokeObjectURL(url), 0);
+    } catch (e) {
+      setError(explain(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span class="export">
+      <button type="button" disabled={busy} onClick={() => void save()}>
+        {busy ? 'Exporting…' : 'Export CSV'}
+      </button>
+      {error && (
+        <span class="field-error" role="alert">
+          {error}
+        </span>
+      )}
+    </span>
   );
 }

@@ -33,6 +33,10 @@ export interface Detail {
 
 export type Get = <T>(path: string) => Promise<T>;
 export type Post = <T>(path: string, body: unknown) => Promise<T>;
+/** PUT or DELETE (saved segments); a 204 answers null. */
+export type Send = <T>(method: 'PUT' | 'DELETE', path: string, body?: unknown) => Promise<T>;
+/** The body of a GET as a Blob (a CSV export), for the console to save as a file. */
+export type Download = (path: string) => Promise<Blob>;
 
 const detailsOf = (raw: unknown): Detail[] =>
   Array.isArray(raw)
@@ -43,11 +47,17 @@ const detailsOf = (raw: unknown): Detail[] =>
     : [];
 
 /** One admin request; every answer that is not a 2xx with a JSON body becomes an ApiError. */
-async function request<T>(key: string, fetcher: typeof fetch, path: string, body?: unknown): Promise<T> {
+async function request<T>(
+  key: string,
+  fetcher: typeof fetch,
+  path: string,
+  body?: unknown,
+  method = body === undefined ? 'GET' : 'POST',
+): Promise<T> {
   let res: Response;
   try {
     res = await fetcher(`/api/v2/admin${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
+      method,
       headers: {
         authorization: `Bearer ${key}`,
         accept: 'application/json',
@@ -58,11 +68,17 @@ async function request<T>(key: string, fetcher: typeof fetch, path: string, body
   } catch {
     throw new ApiError(0, 'network', 'The collector cannot be reached. Is it running?');
   }
+  if (res.status === 204) return null as T;
   const json = await res.json().catch(() => null);
   if (res.ok && json) return json as T;
+  throw failure(res, json);
+}
+
+/** The ApiError an answer that is not a success stands for. */
+function failure(res: Response, json: any): ApiError {
   const err = json?.errors;
   const wait = Number(res.headers.get('retry-after'));
-  throw new ApiError(
+  return new ApiError(
     res.status,
     typeof err?.type === 'string' ? err.type : 'application_error',
     typeof err?.message === 'string' ? err.message : `The collector answered ${res.status}.`,
@@ -79,6 +95,28 @@ export function createApi(key: string, fetcher: typeof fetch = (...a) => fetch(.
 /** A POST of a JSON body bound to one admin key. */
 export function createPost(key: string, fetcher: typeof fetch = (...a) => fetch(...a)): Post {
   return <T>(path: string, body: unknown) => request<T>(key, fetcher, path, body);
+}
+
+/** A PUT or DELETE bound to one admin key. */
+export function createSend(key: string, fetcher: typeof fetch = (...a) => fetch(...a)): Send {
+  return <T>(method: 'PUT' | 'DELETE', path: string, body?: unknown) => request<T>(key, fetcher, path, body, method);
+}
+
+/**
+ * A GET whose body is kept as a Blob. A plain download link cannot carry the admin key's
+ * header, so the console fetches the export itself and saves the Blob (Export in Toolbar.tsx).
+ */
+export function createDownload(key: string, fetcher: typeof fetch = (...a) => fetch(...a)): Download {
+  return async (path) => {
+    let res: Response;
+    try {
+      res = await fetcher(`/api/v2/admin${path}`, { headers: { authorization: `Bearer ${key}`, accept: 'text/csv' } });
+    } catch {
+      throw new ApiError(0, 'network', 'The collector cannot be reached. Is it running?');
+    }
+    if (res.ok) return res.blob();
+    throw failure(res, await res.json().catch(() => null));
+  };
 }
 
 /** What a person should read for an error: a rejected key gets instructions, not jargon. */

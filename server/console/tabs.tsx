@@ -8,6 +8,8 @@ import type { Get } from './api.ts';
 import { AccountsTable } from './AccountsTable.tsx';
 import { FeedbackTable } from './FeedbackTable.tsx';
 import { IdeasTable } from './IdeasTable.tsx';
+import { NpsPanel } from './NpsPanel.tsx';
+import { money, number } from './format.ts';
 import { Choice, SearchBox } from './Toolbar.tsx';
 import { TAB_IDS, type TabId } from './routes.ts';
 import { UsersTable } from './UsersTable.tsx';
@@ -18,7 +20,7 @@ export const PER_PAGE = 25;
 
 /** What the lists are narrowed and ordered by; the App holds them, the toolbars change them. */
 export interface Filters {
-  ideaOrder: 'supporters' | 'mrr';
+  ideaOrder: 'supporters' | 'accounts' | 'mrr';
   /** Name or email search in Users. */
   userQuery: string;
   accountSort: '-mrr_cents' | '-ltv_cents' | 'name' | '-created_at';
@@ -51,6 +53,8 @@ interface Tab<T> {
   pagination: (data: T) => Pagination;
   toolbar?: (view: View) => ComponentChildren;
   table: (data: T, view: View) => ComponentChildren;
+  /** What shows beside the list for the same segment (the NPS panel on Ideas). */
+  aside?: (p: { get: Get; query: string; version: number; onError: (e: unknown) => void }) => ComponentChildren;
   empty: (f: Filters) => { title: string; body: ComponentChildren };
 }
 
@@ -75,7 +79,17 @@ const feedback: Tab<FeedbackData> = {
   },
   rows: (d) => d.feedback,
   pagination: (d) => d.pagination,
-  table: (d) => <FeedbackTable data={d} ideaTitles={d.ideaTitles} />,
+  table: (d) => (
+    <>
+      {d.segment && (
+        <p class="segment-totals" role="status">
+          This segment: {number(d.segment.feedback_count)} feedback from {number(d.segment.accounts_count)} accounts,{' '}
+          <strong>{money(d.segment.mrr_cents)}</strong> MRR behind it
+        </p>
+      )}
+      <FeedbackTable data={d} ideaTitles={d.ideaTitles} />
+    </>
+  ),
   empty: () => ({
     title: 'No feedback yet',
     body: (
@@ -101,11 +115,13 @@ const ideas: Tab<IdeasPage> = {
       onChange={(ideaOrder) => onFilter({ ideaOrder })}
       options={[
         { value: 'supporters', label: 'Supporters' },
+        { value: 'accounts', label: 'Accounts' },
         { value: 'mrr', label: 'MRR behind it' },
       ]}
     />
   ),
   table: (d) => <IdeasTable data={d} />,
+  aside: (p) => <NpsPanel {...p} />,
   empty: () => ({
     title: 'No ideas yet',
     body: (

@@ -107,6 +107,8 @@ export interface AccountsPage {
 export interface FeedbackPage {
   feedback: Feedback[];
   pagination: Pagination;
+  /** With segment filters: what stands behind the whole segment (docs/API.md#segments). */
+  segment?: { feedback_count: number; accounts_count: number; mrr_cents: number };
 }
 export interface IdeasPage {
   ideas: Idea[];
