@@ -11,7 +11,7 @@ import { bulkIdentifyBody, issueDetails, messageId } from '../../shared/wire.ts'
 import type { IdentifyItem } from '../core/identify.ts';
 import { ideaStats } from '../core/ideas.ts';
 import { RANK, type Version } from '../core/merge.ts';
-import type { ExternalUser, Site } from '../core/records.ts';
+import { accountKeysOf, type ExternalUser, type Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { accountListing, listed, pagination, paging, userListing } from '../http/listing.ts';
 import { adminFeedbackRoutes } from './admin-feedback.ts';
@@ -118,17 +118,11 @@ export function adminRoutes(deps: Deps): Router {
         eusOf[i].map((e) => e.external_id),
       ),
     );
-    const keyOf = (eu: ExternalUser) => (typeof eu.profile.f.account === 'string' ? eu.profile.f.account : undefined);
+    // Every account each person is linked to; the first is the one they act in.
+    const keyOf = (eu: ExternalUser) => accountKeysOf(eu)[0];
     const keys =
       includes.has('external_users') || includes.has('external_accounts')
-        ? [
-            ...new Set(
-              eusOf
-                .flat()
-                .map(keyOf)
-                .filter((k) => k !== undefined),
-            ),
-          ]
+        ? [...new Set(eusOf.flat().flatMap(accountKeysOf))]
         : [];
     const accounts = new Map(
       (await Promise.all(keys.map((k) => store.getAccount(site, k))))
