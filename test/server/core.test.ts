@@ -9,6 +9,8 @@ import { recordFeedback, type FeedbackItem } from '../../server/core/feedback.ts
 import { RANK, type Version } from '../../server/core/merge.ts';
 import { MemoryStore } from '../../server/engines/embedded/memory-store.ts';
 import { ideaStats } from '../../server/core/ideas.ts';
+import { importUsers } from '../../server/core/imports.ts';
+import { importUserSchema } from '../../shared/imports.ts';
 import { accountKeysOf } from '../../server/core/records.ts';
 import { ACCOUNTS_PER_IDENTITY_MAX } from '../../shared/limits.ts';
 
@@ -289,5 +291,16 @@ describe('a person with several accounts (docs/API.md#the-identity-object)', () 
     expect(identitySchema.safeParse({ email: 'ann@acme.test', accounts: many }).error?.issues[0].path).toEqual([
       'accounts',
     ]);
+  });
+});
+
+describe('an imported account and several accounts', () => {
+  it('stays linked when the person later acts in another account', async () => {
+    const rec = importUserSchema.parse({ external_id: 'u1', email: 'ann@acme.test', account: { external_id: 'acme' } });
+    await importUsers(store, SITE, [rec], ++clock);
+    // Admin rank, as the import: a page's unproven claim could not displace an imported account.
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'globex' } }, 'm1', ++clock, RANK.admin));
+    expect(accountKeysOf((await store.getExternalUser(SITE, 'u1'))!)).toEqual(['globex', 'acme']);
+    expect((await store.accountCounts(SITE, 'acme')).users_count).toBe(1);
   });
 });
