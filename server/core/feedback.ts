@@ -6,7 +6,15 @@
  */
 import type { Identity } from '../../shared/identity.ts';
 import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
-import { accountKeysOf, type Account, type ExternalUser, type Feedback, type Idea, type User } from './records.ts';
+import {
+  accountKeysOf,
+  linkActingAccount,
+  type Account,
+  type ExternalUser,
+  type Feedback,
+  type Idea,
+  type User,
+} from './records.ts';
 import { accountFields, accountsOf, materializeAccount, newUser, userFields } from './identify.ts';
 import type { Store } from './store.ts';
 
@@ -128,7 +136,11 @@ async function promote(
       updated_at: now,
     };
   }
-  if (pending) mergeProfile(eu.profile, pending.profile);
+  linkActingAccount(eu.profile);
+  if (pending) {
+    linkActingAccount(pending.profile);
+    mergeProfile(eu.profile, pending.profile);
+  }
   if (identity) mergeInto(eu.profile, userFields(identity), version);
   eu.updated_at = now;
 

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Identity } from '../../shared/identity.ts';
 import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
 import {
+  linkActingAccount,
   accountLinkField,
   privateAccountKey,
   type Account,
@@ -209,6 +210,7 @@ async function applyFresh(store: Store, site: string, item: IdentifyItem, now: n
     outcome = 'attached';
     await absorbPending(store, site, eu, now);
   }
+  linkActingAccount(eu.profile);
   if (mergeInto(eu.profile, userFields(identity), version).length > 0 || outcome === 'attached') {
     eu.updated_at = now;
     await store.putExternalUser(eu);
@@ -244,6 +246,7 @@ async function holdPending(store: Store, site: string, item: IdentifyItem, now: 
     account_keys: [],
     received_at: now,
   };
+  linkActingAccount(pending.profile);
   mergeInto(pending.profile, userFields(identity), version);
   for (const a of accountsOf(identity)) {
     const key = a.key;

@@ -163,6 +163,20 @@ export function accountKeysOf(eu: ExternalUser): string[] {
   return linkedKeys(eu.profile);
 }
 
+/**
+ * Gives a profile written before links existed (an `account` field and no link to it) the link
+ * it implies, at the `account` field's own version, so a later acting account does not drop the
+ * old one. Every write since sets both, so this changes only such records, on their first write.
+ */
+export function linkActingAccount(profile: Profile): void {
+  const acting = profile.f.account;
+  if (typeof acting !== 'string' || profile.v.account === undefined) return;
+  const link = accountLinkField(acting);
+  if (profile.f[link] !== undefined) return;
+  profile.f[link] = true;
+  profile.v[link] = profile.v.account;
+}
+
 /** accountKeysOf for a profile (a pending identity's too). */
 export function linkedKeys(profile: Profile): string[] {
   const acting = profile.f.account;

@@ -304,3 +304,20 @@ describe('an imported account and several accounts', () => {
     expect((await store.accountCounts(SITE, 'acme')).users_count).toBe(1);
   });
 });
+
+describe('a person stored before links existed', () => {
+  it('keeps their old account linked when a newer identity acts in another', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: ann0() }));
+    // As written before links: `account` alone.
+    const eu = (await store.getExternalUser(SITE, 'u1'))!;
+    eu.profile.f = { email: 'ann@acme.test', account: 'old-co' };
+    eu.profile.v = { email: [0, 1, 'x'], account: [0, 1, 'x'] };
+    await store.putExternalUser(eu);
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'new-co' } }, 'm1'));
+    expect(accountKeysOf((await store.getExternalUser(SITE, 'u1'))!)).toEqual(['new-co', 'old-co']);
+  });
+});
+
+function ann0(): Identity {
+  return identity({ id: 'u1', email: 'ann@acme.test' });
+}
