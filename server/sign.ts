@@ -20,19 +20,24 @@ import { userHash } from './trust/proof.ts';
 export { userHash };
 
 /** What a token vouches for; money as decimals (`monthly_rate`, `ltv`) or integer cents. */
+export interface AccountClaims {
+  id?: string;
+  name?: string;
+  plan?: string;
+  monthly_rate?: number | string;
+  ltv?: number | string;
+  mrr_cents?: number;
+  ltv_cents?: number;
+}
+
 export interface IdentityClaims {
   id: string;
   email: string;
   name?: string;
-  account?: {
-    id?: string;
-    name?: string;
-    plan?: string;
-    monthly_rate?: number | string;
-    ltv?: number | string;
-    mrr_cents?: number;
-    ltv_cents?: number;
-  };
+  /** The account the person acts in. */
+  account?: AccountClaims;
+  /** Every other account the person belongs to, each with its id (docs/API.md#the-identity-object). */
+  accounts?: (AccountClaims & { id: string })[];
 }
 
 export interface SignOptions {
@@ -53,6 +58,7 @@ export async function signIdentityToken(
   const body: Record<string, unknown> = { email: claims.email };
   if (claims.name !== undefined) body.name = claims.name;
   if (claims.account !== undefined) body.account = claims.account;
+  if (claims.accounts !== undefined) body.accounts = claims.accounts;
   return new SignJWT(body)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(String(claims.id))

@@ -10,6 +10,7 @@
 import { regexes, type z } from 'zod';
 import { identitySchema, type Identity, type Traits } from './identity.ts';
 import {
+  ACCOUNTS_PER_IDENTITY_MAX,
   APP_VERSION_MAX_CHARS,
   CUSTOM_FIELD_KEY,
   CUSTOM_FIELD_VALUE_MAX_CHARS,
@@ -133,6 +134,19 @@ function account(v: unknown): Identity['account'] {
   });
 }
 
+/** `accountsSchema`: a short list of accounts that each name an id; empty reads as absent. */
+function accounts(v: unknown): Identity['accounts'] {
+  if (absent(v)) return undefined;
+  if (!Array.isArray(v) || v.length > ACCOUNTS_PER_IDENTITY_MAX) bail();
+  const out: NonNullable<Identity['accounts']> = [];
+  for (const item of v) {
+    const a = account(item);
+    if (a?.id === undefined) bail();
+    out.push(a);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 function location(v: unknown): Identity['location'] {
   if (absent(v)) return undefined;
   if (!isObject(v)) bail();
@@ -163,6 +177,7 @@ export function fastIdentity(raw: unknown): Identity | undefined {
     const type = line(raw.type, TYPE_MAX_CHARS);
     const created_at = seconds(raw.created_at);
     const acct = account(raw.account);
+    const accts = accounts(raw.accounts);
     const app_version = line(raw.app_version, APP_VERSION_MAX_CHARS);
     const loc = location(raw.location);
     const timezone = line(raw.timezone, TIMEZONE_MAX_CHARS);
@@ -176,6 +191,7 @@ export function fastIdentity(raw: unknown): Identity | undefined {
       created_at,
       traits: traits(raw),
       account: acct,
+      accounts: accts,
       app_version,
       location: loc,
       timezone,

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import {
+  ACCOUNTS_PER_IDENTITY_MAX,
   APP_VERSION_MAX_CHARS,
   CUSTOM_FIELD_KEY,
   CUSTOM_FIELD_VALUE_MAX_CHARS,
@@ -90,6 +91,20 @@ export const accountSchema = z
 
 export type AccountInput = z.output<typeof accountSchema>;
 
+/**
+ * `accounts`: every account the person belongs to (docs/API.md#the-identity-object). Each names
+ * its `id`: an account without one is private to the person, and a person has one of those at
+ * most, given as `account`.
+ */
+export const accountsSchema = z
+  .array(
+    accountSchema.refine((a) => a.id !== undefined, {
+      message: 'every account in accounts needs an id',
+      path: ['id'],
+    }),
+  )
+  .max(ACCOUNTS_PER_IDENTITY_MAX, `at most ${ACCOUNTS_PER_IDENTITY_MAX} accounts`);
+
 export const locationSchema = z
   .object({
     country: z
@@ -116,6 +131,7 @@ export const identitySchema = z
     type: line(TYPE_MAX_CHARS).nullish(),
     created_at: timestamp.nullish(),
     account: accountSchema.nullish(),
+    accounts: accountsSchema.nullish(),
     app_version: line(APP_VERSION_MAX_CHARS).nullish(),
     location: locationSchema.nullish(),
     timezone: line(TIMEZONE_MAX_CHARS).nullish(),
@@ -137,6 +153,8 @@ export const identitySchema = z
       created_at: i.created_at ?? undefined,
       traits,
       account: i.account ?? undefined,
+      // An empty list says nothing: absent, as the fast path has it.
+      accounts: i.accounts?.length ? i.accounts : undefined,
       app_version: i.app_version ?? undefined,
       location: i.location ?? undefined,
       timezone: i.timezone ?? undefined,

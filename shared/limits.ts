@@ -33,6 +33,11 @@ export const TYPE_MAX_CHARS = 128;
 export const APP_VERSION_MAX_CHARS = 64;
 export const TEXT_MAX_CHARS = 256;
 export const CUSTOM_FIELDS_MAX = 100;
+/**
+ * Accounts in one identity's `accounts` list (docs/API.md#the-identity-object). Intercom, Canny
+ * and Featurebase take a few companies per person; more is an integration mistake.
+ */
+export const ACCOUNTS_PER_IDENTITY_MAX = 10;
 export const CUSTOM_FIELD_VALUE_MAX_CHARS = 1024;
 export const CUSTOM_FIELD_KEY = /^cf_[a-z0-9_]{1,64}$/;
 /** 10 million dollars a month, in cents: anything larger is a unit mistake, not a customer. */

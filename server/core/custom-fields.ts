@@ -119,12 +119,16 @@ export function coerceIdentity(defs: FieldDefs, identity: Identity): { identity:
   if (defs.size === 0) return { identity, warnings: [] };
   const user = coerceTraits(defs, 'user', identity.traits);
   const account = identity.account ? coerceTraits(defs, 'account', identity.account.traits, 'account.') : null;
+  const accounts = (identity.accounts ?? []).map((a, i) => coerceTraits(defs, 'account', a.traits, `accounts.${i}.`));
   return {
     identity: {
       ...identity,
       traits: user.traits,
       ...(identity.account && account ? { account: { ...identity.account, traits: account.traits } } : {}),
+      ...(identity.accounts
+        ? { accounts: identity.accounts.map((a, i) => ({ ...a, traits: accounts[i].traits })) }
+        : {}),
     },
-    warnings: [...user.warnings, ...(account?.warnings ?? [])],
+    warnings: [...user.warnings, ...(account?.warnings ?? []), ...accounts.flatMap((c) => c.warnings)],
   };
 }

@@ -6,8 +6,16 @@
  */
 import type { Identity } from '../../shared/identity.ts';
 import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
-import { accountKeysOf, type Account, type ExternalUser, type Feedback, type Idea, type User } from './records.ts';
-import { accountFields, accountKeyOf, materializeAccount, newUser, userFields } from './identify.ts';
+import {
+  accountKeysOf,
+  linkActingAccount,
+  type Account,
+  type ExternalUser,
+  type Feedback,
+  type Idea,
+  type User,
+} from './records.ts';
+import { accountFields, accountsOf, materializeAccount, newUser, userFields } from './identify.ts';
 import type { Store } from './store.ts';
 
 /** Feedback as logged and applied; ids are chosen before logging so a replay recreates them. */
@@ -128,7 +136,11 @@ async function promote(
       updated_at: now,
     };
   }
-  if (pending) mergeProfile(eu.profile, pending.profile);
+  linkActingAccount(eu.profile);
+  if (pending) {
+    linkActingAccount(pending.profile);
+    mergeProfile(eu.profile, pending.profile);
+  }
   if (identity) mergeInto(eu.profile, userFields(identity), version);
   eu.updated_at = now;
 
@@ -178,15 +190,16 @@ async function promoteAccounts(
   heldKeys: string[],
   now: number,
 ) {
-  const own = identity?.account ? accountKeyOf(identity) : null;
+  const named = new Map(identity ? accountsOf(identity).map((a) => [a.key, a]) : []);
   const keys = new Set(heldKeys);
-  if (own) keys.add(own);
+  for (const key of named.keys()) keys.add(key);
   for (const key of accountKeysOf(eu)) keys.add(key);
   const accounts: Account[] = [];
   const absorbed: string[] = [];
   for (const key of keys) {
-    const m = await materializeAccount(store, site, key, key === own ? (identity!.account!.id ?? null) : null, now);
-    if (key === own) mergeInto(m.account.profile, accountFields(identity!.account!), version);
+    const own = named.get(key);
+    const m = await materializeAccount(store, site, key, own?.id ?? null, now);
+    if (own) mergeInto(m.account.profile, accountFields(own.input), version);
     m.account.updated_at = now;
     accounts.push(m.account);
     if (m.absorbed) absorbed.push(key);

@@ -10,7 +10,15 @@
 import { createHash } from 'node:crypto';
 import type { Identity } from '../../shared/identity.ts';
 import { emptyProfile, mergeInto, mergeProfile, type Version } from './merge.ts';
-import { privateAccountKey, type Account, type ExternalUser, type Pending, type User } from './records.ts';
+import {
+  linkActingAccount,
+  accountLinkField,
+  privateAccountKey,
+  type Account,
+  type ExternalUser,
+  type Pending,
+  type User,
+} from './records.ts';
 import type { Store } from './store.ts';
 
 /** An identity as logged and applied: validated, with the version its fields are written at. */
@@ -41,9 +49,46 @@ export function userFields(identity: Identity): Record<string, unknown> {
     location: identity.location,
     timezone: identity.timezone,
     locale: identity.locale,
-    account: identity.account ? accountKeyOf(identity) : undefined,
+    account: actingAccountKeyOf(identity),
+    ...linkFields(identity),
     ...identity.traits,
   };
+}
+
+/** One link field per account the identity names (records.ts accountLinkField). */
+function linkFields(identity: Identity): Record<string, true> {
+  const out: Record<string, true> = {};
+  for (const { key } of accountsOf(identity)) out[accountLinkField(key)] = true;
+  return out;
+}
+
+/** One account an identity names: its key, the integrator's id, and what the identity says of it. */
+export interface NamedAccount {
+  key: string;
+  id: string | null;
+  input: NonNullable<Identity['account']>;
+}
+
+/**
+ * Every account an identity names: `account` first (its key private to the person when it has
+ * no id), then each of `accounts` (which always have ids) not already named.
+ */
+export function accountsOf(identity: Identity): NamedAccount[] {
+  const out: NamedAccount[] = [];
+  if (identity.account)
+    out.push({ key: accountKeyOf(identity), id: identity.account.id ?? null, input: identity.account });
+  for (const a of identity.accounts ?? []) {
+    if (a.id !== undefined && !out.some((n) => n.key === a.id)) out.push({ key: a.id, id: a.id, input: a });
+  }
+  return out;
+}
+
+/**
+ * The account the identity says the person is acting in: `account`, or else the first of
+ * `accounts` (docs/API.md#the-identity-object). Undefined when it names none.
+ */
+export function actingAccountKeyOf(identity: Identity): string | undefined {
+  return accountsOf(identity)[0]?.key;
 }
 
 /** Profile fields of an account, from an identity's embedded account. */
@@ -169,12 +214,13 @@ async function applyFresh(store: Store, site: string, item: IdentifyItem, now: n
     outcome = 'attached';
     await absorbPending(store, site, eu, now);
   }
+  linkActingAccount(eu.profile);
   if (mergeInto(eu.profile, userFields(identity), version).length > 0 || outcome === 'attached') {
     eu.updated_at = now;
     await store.putExternalUser(eu);
   }
-  const a = identity.account;
-  if (a) await putVisibleAccount(store, site, accountKeyOf(identity), a.id ?? null, accountFields(a), version, now);
+  for (const a of accountsOf(identity))
+    await putVisibleAccount(store, site, a.key, a.id, accountFields(a.input), version, now);
   return outcome;
 }
 
@@ -204,12 +250,12 @@ async function holdPending(store: Store, site: string, item: IdentifyItem, now: 
     account_keys: [],
     received_at: now,
   };
+  linkActingAccount(pending.profile);
   mergeInto(pending.profile, userFields(identity), version);
-  const a = identity.account;
-  if (a) {
-    const key = accountKeyOf(identity);
+  for (const a of accountsOf(identity)) {
+    const key = a.key;
     if (!pending.account_keys.includes(key)) pending.account_keys.push(key);
-    const fields = accountFields(a);
+    const fields = accountFields(a.input);
     const account = await store.getAccount(site, key);
     if (account) {
       if (mergeInto(account.profile, fields, version).length > 0) {
@@ -220,7 +266,7 @@ async function holdPending(store: Store, site: string, item: IdentifyItem, now: 
       const held = (await store.getPendingAccount(site, key)) ?? {
         site,
         key,
-        external_id: a.id ?? null,
+        external_id: a.id,
         profile: emptyProfile(),
         updated_at: now,
       };

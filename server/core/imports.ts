@@ -10,7 +10,14 @@
  */
 import type { ImportAccount, ImportUser } from '../../shared/imports.ts';
 import { emptyProfile, mergeInto, mergeProfile, RANK, type Version } from './merge.ts';
-import { isPrivateAccountKey, privateAccountKey, type Account, type ExternalUser, type User } from './records.ts';
+import {
+  accountLinkField,
+  isPrivateAccountKey,
+  privateAccountKey,
+  type Account,
+  type ExternalUser,
+  type User,
+} from './records.ts';
 import { newUser } from './identify.ts';
 import type { Store } from './store.ts';
 
@@ -185,6 +192,8 @@ export async function importUsers(
       type: r.type,
       created_at: r.created_at,
       account: accountKey,
+      // Linked as an identity links it, so a later acting account keeps this one (records.ts).
+      ...(accountKey === undefined ? {} : { [accountLinkField(accountKey)]: true }),
       ...r.traits,
     };
     const changed = mergeInto(eu.profile, fields, version).length > 0;

@@ -149,11 +149,50 @@ export function isPrivateAccountKey(key: string): boolean {
 }
 
 /**
- * The keys of the accounts an external user belongs to: today at most one, its `account`
- * field. Code that asks which accounts a person has asks here, so that a person with several
- * accounts is a change to this one function.
+ * An external user's link to one account is a profile field of its own, `account:<key>` (value
+ * `true`), versioned like every other field (merge.ts). Links from different messages are then
+ * separate fields whose per-field maximum is their union, so they merge in any order; the
+ * `account` field stays the one the person is acting in (docs/API.md#the-identity-object).
+ */
+export const ACCOUNT_LINK_PREFIX = 'account:';
+
+/** The profile field linking an external user to the account `key`. */
+export function accountLinkField(key: string): string {
+  return ACCOUNT_LINK_PREFIX + key;
+}
+
+/**
+ * The keys of the accounts an external user belongs to: the one it acts in (its `account`
+ * field) first, then every other linked account in key order, so the answer does not depend on
+ * the order the links arrived in. Code that asks which accounts a person has asks here.
  */
 export function accountKeysOf(eu: ExternalUser): string[] {
-  const key = eu.profile.f.account;
-  return typeof key === 'string' ? [key] : [];
+  return linkedKeys(eu.profile);
+}
+
+/**
+ * Gives a profile written before links existed (an `account` field and no link to it) the link
+ * it implies, at the `account` field's own version, so a later acting account does not drop the
+ * old one. Every write since sets both, so this changes only such records, on their first write.
+ */
+export function linkActingAccount(profile: Profile): void {
+  const acting = profile.f.account;
+  if (typeof acting !== 'string' || profile.v.account === undefined) return;
+  const link = accountLinkField(acting);
+  if (profile.f[link] !== undefined) return;
+  profile.f[link] = true;
+  profile.v[link] = profile.v.account;
+}
+
+/** accountKeysOf for a profile (a pending identity's too). */
+export function linkedKeys(profile: Profile): string[] {
+  const acting = profile.f.account;
+  const others: string[] = [];
+  for (const name of Object.keys(profile.f)) {
+    if (!name.startsWith(ACCOUNT_LINK_PREFIX)) continue;
+    const key = name.slice(ACCOUNT_LINK_PREFIX.length);
+    if (key !== acting) others.push(key);
+  }
+  others.sort();
+  return typeof acting === 'string' ? [acting, ...others] : others;
 }

@@ -2,7 +2,14 @@
  * How stored records look in API responses (docs/API.md#http-api): integrator ids as `external_id`,
  * links as `links`, money as integer cents, times as ISO-8601 strings.
  */
-import type { Account, ExternalUser, Feedback, Idea, User } from '../core/records.ts';
+import {
+  accountKeysOf,
+  type Account,
+  type ExternalUser,
+  type Feedback,
+  type Idea,
+  type User,
+} from '../core/records.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoSeconds = (s: unknown) => (typeof s === 'number' ? new Date(s * 1000).toISOString() : null);
@@ -43,7 +50,12 @@ export function presentExternalUser(eu: ExternalUser, account: Account | undefin
     tags: Array.isArray(f.tags) ? (f.tags as string[]) : [],
     created_at: iso(eu.created_at),
     updated_at: iso(eu.updated_at),
-    links: { user: eu.user_id, external_account: account ? (account.external_id ?? account.key) : null },
+    // `external_account` is the account the person acts in; `external_accounts` every linked one.
+    links: {
+      user: eu.user_id,
+      external_account: account ? (account.external_id ?? account.key) : null,
+      external_accounts: accountKeysOf(eu),
+    },
   };
 }
 

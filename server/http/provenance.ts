@@ -21,6 +21,7 @@
  * those shapes too.
  */
 import { RANK, type Profile, type Version } from '../core/merge.ts';
+import { ACCOUNT_LINK_PREFIX } from '../core/records.ts';
 import { sourceOf } from '../trust/ranks.ts';
 
 export type Source = 'admin_api' | 'identity_token' | 'user_hash' | 'unproven';
@@ -65,13 +66,15 @@ export function originOf(v: Version): FieldOrigin {
 
 /**
  * Every stored field of a profile with its origin, under the name the API shows the field by
- * (`renamed`: stored name → shown name).
+ * (`renamed`: stored name → shown name). A link to an account (core/records.ts accountLinkField)
+ * shows as `external_accounts.<key>`.
  */
 export function provenanceOf(profile: Profile, renamed: Record<string, string> = {}): Record<string, FieldOrigin> {
   const out: Record<string, FieldOrigin> = {};
   for (const key of Object.keys(profile.f)) {
     const v = profile.v[key];
-    if (v) out[renamed[key] ?? key] = originOf(v);
+    const link = key.startsWith(ACCOUNT_LINK_PREFIX) ? key.slice(ACCOUNT_LINK_PREFIX.length) : undefined;
+    if (v) out[link === undefined ? (renamed[key] ?? key) : `external_accounts.${link}`] = originOf(v);
   }
   return out;
 }

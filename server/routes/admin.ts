@@ -10,7 +10,7 @@ import { ADMIN_BODY_MAX_BYTES } from '../../shared/limits.ts';
 import { bulkIdentifyBody, issueDetails, messageId } from '../../shared/wire.ts';
 import type { IdentifyItem } from '../core/identify.ts';
 import { RANK, type Version } from '../core/merge.ts';
-import type { Account, ExternalUser, Site } from '../core/records.ts';
+import { accountKeysOf, type Account, type ExternalUser, type Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { allPages, EXPORT_PAGE, feedbackCells, FEEDBACK_COLUMNS, sendCsv, wantsCsv } from '../http/export.ts';
 import { accountListing, listed, pagination, paging, segmentOf, segmentOrder, userListing } from '../http/listing.ts';
@@ -147,17 +147,11 @@ export function adminRoutes(deps: Deps): Router {
         eusOf[i].map((e) => e.external_id),
       ),
     );
-    const keyOf = (eu: ExternalUser) => (typeof eu.profile.f.account === 'string' ? eu.profile.f.account : undefined);
+    // Every account each person is linked to; the first is the one they act in.
+    const keyOf = (eu: ExternalUser) => accountKeysOf(eu)[0];
     const keys =
       includes.has('external_users') || includes.has('external_accounts')
-        ? [
-            ...new Set(
-              eusOf
-                .flat()
-                .map(keyOf)
-                .filter((k) => k !== undefined),
-            ),
-          ]
+        ? [...new Set(eusOf.flat().flatMap(accountKeysOf))]
         : [];
     const accounts = new Map(
       (await Promise.all(keys.map((k) => store.getAccount(site, k))))

@@ -90,6 +90,7 @@ function claimsIdentity(payload: JWTPayload, index?: number): Identity {
     email: payload.email,
     name: payload.name,
     account: payload.account,
+    accounts: payload.accounts,
   });
   if (!parsed.success) {
     const details = issueDetails(parsed.error.issues, index).map((d) => ({ ...d, field: `identity_token.${d.field}` }));

@@ -10,7 +10,7 @@ import { identitySchema } from '../../shared/identity.ts';
 import { recordFeedback } from '../../server/core/feedback.ts';
 import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
-import type { Site } from '../../server/core/records.ts';
+import { accountKeysOf, type ExternalUser, type Site } from '../../server/core/records.ts';
 import { ERA, rankFor } from '../../server/trust/ranks.ts';
 import { MemoryStore } from '../../server/engines/embedded/memory-store.ts';
 
@@ -30,6 +30,14 @@ const update = fc.record({
       id: fc.option(fc.constantFrom('acme', 'globex'), { nil: undefined }),
       mrr_cents: fc.integer({ min: 0, max: 100_000 }),
     }),
+    { nil: undefined },
+  ),
+  // Several accounts per person: each link merges on its own, so links from any messages converge.
+  accounts: fc.option(
+    fc.array(
+      fc.record({ id: fc.constantFrom('acme', 'globex', 'initech'), mrr_cents: fc.integer({ min: 0, max: 100_000 }) }),
+      { maxLength: 2 },
+    ),
     { nil: undefined },
   ),
   at: fc.integer({ min: 1, max: 50 }),
@@ -69,6 +77,11 @@ async function snapshot(store: MemoryStore) {
     out[name] = [...s[name].entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, strip(v as object)]);
   }
   for (const [, p] of out.pending as [string, { account_keys: string[] }][]) p.account_keys.sort();
+  // Which accounts each person has, the one they act in first, and how many users each account counts.
+  out.links = [...s.externalUsers.values()].map((eu) => accountKeysOf(eu as ExternalUser)).sort();
+  out.counts = await Promise.all(
+    ['acme', 'globex', 'initech', '~u1'].map(async (key) => (await store.accountCounts(SITE, key)).users_count),
+  );
   return out;
 }
 

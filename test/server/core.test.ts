@@ -8,6 +8,11 @@ import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts'
 import { recordFeedback, type FeedbackItem } from '../../server/core/feedback.ts';
 import { RANK, type Version } from '../../server/core/merge.ts';
 import { MemoryStore } from '../../server/engines/embedded/memory-store.ts';
+import { ideaStats } from '../../server/core/ideas.ts';
+import { importUsers } from '../../server/core/imports.ts';
+import { importUserSchema } from '../../shared/imports.ts';
+import { accountKeysOf } from '../../server/core/records.ts';
+import { ACCOUNTS_PER_IDENTITY_MAX } from '../../shared/limits.ts';
 
 const SITE = 's1';
 let store: MemoryStore;
@@ -205,3 +210,114 @@ describe('retries and reordering', () => {
     expect((await store.getAccount(SITE, 'acme'))!.profile.f.mrr_cents).toBe(9900);
   });
 });
+
+describe('a person with several accounts (docs/API.md#the-identity-object)', () => {
+  const ann = (extra: Record<string, unknown>) => identity({ id: 'u1', email: 'ann@acme.test', ...extra });
+  const keysOfAnn = async () => accountKeysOf((await store.getExternalUser(SITE, 'u1'))!);
+
+  it('is linked to every account they name, and each account gets what the identity says of it', async () => {
+    await recordFeedback(
+      store,
+      SITE,
+      feedback({
+        identity: ann({
+          account: { id: 'acme', monthly_rate: 10 },
+          accounts: [
+            { id: 'globex', monthly_rate: 50, plan: 'Team' },
+            { id: 'initech', cf_region: 'EU' },
+          ],
+        }),
+      }),
+    );
+    expect(await keysOfAnn()).toEqual(['acme', 'globex', 'initech']);
+    expect((await store.getAccount(SITE, 'globex'))!.profile.f).toMatchObject({ mrr_cents: 5000, plan: 'Team' });
+    expect((await store.getAccount(SITE, 'initech'))!.profile.f).toMatchObject({ cf_region: 'EU' });
+    for (const key of ['acme', 'globex', 'initech']) expect((await store.accountCounts(SITE, key)).users_count).toBe(1);
+  });
+
+  it('acts in `account`, or else in the first of `accounts`; feedback records that account and its MRR', async () => {
+    await apply(
+      item({ id: 'u1', email: 'ann@acme.test', accounts: [{ id: 'globex', monthly_rate: 50 }, { id: 'acme' }] }, 'm1'),
+    );
+    const first = await recordFeedback(store, SITE, feedback({ identity: ann({}) }));
+    expect([first.account_key, first.mrr_cents_at]).toEqual(['globex', 5000]);
+    // A newer identity acting elsewhere (a second Segment group) switches, keeping the links.
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'acme', monthly_rate: 10 } }, 'm2'));
+    const second = await recordFeedback(store, SITE, feedback({ identity: ann({}) }));
+    expect([second.account_key, second.mrr_cents_at]).toEqual(['acme', 1000]);
+    expect(await keysOfAnn()).toEqual(['acme', 'globex']);
+  });
+
+  it('keeps every link whatever order the identities that made them arrive in', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: ann({}) }));
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'b' } }, 'new', 2_000_000));
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'a' } }, 'old', 1_500_000));
+    // The older identity adds its link but does not take over the acting account.
+    expect(await keysOfAnn()).toEqual(['b', 'a']);
+  });
+
+  it('counts each distinct recorded account once behind an idea', async () => {
+    const idea = await recordFeedback(
+      store,
+      SITE,
+      feedback({
+        identity: ann({ account: { id: 'acme', monthly_rate: 10 }, accounts: [{ id: 'globex', monthly_rate: 50 }] }),
+      }),
+    );
+    await recordFeedback(
+      store,
+      SITE,
+      feedback({
+        kind: 'support',
+        idea_id: idea.id,
+        title: undefined,
+        identity: identity({
+          id: 'u2',
+          email: 'bob@globex.test',
+          account: { id: 'globex' },
+          accounts: [{ id: 'acme' }],
+        }),
+      }),
+    );
+    const stats = await ideaStats(store, SITE, (await store.getIdea(SITE, idea.id))!);
+    // Ann acts in acme, Bob in globex: both accounts count, each once, at their MRR.
+    expect(stats).toEqual({ supporters_count: 2, accounts_count: 2, mrr_cents: 6000 });
+  });
+
+  it('refuses an `accounts` entry without an id, and more than the limit, naming the field', () => {
+    const noId = identitySchema.safeParse({ email: 'ann@acme.test', accounts: [{ id: 'a' }, { name: 'X' }] });
+    expect(noId.error?.issues[0].path).toEqual(['accounts', 1, 'id']);
+    const many = Array.from({ length: ACCOUNTS_PER_IDENTITY_MAX + 1 }, (_, i) => ({ id: `a${i}` }));
+    expect(identitySchema.safeParse({ email: 'ann@acme.test', accounts: many }).error?.issues[0].path).toEqual([
+      'accounts',
+    ]);
+  });
+});
+
+describe('an imported account and several accounts', () => {
+  it('stays linked when the person later acts in another account', async () => {
+    const rec = importUserSchema.parse({ external_id: 'u1', email: 'ann@acme.test', account: { external_id: 'acme' } });
+    await importUsers(store, SITE, [rec], ++clock);
+    // Admin rank, as the import: a page's unproven claim could not displace an imported account.
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'globex' } }, 'm1', ++clock, RANK.admin));
+    expect(accountKeysOf((await store.getExternalUser(SITE, 'u1'))!)).toEqual(['globex', 'acme']);
+    expect((await store.accountCounts(SITE, 'acme')).users_count).toBe(1);
+  });
+});
+
+describe('a person stored before links existed', () => {
+  it('keeps their old account linked when a newer identity acts in another', async () => {
+    await recordFeedback(store, SITE, feedback({ identity: ann0() }));
+    // As written before links: `account` alone.
+    const eu = (await store.getExternalUser(SITE, 'u1'))!;
+    eu.profile.f = { email: 'ann@acme.test', account: 'old-co' };
+    eu.profile.v = { email: [0, 1, 'x'], account: [0, 1, 'x'] };
+    await store.putExternalUser(eu);
+    await apply(item({ id: 'u1', email: 'ann@acme.test', account: { id: 'new-co' } }, 'm1'));
+    expect(accountKeysOf((await store.getExternalUser(SITE, 'u1'))!)).toEqual(['new-co', 'old-co']);
+  });
+});
+
+function ann0(): Identity {
+  return identity({ id: 'u1', email: 'ann@acme.test' });
+}

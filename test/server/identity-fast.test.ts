@@ -120,6 +120,14 @@ const account = field(
     )
     .map(([a, c]) => ({ ...a, ...c })),
 );
+// Several accounts: mostly valid ones that name an id, sometimes one without, too many or junk.
+const accounts = field(
+  fc.array(account, { maxLength: 3 }),
+  fc.array(
+    account.map((a) => (a && typeof a === 'object' ? { ...a, id: 'x' } : a)),
+    { minLength: 10, maxLength: 12 },
+  ),
+);
 const location = field(
   fc.record(
     { country: field(fc.constantFrom('DE', 'de', 'dE', 'D', 'DEU', 'D1')), region: field(text), city: field(text) },
@@ -136,6 +144,7 @@ const identity = fc
         type: field(text),
         created_at: field(seconds),
         account,
+        accounts,
         app_version: field(text),
         location,
         timezone: field(text),

@@ -66,9 +66,20 @@ describe('GET /api/v2/admin/users/:id', () => {
     expect(p.cf_tier).toMatchObject({ source: 'admin_api', message_id: expect.stringMatching(/^adm:\d+:0000:/) });
     expect(p.email).toEqual(p.cf_tier);
     expect(p.external_account).toMatchObject({ source: 'user_hash', message_id: 'w-hash' });
+    // The link to the account has its own origin (several accounts per person: docs/API.md).
+    expect(p['external_accounts.pat-co']).toEqual(p.external_account);
     expect(Date.parse(p.timezone.at)).toBeGreaterThan(Date.now() - 60_000);
     expect(Object.keys(p).sort()).toEqual(
-      ['app_version', 'cf_tier', 'email', 'external_account', 'name', 'timezone', 'type'].sort(),
+      [
+        'app_version',
+        'cf_tier',
+        'email',
+        'external_account',
+        'external_accounts.pat-co',
+        'name',
+        'timezone',
+        'type',
+      ].sort(),
     );
 
     expect(page.external_accounts).toEqual([

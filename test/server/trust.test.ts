@@ -77,6 +77,28 @@ describe('identity tokens', () => {
     expect(p.profile.f).not.toHaveProperty('identity_token');
   });
 
+  it("links the accounts a token's `accounts` claim names, at token rank over the page's", async () => {
+    const token = await signIdentityToken(optional.identity_secret, {
+      id: 'tok-multi',
+      email: 'multi@acme.test',
+      accounts: [{ id: 'multi-a', monthly_rate: 10 }],
+    });
+    const res = await identify(c, optional.site_key, [
+      {
+        id: 'tok-multi',
+        email: 'multi@acme.test',
+        accounts: [{ id: 'multi-a', monthly_rate: 999 }],
+        identity_token: token,
+      },
+    ]);
+    expect(res.status).toBe(202);
+    await c.collector.intake.drained();
+    const p = (await pending(optional.site_key, 'tok-multi'))!;
+    expect(p.profile.f).toMatchObject({ account: 'multi-a', 'account:multi-a': true });
+    expect(p.profile.v['account:multi-a'][0]).toBe(2);
+    expect(await heldMrr(optional.site_key, 'multi-a')).toBe(1000);
+  });
+
   it("uses the token's sub as the id whatever the page says", async () => {
     const token = await signIdentityToken(optional.identity_secret, { id: 'tok-sub', email: 'sub@acme.test' });
     expect(

@@ -326,6 +326,40 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
       expect((await store.listAccounts(S, { page: 1, perPage: 10 })).total).toBe(2);
     });
 
+    it('counts and filters a person under every account they are linked to, and the account they act in', async () => {
+      await store.putUser(user('u1', 'ann@acme.test'));
+      await store.putUser(user('u2', 'bob@beta.test'));
+      await store.putUser(user('u3', 'cat@acme.test'));
+      // Ann acts in k1 and is linked to k2 as well; Bob's record predates links (only `account`).
+      await store.putExternalUser(eu('e1', 'u1', { account: 'k1', 'account:k1': true, 'account:k2': true }));
+      await store.putExternalUser(eu('e2', 'u2', { account: 'k2' }));
+      await store.putExternalUser(eu('e3', 'u3', { 'account:k3': true }));
+      expect(await store.accountCounts(S, 'k1')).toEqual({ users_count: 1, feedback_count: 0 });
+      expect(await store.accountCounts(S, 'k2')).toEqual({ users_count: 2, feedback_count: 0 });
+      expect(await store.accountCounts(S, 'k3')).toEqual({ users_count: 1, feedback_count: 0 });
+      const users = async (account: string) => {
+        const page = await store.listUsers(S, { page: 1, perPage: 10, account });
+        expect(page.total).toBe(page.items.length);
+        return ids(page.items);
+      };
+      expect(await users('k2')).toEqual(['u1', 'u2']);
+      expect(await users('k3')).toEqual(['u3']);
+      const externals = async (account: string) => {
+        const page = await store.listExternalUsers(S, { page: 1, perPage: 10, account });
+        expect(page.total).toBe(page.items.length);
+        return page.items.map((e) => e.external_id);
+      };
+      expect(await externals('k2')).toEqual(['e1', 'e2']);
+      expect(await externals('k1')).toEqual(['e1']);
+      // A new link counts at once; a deleted external user stops counting everywhere.
+      await store.putExternalUser(eu('e2', 'u2', { account: 'k2', 'account:k2': true, 'account:k1': true }));
+      expect((await store.accountCounts(S, 'k1')).users_count).toBe(2);
+      await store.deleteExternalUser(S, 'e1');
+      expect((await store.accountCounts(S, 'k1')).users_count).toBe(1);
+      expect((await store.accountCounts(S, 'k2')).users_count).toBe(1);
+      expect(await externals('k2')).toEqual(['e2']);
+    });
+
     it('keeps pending identities and pending accounts apart from visible records', async () => {
       await store.putPending(pending('p1', 'ann@acme.test'));
       await store.putPending(pending('p2', 'bob@acme.test'));
@@ -615,6 +649,48 @@ export function storeConformance(name: string, open: () => Promise<StoreHandle>)
           );
           expect(await mrr(key)).toBe(expected);
         }
+      });
+
+      it('links a person to each of their accounts; feedback records the one they act in, and its MRR', async () => {
+        const ann = (extra: Record<string, unknown>) => ({ id: 'u1', email: 'ann@acme.test', ...extra });
+        // Pending first: the accounts named while pending become visible with the person.
+        await applyIdentity(
+          store,
+          S,
+          item(
+            ann({ account: { id: 'acme', monthly_rate: 10 }, accounts: [{ id: 'globex', monthly_rate: 50 }] }),
+            'ma1',
+          ),
+          ++clock,
+        );
+        const f1 = await recordFeedback(store, S, fb(ann({}), 'fa1'));
+        expect([f1.account_key, f1.mrr_cents_at]).toEqual(['acme', 1000]);
+        expect((await store.getAccount(S, 'globex'))!.profile.f.mrr_cents).toBe(5000);
+        expect((await store.accountCounts(S, 'acme')).users_count).toBe(1);
+        expect((await store.accountCounts(S, 'globex')).users_count).toBe(1);
+
+        // A later identity acting in another account (a second Segment group) adds a link and switches.
+        await applyIdentity(store, S, item(ann({ account: { id: 'initech', monthly_rate: 7 } }), 'ma2'), ++clock);
+        const f2 = await recordFeedback(store, S, fb(ann({}), 'fa2'));
+        expect([f2.account_key, f2.mrr_cents_at]).toEqual(['initech', 700]);
+        // Updates to any linked account apply to it, through `accounts` as through `account`.
+        await applyIdentity(store, S, item(ann({ accounts: [{ id: 'acme', monthly_rate: 12 }] }), 'ma3'), ++clock);
+        expect((await store.getAccount(S, 'acme'))!.profile.f.mrr_cents).toBe(1200);
+        // `accounts` alone names the acting account too: its first entry.
+        expect((await store.getExternalUser(S, 'u1'))!.profile.f.account).toBe('acme');
+        for (const key of ['acme', 'globex', 'initech'])
+          expect((await store.accountCounts(S, key)).users_count).toBe(1);
+        const listed = await store.listUsers(S, { page: 1, perPage: 10, account: 'globex' });
+        expect(listed.items.map((u) => u.email)).toEqual(['ann@acme.test']);
+
+        // Erasing Ann keeps the shared accounts and their feedback, and counts her nowhere.
+        const user = (await store.getUserByEmail(S, 'ann@acme.test'))!;
+        expect(await eraseUser(store, S, user.id)).toMatchObject({ users: 1, external_users: 1, accounts: 0 });
+        for (const key of ['acme', 'globex', 'initech']) {
+          expect(await store.getAccount(S, key)).toBeDefined();
+          expect((await store.accountCounts(S, key)).users_count).toBe(0);
+        }
+        expect((await store.accountCounts(S, 'initech')).feedback_count).toBe(1);
       });
 
       it('keeps an identity whose email is only a claim pending, until one of its id proves the email', async () => {

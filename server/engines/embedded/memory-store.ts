@@ -95,7 +95,7 @@ export class MemoryStore implements Store {
   private euPlace = new Map<string, number>();
   private nextPlace = 0;
   /** External user → the account it was last stored with; account → its external users. */
-  private euAccount = new Map<string, string>();
+  private euAccount = new Map<string, string[]>();
   private accountUsers = new Map<string, Set<string>>();
   protected accounts = new SiteMap<Account>();
   protected pending = new SiteMap<Pending>();
@@ -212,23 +212,27 @@ export class MemoryStore implements Store {
     let set = this.externalByUser.get(userKey);
     if (!set) this.externalByUser.set(userKey, (set = new Set()));
     set.add(eu.external_id);
-    this.indexAccount(eu.site, key, eu.profile.f.account);
+    this.indexAccount(eu.site, key, accountKeysOf(eu));
     this.touched('external_users', key);
   }
-  /** Keeps users_count of an account a lookup instead of a scan of every external user. */
-  private indexAccount(site: string, euKey: string, account: unknown) {
-    const old = this.euAccount.get(euKey);
-    const next = typeof account === 'string' ? account : undefined;
-    if (old === next) return;
-    if (old !== undefined) this.accountUsers.get(k(site, old))?.delete(euKey);
-    if (next === undefined) {
+  /**
+   * Keeps users_count of an account a lookup instead of a scan of every external user; an
+   * external user counts for every account it is linked to (records.ts accountKeysOf).
+   */
+  private indexAccount(site: string, euKey: string, keys: string[]) {
+    const old = this.euAccount.get(euKey) ?? [];
+    if (old.length === keys.length && old.every((key, i) => key === keys[i])) return;
+    for (const key of old) this.accountUsers.get(k(site, key))?.delete(euKey);
+    if (keys.length === 0) {
       this.euAccount.delete(euKey);
       return;
     }
-    this.euAccount.set(euKey, next);
-    let set = this.accountUsers.get(k(site, next));
-    if (!set) this.accountUsers.set(k(site, next), (set = new Set()));
-    set.add(euKey);
+    this.euAccount.set(euKey, keys);
+    for (const key of keys) {
+      let set = this.accountUsers.get(k(site, key));
+      if (!set) this.accountUsers.set(k(site, key), (set = new Set()));
+      set.add(euKey);
+    }
   }
   async externalUsersOf(site: string, userId: string) {
     return this.externalsOf(site, userId);
@@ -257,7 +261,7 @@ export class MemoryStore implements Store {
     this.externalUsers.delete(key);
     this.euPlace.delete(key);
     this.externalByUser.get(k(site, eu.user_id))?.delete(externalId);
-    this.indexAccount(site, key, undefined);
+    this.indexAccount(site, key, []);
     this.touched('external_users', key, true);
   }
 

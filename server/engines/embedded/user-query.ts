@@ -6,7 +6,7 @@
  * values the PostgreSQL store's orders key on (engines/postgres/rows.ts); both check a cursor's
  * shape with core/store.ts's `cursorOf`.
  */
-import type { Account, ExternalUser, Feedback, User } from '../../core/records.ts';
+import { accountKeysOf, type Account, type ExternalUser, type Feedback, type User } from '../../core/records.ts';
 import {
   BadCursor,
   cursorOf,
@@ -41,7 +41,7 @@ export function matchesUser(u: User, externals: () => ExternalUser[], q: UserQue
     const needle = q.q.toLowerCase();
     if (!u.email.includes(needle) && !(u.name !== undefined && u.name.toLowerCase().includes(needle))) return false;
   }
-  if (q.account && !all().some((e) => e.profile.f.account === q.account)) return false;
+  if (q.account && !all().some((e) => accountKeysOf(e).includes(q.account!))) return false;
   if (q.type && !all().some((e) => e.profile.f.type === q.type)) return false;
   if (q.tag && !all().some((e) => Array.isArray(e.profile.f.tags) && (e.profile.f.tags as string[]).includes(q.tag!)))
     return false;

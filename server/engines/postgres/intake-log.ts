@@ -15,7 +15,7 @@
  */
 import type pg from 'pg';
 import type { Identity } from '../../../shared/identity.ts';
-import { accountKeyOf } from '../../core/identify.ts';
+import { accountsOf } from '../../core/identify.ts';
 import type { IntakeLog, LogEntry } from '../../core/intake-log.ts';
 import type { Store } from '../../core/store.ts';
 import type { Keys } from './read-ahead.ts';
@@ -54,7 +54,7 @@ export function locksOf(entry: LogEntry): Locks {
     if (identity) {
       keys.add(`id\0${site}\0${identity.id}`);
       keys.add(`email\0${site}\0${identity.email}`);
-      if (identity.account) keys.add(`account\0${site}\0${accountKeyOf(identity)}`);
+      for (const a of accountsOf(identity)) keys.add(`account\0${site}\0${a.key}`);
     } else if (typeof email === 'string') keys.add(`email\0${site}\0${email}`);
   };
   if (entry.op === 'identify')
@@ -74,7 +74,7 @@ interface IdentifyItemLike {
 
 /** What applying these identities will look up (see read-ahead.ts). */
 export function keysOf(items: IdentifyItemLike[]): Keys {
-  const accountKeys = items.flatMap((i) => (i.identity.account ? [accountKeyOf(i.identity)] : []));
+  const accountKeys = items.flatMap((i) => accountsOf(i.identity).map((a) => a.key));
   return {
     messageIds: items.map((i) => i.message_id),
     externalIds: items.map((i) => i.identity.id),

@@ -331,7 +331,7 @@ export class PostgresStore implements Store {
       const x = p(q.updatedAfter);
       where.push(`(u.updated_at > ${x} OR ${eu(`e.updated_at > ${x}`)})`);
     }
-    if (q.account) where.push(eu(`e.account_key = ${p(q.account)}`));
+    if (q.account) where.push(eu(`parley_account_keys(e.doc) @> ARRAY[${p(q.account)}::text]`));
     if (q.type) where.push(eu(`e.type = ${p(q.type)}`));
     if (q.tag)
       where.push(
@@ -390,7 +390,7 @@ export class PostgresStore implements Store {
     const params: unknown[] = [site];
     const where = ['site = $1'];
     if (q.userId !== undefined) where.push(`user_id = $${params.push(q.userId)}`);
-    if (q.account !== undefined) where.push(`account_key = $${params.push(q.account)}`);
+    if (q.account !== undefined) where.push(`parley_account_keys(doc) @> ARRAY[$${params.push(q.account)}::text]`);
     const [total, page] = await Promise.all([
       where.length > 1
         ? this.query<{ n: string }>(`SELECT count(*) AS n FROM external_users WHERE ${where.join(' AND ')}`, [
@@ -441,7 +441,8 @@ export class PostgresStore implements Store {
   }
   async accountCounts(site: string, key: string) {
     const r = await this.query<{ u: string; f: string }>(
-      `SELECT (SELECT count(*) FROM external_users WHERE site = $1 AND account_key = $2) AS u,
+      // Every linked external user counts (sql/012_account_links.sql).
+      `SELECT (SELECT count(*) FROM external_users WHERE site = $1 AND parley_account_keys(doc) @> ARRAY[$2::text]) AS u,
       (SELECT count(*) FROM feedback WHERE site = $1 AND account_key = $2) AS f`,
       [site, key],
     );
