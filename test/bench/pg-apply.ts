@@ -3,7 +3,10 @@
  * identities (bulk_identify ×BATCH, explicit unique message ids, 2 senders per collector) is
  * acknowledged by COLLECTORS real collector processes on a fresh schema, then the intake table
  * is polled until empty. Prints one JSON line: identities applied per second from the first
- * request, and the mean number of this bench's backends waiting on a lock (sampled every 200 ms).
+ * request, the mean number of this bench's backends waiting on a lock (sampled every 200 ms), and
+ * CPU per identity from /proc: the collectors' processes (acknowledging and applying) and the
+ * PostgreSQL backends serving them (by application_name, sampled every 200 ms; the WAL writer
+ * and checkpointer not included) — a figure that moves less with a shared machine's load.
  * Not part of `npm run bench`; one case takes about as long as TOTAL / 500 seconds.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx test/bench/pg-apply.ts COLLECTORS BATCH TOTAL [VARIANT]
@@ -12,7 +15,7 @@
  * (the row-count triggers of migration 003 disabled in this schema); `uniqacct` (every identity
  * names its own account, so batches of ≤ 20 share no advisory lock key).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -76,7 +79,21 @@ try {
   let samples = 0;
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await db.query<{ n: string }>(sql, params)).rows[0].n);
+  /** Each backend's CPU seconds as last seen (utime + stime; 100 ticks/s on Linux). */
+  const backends = new Map<number, number>();
+  const sampleBackends = async () => {
+    const r = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app]);
+    for (const { pid } of r.rows) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        backends.set(pid, (Number(f[11]) + Number(f[12])) / 100);
+      } catch {
+        // ended between the query and the read
+      }
+    }
+  };
   for (;;) {
+    await sampleBackends();
     waiting += await count(
       'SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.application_name = $1',
       [app],
@@ -86,6 +103,9 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   }
   const s = (performance.now() - t0) / 1000;
+  await sampleBackends();
+  const collectorCpu = procs.reduce((a, p) => a + p.cpuSeconds(), 0);
+  const backendCpu = [...backends.values()].reduce((a, b) => a + b, 0);
   const stored = await count('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS n');
   console.log(
     JSON.stringify({
@@ -98,6 +118,8 @@ try {
       applied_s: +s.toFixed(1),
       applied_per_s: Math.round(stored / s),
       mean_waiting_backends: +(waiting / samples).toFixed(2),
+      collector_cpu_us_per_id: Math.round((collectorCpu * 1e6) / sent),
+      postgres_cpu_us_per_id: Math.round((backendCpu * 1e6) / sent),
     }),
   );
 } finally {

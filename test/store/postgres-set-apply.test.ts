@@ -11,7 +11,7 @@ import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts'
 import { RANK } from '../../server/core/merge.ts';
 import type { Store } from '../../server/core/store.ts';
 import { PgIntakeLog } from '../../server/engines/postgres/intake-log.ts';
-import { PostgresStore } from '../../server/engines/postgres/store.ts';
+import { PostgresStore, READ_AHEAD } from '../../server/engines/postgres/store.ts';
 import { createSchema, DATABASE_URL, type TestSchema } from './pg-schema.ts';
 
 const SITE = 'demo';
@@ -161,5 +161,67 @@ describe.skipIf(!DATABASE_URL)('set-based apply on PostgreSQL', () => {
     expect(n250).toBe(n5);
     expect(n250).toBeLessThanOrEqual(6);
     expect((await set.counts(SITE)).pending_identities).toBe(before + 255);
+  });
+
+  it('reads ahead by key, never by scanning the site, even before the table has statistics', async () => {
+    // A fresh schema with thousands of rows of one site and no ANALYZE yet: the state in which
+    // `site = $1 AND key = ANY(…)` was planned as a scan of the whole site (docs/PERFORMANCE.md#postgresql).
+    const s = await createSchema();
+    const db = new pg.Client({ connectionString: s.url });
+    try {
+      await PostgresStore.open(s.url, { compactCountsMs: 0 }).then((st) => st.close());
+      await db.connect();
+      await db.query(`INSERT INTO sites (key, admin_key_hash, doc) VALUES ($1, 'h', '{}')`, [SITE]);
+      for (const [t, cols] of [
+        ['messages', `(site, message_id, at) SELECT $1, 'm' || g, 1`],
+        ['pending', `(site, external_id, email, received_at, doc) SELECT $1, 'p' || g, 'p' || g || '@x', 1, '{}'`],
+        [
+          'external_users',
+          `(site, external_id, user_id, name_lc, updated_at, doc) SELECT $1, 'p' || g, 'u' || g, '', 1, '{}'`,
+        ],
+        [
+          'users',
+          `(site, id, email, email_lc, name_key, created_at, updated_at, doc) SELECT $1, 'u' || g, 'p' || g || '@x', '', '', 1, 1, '{}'`,
+        ],
+        [
+          'accounts',
+          `(site, key, name_key, mrr_cents, ltv_cents, created_at, doc) SELECT $1, 'a' || g, '', 0, 0, 1, '{}'`,
+        ],
+        ['pending_accounts', `(site, key, updated_at, doc) SELECT $1, 'a' || g, 1, '{}'`],
+      ])
+        await db.query(`INSERT INTO ${t} ${cols} FROM generate_series(1, 5000) g`, [SITE]);
+      const keys = (p: string) => Array.from({ length: 250 }, (_, i) => `${p}${i * 7}`);
+      const plan = (
+        await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${READ_AHEAD}`, [
+          SITE,
+          keys('m'),
+          keys('p'),
+          keys('p').map((k) => `${k}@x`),
+          keys('a'),
+        ])
+      ).rows[0]['QUERY PLAN'][0].Plan;
+      const scans: { type: string; rel: string; read: number }[] = [];
+      const walk = (n: any) => {
+        if (n['Relation Name'])
+          scans.push({
+            type: n['Node Type'],
+            rel: n['Relation Name'],
+            read: n['Actual Rows'] * n['Actual Loops'] + (n['Rows Removed by Filter'] ?? 0) * n['Actual Loops'],
+          });
+        for (const c of n.Plans ?? []) walk(c);
+      };
+      walk(plan);
+      expect(scans.map((x) => x.rel).sort()).toEqual(
+        ['accounts', 'external_users', 'messages', 'pending', 'pending_accounts', 'sites', 'users'].sort(),
+      );
+      for (const x of scans) {
+        expect(x.type, x.rel).toMatch(/^Index (Only )?Scan$/);
+        // At most the rows asked for (each key found or not), never the site's 5,000.
+        expect(x.read, x.rel).toBeLessThanOrEqual(250);
+      }
+    } finally {
+      await db.end();
+      await s.drop();
+    }
   });
 });

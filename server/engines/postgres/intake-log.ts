@@ -21,6 +21,7 @@ import type { Store } from '../../core/store.ts';
 import type { Keys } from './read-ahead.ts';
 import type { PostgresStore } from './store.ts';
 import { isRetryable, type Locks } from './transactions.ts';
+import { mark } from './timing.ts';
 
 /** First half of the two-int advisory lock an owner holds while alive ('Parl'). */
 const OWNER_LOCK = 0x5061726c;
@@ -174,12 +175,17 @@ export class PgIntakeLog implements IntakeLog {
       return await this.store.transaction(
         locksOf(entry),
         async (tx) => {
+          let t = performance.now();
           const r = await tx.query('DELETE FROM intake WHERE id = $1', [entry.seq]);
+          t = mark('delete-intake', t);
           if (r.rowCount === 0) return undefined;
           if (entry.op === 'identify')
             await tx.readAhead(String(entry.site), keysOf(entry.items as IdentifyItemLike[]));
+          t = mark('read-ahead', t);
           const result = await apply(tx);
+          t = mark('apply-js', t);
           await tx.flush();
+          mark('flush', t);
           return result;
         },
         { asyncCommit: true },

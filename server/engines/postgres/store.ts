@@ -26,6 +26,7 @@ import {
 import { ReadAhead, type Keys, type Kind, type Kinds } from './read-ahead.ts';
 import { inTransaction, type Locks, type TransactionOptions } from './transactions.ts';
 import { WriteBehind, type Table } from './write-behind.ts';
+import { mark, timingOn } from './timing.ts';
 import {
   cursorOf,
   type AccountQuery,
@@ -42,15 +43,27 @@ import {
 
 type Db = pg.Pool | pg.PoolClient;
 
-/** What `readAhead` reads, in one statement: `kind`, key, row ($1 the site, then its key arrays). */
-const READ_AHEAD = `
-  SELECT 'message' AS kind, message_id AS k, 'true'::jsonb AS doc FROM messages WHERE site = $1 AND message_id = ANY($2::text[])
-  UNION ALL SELECT 'externalUser', external_id, doc FROM external_users WHERE site = $1 AND external_id = ANY($3::text[])
-  UNION ALL SELECT 'pending', external_id, doc FROM pending WHERE site = $1 AND external_id = ANY($3::text[])
-  UNION ALL SELECT 'userByEmail', email, doc FROM users WHERE site = $1 AND email = ANY($4::text[])
-  UNION ALL SELECT 'account', key, doc FROM accounts WHERE site = $1 AND key = ANY($5::text[])
-  UNION ALL SELECT 'pendingAccount', key, doc FROM pending_accounts WHERE site = $1 AND key = ANY($5::text[])
-  UNION ALL SELECT 'site', key, doc FROM sites WHERE key = $1`;
+/**
+ * What `readAhead` reads, in one statement: `kind`, key, row ($1 the site, then its key arrays).
+ * Each key is its own primary-key (or unique-index) probe — a LATERAL lookup per element of
+ * the array — rather than `key = ANY($n)`: on a table whose statistics lag its growth (a fresh
+ * or fast-growing site) the planner answered `site = $1 AND key = ANY(…)` by reading every row
+ * of the site and filtering, so the read-ahead grew with the table, and under SERIALIZABLE it
+ * took a predicate lock on the whole index, conflicting with every other collector's inserts
+ * (docs/PERFORMANCE.md#postgresql).
+ */
+const probe = (kind: string, cols: string, table: string, key: string, param: string) =>
+  `SELECT '${kind}' AS kind, k AS k, r.doc FROM unnest(${param}::text[]) AS k
+    CROSS JOIN LATERAL (SELECT ${cols} AS doc FROM ${table} WHERE site = $1 AND ${key} = k LIMIT 1) r`;
+export const READ_AHEAD = [
+  probe('message', `'true'::jsonb`, 'messages', 'message_id', '$2'),
+  probe('externalUser', 'doc', 'external_users', 'external_id', '$3'),
+  probe('pending', 'doc', 'pending', 'external_id', '$3'),
+  probe('userByEmail', 'doc', 'users', 'email', '$4'),
+  probe('account', 'doc', 'accounts', 'key', '$5'),
+  probe('pendingAccount', 'doc', 'pending_accounts', 'key', '$5'),
+  `SELECT 'site', key, doc FROM sites WHERE key = $1`,
+].join('\nUNION ALL ');
 type Doc<T> = { doc: T };
 
 /** A listed table: `from`/`keyExpr` as the page query names it, `table`/`key` for the row fetch. */
@@ -196,7 +209,11 @@ export class PostgresStore implements Store {
    */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []) {
     if (this.writes?.size) await this.flush();
-    return this.db.query<R>(sql, params);
+    if (!this.ahead || !timingOn) return this.db.query<R>(sql, params);
+    const t = performance.now();
+    const r = await this.db.query<R>(sql, params);
+    mark(`query ${sql.slice(0, 40)}`, t);
+    return r;
   }
 
   private async doc<T>(sql: string, params: unknown[]): Promise<T | undefined> {

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { mark } from './timing.ts';
 
 /** What a transaction locks: keys are free-form strings (e.g. `eu\0site\0id`). */
 export interface Locks {
@@ -69,16 +70,21 @@ export async function inTransaction<T>(
       locked ||= lock !== '';
       // Statements before BEGIN in one simple query would join its transaction (and take its
       // snapshot before the lock wait): the COMMIT ends them first; session locks outlive it.
+      let t = performance.now();
       await client.query(attempt === 1 && lock ? `${lock} COMMIT; ${begin}` : begin);
+      t = mark('lock+begin', t);
       try {
         const result = await fn(client);
+        t = performance.now();
         await client.query(locked ? 'COMMIT; SELECT pg_advisory_unlock_all()' : 'COMMIT');
+        mark('commit', t);
         locked = false;
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch((e) => {
           broken = e;
         });
+        mark(`retry ${(err as { code?: string })?.code}`, performance.now());
         if (broken || !isRetryable(err) || attempt === MAX_ATTEMPTS) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
       }

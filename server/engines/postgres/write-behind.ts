@@ -94,18 +94,40 @@ export type Table = keyof typeof TABLES;
 /** Tables in the order a flush writes them (any order is correct: each key appears once per table). */
 const ORDER = Object.keys(TABLES) as Table[];
 
-/** The multi-row upsert of `table`, its column arrays from parameter `$from` on. */
+/**
+ * The multi-row upsert of `table`, its column arrays from parameter `$from` on. A jsonb column
+ * travels as one JSON array (`[doc,doc,…]`), not as a text[] of documents: node-postgres
+ * escapes every quote of every element of a text[] and measures the doubled string again,
+ * which was the collector's largest cost in applying (docs/PERFORMANCE.md#postgresql), while
+ * documents joined by commas are already a valid literal. Row n takes the array's element n.
+ */
 export function upsertSql(table: Table, from = 1): string {
   const { cols, keyCols } = TABLES[table] as TableDef;
   const names = cols.map(([n]) => n);
-  // jsonb travels as text: node-postgres has no jsonb[] encoding, and the cast is exact.
-  const arrays = cols.map(([, t], i) => `$${from + i}::${t === 'jsonb' ? 'text' : t}[]`);
-  const values = cols.map(([n, t]) => (t === 'jsonb' ? `r.${n}::jsonb` : `r.${n}`));
+  const plain = cols.filter(([, t]) => t !== 'jsonb');
+  const arrays = plain.map(([, t], i) => `$${from + i}::${t}[]`);
+  let next = from + plain.length;
+  const joins: string[] = [];
+  const values = cols.map(([n, t]) => {
+    if (t !== 'jsonb') return `r.${n}`;
+    joins.push(`JOIN jsonb_array_elements($${next++}::jsonb) WITH ORDINALITY AS j_${n}(v, n) ON j_${n}.n = r.n__`);
+    return `j_${n}.v`;
+  });
   const updates = names.slice(keyCols).map((n) => `${n} = EXCLUDED.${n}`);
   // WITH ORDINALITY … ORDER BY keeps the rows' order, so new rows take `pos` (creation order) as written.
   return `INSERT INTO ${table} (${names.join(', ')})
-    SELECT ${values.join(', ')} FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS r(${names.join(', ')}, n__) ORDER BY n__
+    SELECT ${values.join(', ')} FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS r(${plain.map(([n]) => n).join(', ')}, n__)
+    ${joins.join(' ')} ORDER BY r.n__
     ON CONFLICT (${names.slice(0, keyCols).join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
+}
+
+/** A put's parameters in upsertSql's order: each plain column an array, each jsonb column one JSON array. */
+function putValues(table: Table, rows: unknown[][]): unknown[] {
+  const { cols } = TABLES[table] as TableDef;
+  const byCol = columns(rows, cols.length);
+  const plain = byCol.filter((_, i) => cols[i][1] !== 'jsonb');
+  const json = byCol.filter((_, i) => cols[i][1] === 'jsonb').map((docs) => `[${docs.join(',')}]`);
+  return [...plain, ...json];
 }
 
 /** The multi-row delete of `table` by primary key, its key arrays from parameter `$from` on. */
@@ -144,8 +166,8 @@ function flushSql(parts: Part[]): { name: string; text: string } {
 interface Part {
   kind: 'put' | 'del';
   table: Table;
-  /** One array per column (put) or key column (del). */
-  values: unknown[][];
+  /** Parameters: one array per key column (del), or as putValues orders them (put). */
+  values: unknown[];
 }
 
 export class WriteBehind {
@@ -174,7 +196,7 @@ export class WriteBehind {
     for (const table of ORDER) {
       const m = this.rows.get(table);
       if (!m) continue;
-      const { cols, keyCols } = TABLES[table] as TableDef;
+      const { keyCols } = TABLES[table] as TableDef;
       const puts: unknown[][] = [];
       const dels: unknown[][] = [];
       for (const [k, row] of m) {
@@ -182,7 +204,7 @@ export class WriteBehind {
         else dels.push(JSON.parse(k) as unknown[]);
       }
       if (dels.length) parts.push({ kind: 'del', table, values: columns(dels, keyCols) });
-      if (puts.length) parts.push({ kind: 'put', table, values: columns(puts, cols.length) });
+      if (puts.length) parts.push({ kind: 'put', table, values: putValues(table, puts) });
     }
     this.rows.clear();
     if (parts.length) await db.query({ ...flushSql(parts), values: parts.flatMap((p) => p.values) });
