@@ -49,6 +49,13 @@ export const LOCALE_MAX_CHARS = 35;
 /** An identity the collector acknowledged is not re-sent for this long (docs/API.md#how-the-widget-delivers). */
 export const IDENTIFY_THROTTLE_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * How long the widget's outbox keeps an undelivered item, re-sending it with the same message
+ * id (Safari erases script storage after 7 idle days anyway). The collector remembers applied
+ * message ids exactly this long: an older retry cannot arrive (docs/API.md#identify-semantics).
+ */
+export const OUTBOX_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** Listing pages (docs/API.md#http-api). */
 export const PER_PAGE_DEFAULT = 20;
 export const PER_PAGE_MAX = 100;

@@ -5,6 +5,7 @@
  * can never reach the collector must not fill the user's storage (peers that did not bound
  * theirs hit QuotaExceeded; see docs/DESIGN.md#measured-facts). When over a bound, the oldest items go first.
  */
+import { OUTBOX_TTL_MS } from '../shared/limits.ts';
 import { parse, stringify } from './json.ts';
 import type { KV } from './storage.ts';
 
@@ -26,10 +27,10 @@ export interface Item {
 export interface OutboxLimits {
   /** @default 100 */ maxItems: number;
   /** @default 256 KiB — well under the 5 MB origins usually get. */ maxBytes: number;
-  /** @default 7 days — Safari erases script storage after 7 idle days anyway. */ ttlMs: number;
+  /** @default OUTBOX_TTL_MS (7 days, shared/limits.ts) */ ttlMs: number;
 }
 
-export const OUTBOX_LIMITS: OutboxLimits = { maxItems: 100, maxBytes: 256 * 1024, ttlMs: 7 * 864e5 };
+export const OUTBOX_LIMITS: OutboxLimits = { maxItems: 100, maxBytes: 256 * 1024, ttlMs: OUTBOX_TTL_MS };
 
 export interface Outbox {
   /** Adds an item; an identity replaces any queued identity of the same user. Returns what was dropped. */

@@ -136,9 +136,13 @@ export async function applyIdentity(
   item: IdentifyItem,
   now: number,
 ): Promise<ApplyOutcome> {
-  if (await store.hasMessage(site, item.message_id)) return 'duplicate';
+  // An admin item sent without a message id carries one the server made (its version's fourth
+  // element is '', routes/admin.ts): no client will ever retry it, and the log position already
+  // identifies it, so it is neither looked up nor remembered (README, Limits of the embedded store).
+  const clientMade = item.version[3] !== '';
+  if (clientMade && (await store.hasMessage(site, item.message_id))) return 'duplicate';
   const outcome = await applyFresh(store, site, item, now);
-  await store.addMessage(site, item.message_id, now);
+  if (clientMade) await store.addMessage(site, item.message_id, now);
   return outcome;
 }
 

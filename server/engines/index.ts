@@ -50,7 +50,7 @@ export function migrateEngine(config: EngineConfig): Promise<string[]> {
  * it) into an empty PostgreSQL engine: `parley migrate-store --from lowdb --to postgres`.
  */
 export function copyStore(from: AnyEngine, to: AnyEngine): Promise<postgres.Copied> {
-  if (from.kind !== 'embedded' || from.storeDir === null || to.kind !== 'postgres')
+  if (from.kind !== 'embedded' || from.dump === null || to.kind !== 'postgres')
     throw new Error('only an embedded store on disk can be copied, and only into PostgreSQL');
-  return postgres.copyFrom(from.storeDir, to);
+  return postgres.copyFrom(from.dump(), to);
 }

@@ -2,14 +2,10 @@
  * Store growth (issue 7, item 3): the time of one checkpoint of the embedded (lowdb) store and
  * its size on disk, at 10k, 100k and 1M records. Each case runs in its own process so that its
  * memory is measured alone and freed after. Two shapes:
- *   - `visible`: N visible users, each with an external user (the users and external_users
- *     files are whole files, rewritten when any of their records changes);
- *   - `pending`: N pending identities (sharded in PENDING_SHARDS files): the first checkpoint
- *     writes every shard, a later one after a single new identity writes one shard.
- *   - `pending-shard`: the pending shard files alone at scale: of N pending identities, only
- *     those that hash to shard 0 (N/16) are built, so one shard of an N-record pending store
- *     is timed without building the rest. At 1M this is what a checkpoint after a burst of new
- *     people writes per shard; a full 1M store did not fit the bench's 10-minute budget here.
+ *   - `visible`: N visible users, each with an external user;
+ *   - `pending`: N pending identities.
+ * The first checkpoint writes the store as one delta (in parts); `one_change_checkpoint_ms` is
+ * a checkpoint after one more identity: a delta of that one record (lowdb-store.ts).
  * Also the time to open the store again (what a restart costs before it can serve).
  */
 import { spawn } from 'node:child_process';
@@ -19,10 +15,10 @@ import { join } from 'node:path';
 import { applyIdentity } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
 import { ROOT } from '../../server/paths.ts';
-import { LowdbStore, PENDING_SHARDS } from '../../server/engines/embedded/lowdb-store.ts';
+import { LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
 import { checkpoint, SITE, seedIdentity, seedStore } from './seed.ts';
 
-type Shape = 'visible' | 'pending' | 'pending-shard';
+type Shape = 'visible' | 'pending';
 
 export interface GrowthResult {
   shape: Shape;
@@ -41,34 +37,11 @@ function diskMb(dir: string): number {
   return +(bytes / 1e6).toFixed(1);
 }
 
-/** lowdb-store.ts's shard function (FNV-1a of the record key, modulo PENDING_SHARDS). */
-function shardOf(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % PENDING_SHARDS;
-}
-
 /** One case, in this process. */
 async function runCase(shape: Shape, n: number): Promise<GrowthResult> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-growth-'));
   try {
-    const store = await seedStore(
-      dir,
-      shape === 'visible' ? { users: n, pending: 0 } : { users: 0, pending: shape === 'pending' ? n : 0 },
-    );
-    if (shape === 'pending-shard') {
-      const now = Date.now();
-      for (let i = 0; i < n; i++) {
-        const identity = seedIdentity('pend', i);
-        if (shardOf(`${SITE}\u0000${identity.id}`) !== 0) continue;
-        await applyIdentity(
-          store,
-          SITE,
-          { message_id: `pend-${i}`, version: [RANK.admin, now, String(i)], identity },
-          now,
-        );
-      }
-    }
+    const store = await seedStore(dir, shape === 'visible' ? { users: n, pending: 0 } : { users: 0, pending: n });
     const full = await checkpoint(store, 1);
     const rss = process.memoryUsage().rss / 1e6;
     // One more identity of the same shape: an existing user's update, or a new pending one.
@@ -121,7 +94,6 @@ export const CASES: [Shape, number][] = [
   ['visible', 100_000],
   ['pending', 10_000],
   ['pending', 100_000],
-  ['pending-shard', 1_000_000],
 ];
 
 export async function growthBench(cases = CASES): Promise<GrowthResult[]> {

@@ -35,7 +35,8 @@ async function launch(args: string[], env: Record<string, string>, cwd = ROOT): 
     err = (err + d).slice(-4000);
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" within 60 s: ${err}`)), 60_000);
+    // Opening a large seeded store on a loaded shared machine can take minutes.
+    const timer = setTimeout(() => reject(new Error(`no "listening on" within 300 s: ${err}`)), 300_000);
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/\S+)/.exec(out);

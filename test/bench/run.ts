@@ -3,7 +3,7 @@
  * in test/bench/results.json. Loopback only; every process it starts is stopped at the end.
  * Figures drift between runs on a shared machine (docs/DESIGN.md#measured-facts: ±25 %), so each ratio is of two
  * figures measured back to back, and CPU per identity is reported beside throughput.
- * `BENCH_ONLY=ack,apply,backpressure,growth,widget,geoip,pg` runs a subset. `pg` (PostgreSQL, pg.ts)
+ * `BENCH_ONLY=ack,apply,embedded-ack,embedded-checkpoint,embedded-1m,backpressure,growth,widget,geoip,pg,segments` runs a subset. `pg` (PostgreSQL, pg.ts)
  * needs DATABASE_URL and is skipped, loudly, without it:
  * `DATABASE_URL=postgres://postgres@127.0.0.1:5432/test BENCH_ONLY=pg npx tsx test/bench/run.ts`.
  */
@@ -16,11 +16,12 @@ import { applyBench, type ApplyResult } from './apply.ts';
 import { backpressureBench, type BackpressureResult } from './backpressure.ts';
 import { geoipBench, type GeoipResult } from './geoip.ts';
 import { growthBench, type GrowthResult } from './growth.ts';
+import { embeddedAck, embeddedCheckpoint, embeddedMillion, type EmbeddedResult } from './embedded.ts';
 import type { PgResult } from './pg.ts';
 import { segmentsBench, type SegmentsResult } from './segments.ts';
 import { widgetBench, type WidgetResult } from './widget-cost.ts';
 
-const ALL_STEPS = 'ack,apply,backpressure,growth,widget,geoip,pg,segments';
+const ALL_STEPS = 'ack,apply,embedded-ack,embedded-checkpoint,embedded-1m,backpressure,growth,widget,geoip,pg,segments';
 const only = new Set((process.env.BENCH_ONLY ?? ALL_STEPS).split(','));
 const started = Date.now();
 const machine = {
@@ -44,6 +45,7 @@ const results: {
   pg?: PgResult;
   pg_error?: string;
   segments?: SegmentsResult;
+  embedded?: EmbeddedResult;
   targets?: { target: string; value: string; met: boolean }[];
 } = { date: new Date(started).toISOString(), machine };
 
@@ -64,6 +66,16 @@ if (ack) {
   });
 }
 results.apply = await step('apply', applyBench);
+// Issue 13's embedded-engine figures (embedded.ts); not in the default set: they take minutes.
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const before = process.env.BENCH_BEFORE;
+const embedded: EmbeddedResult = {
+  ack_before: before ? await step('embedded-ack', () => embeddedAck(seconds, before)) : undefined,
+  ack: await step('embedded-ack', () => embeddedAck(seconds)),
+  checkpoint: await step('embedded-checkpoint', () => embeddedCheckpoint(seconds)),
+  million: await step('embedded-1m', () => embeddedMillion(Number(process.env.BENCH_MILLION ?? 1_000_000))),
+};
+if (embedded.ack || embedded.checkpoint || embedded.million) results.embedded = embedded;
 results.backpressure = await step('backpressure', backpressureBench);
 results.growth = await step('growth', growthBench);
 const chromium = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
@@ -189,6 +201,36 @@ for (const [engine, limit, asked] of [
     met: worst <= limit,
   });
 }
+const e = results.embedded;
+if (e?.ack) {
+  targets.push({
+    target: 'embedded: acks/s ≥ 0.3× bare parse (×100, 20k people round-robin)',
+    value: `${e.ack.ratio_of_bare}× (${e.ack.parley.identities_per_s} vs bare ${e.ack.bare.identities_per_s} ids/s)`,
+    met: e.ack.ratio_of_bare >= 0.3,
+  });
+  targets.push({
+    target: 'embedded: p99 ≤ 25 ms at 10 connections',
+    value: `${e.ack.parley.p99_ms} ms (bare ${e.ack.bare.p99_ms} ms)`,
+    met: e.ack.parley.p99_ms <= 25,
+  });
+  targets.push({
+    target: 'embedded: RSS ≤ 300 MB after the load, all applied ≤ 10 s after it',
+    value: `${e.ack.parley.rss_after_mb} MB, applied ${e.ack.parley.applied_s_after_load} s after`,
+    met: e.ack.parley.rss_after_mb! <= 300 && e.ack.parley.applied_s_after_load! <= 10,
+  });
+}
+if (e?.checkpoint)
+  targets.push({
+    target: 'embedded: p99 ≤ 25 ms while a checkpoint of 100k visible + 100k pending runs',
+    value: `${e.checkpoint.p99_ms} ms (merge during load: ${e.checkpoint.merged_during_load})`,
+    met: e.checkpoint.p99_ms <= 25 && e.checkpoint.merged_during_load,
+  });
+if (e?.million)
+  targets.push({
+    target: 'embedded: ≤ 500 B RSS per pending identity at 1M; time to open',
+    value: `${e.million.rss_per_identity_b} B; open ${e.million.open_ms} ms wall, ${e.million.open_cpu_ms} ms CPU`,
+    met: e.million.rss_per_identity_b <= 500,
+  });
 results.targets = targets;
 results.duration_s = Math.round((Date.now() - started) / 1000);
 machine.load_average_at_start = machine.load_average_at_start;
@@ -287,6 +329,20 @@ if (results.pg) {
   console.table(p.listings);
   if (p.cursor_note) console.log(p.cursor_note);
 }
+if (results.embedded) {
+  const e = results.embedded;
+  console.log('\nEmbedded engine (issue 13): bulk_identify ×100, 10 connections, 20k people round-robin');
+  for (const [label, a] of [
+    ['before', e.ack_before],
+    ['after', e.ack],
+  ] as const)
+    if (a) {
+      console.log(label === 'before' ? `before: ${before}` : 'this checkout');
+      console.table([{ ...a.bare }, { ...a.parley, ratio_of_bare: a.ratio_of_bare }]);
+    }
+  if (e.checkpoint) console.table([e.checkpoint]);
+  if (e.million) console.table([e.million]);
+}
 console.log('\nTargets');
 console.table(targets);
 // A subset run replaces only the steps it ran: the others' last figures stay in the file.
@@ -302,5 +358,9 @@ const ran = Object.entries(results).filter(
 // Targets too: this run's replace those of the same name, the others' stay.
 const mine = new Set(targets.map((t) => t.target));
 const merged = [...(kept.targets ?? []).filter((t: { target: string }) => !mine.has(t.target)), ...targets];
-writeFileSync(file, JSON.stringify({ ...kept, ...Object.fromEntries(ran), targets: merged }, null, 2) + '\n');
+// The embedded steps run one at a time too: each keeps the others' figures.
+const ranObj = Object.fromEntries(ran);
+if (ranObj.embedded && kept.embedded)
+  ranObj.embedded = { ...kept.embedded, ...JSON.parse(JSON.stringify(ranObj.embedded)) };
+writeFileSync(file, JSON.stringify({ ...kept, ...ranObj, targets: merged }, null, 2) + '\n');
 console.log(`\nwrote test/bench/results.json (${results.duration_s} s)`);

@@ -9,7 +9,7 @@ import type { SerialApplier } from '../../core/intake-log.ts';
 import type { Engine, OpenConfig } from '../engine.ts';
 import { FileLog } from './file-log.ts';
 import { acquireLock } from './lock.ts';
-import { LowdbStore } from './lowdb-store.ts';
+import { LowdbStore, type StoreDump } from './lowdb-store.ts';
 import { MemoryLog } from './memory-log.ts';
 import { MemoryStore } from './memory-store.ts';
 
@@ -20,8 +20,8 @@ const CHECKPOINT_EVERY = 5000;
 
 export interface EmbeddedEngine extends Engine {
   kind: 'embedded';
-  /** The lowdb store's directory, or null in memory (migrate-store copies its files). */
-  storeDir: string | null;
+  /** Every record on disk, in creation order (migrate-store copies them), or null in memory. */
+  dump: (() => StoreDump) | null;
 }
 
 /** Serial application with checkpoints of `store` that trim `log` (core/intake-log.ts). */
@@ -54,7 +54,7 @@ export async function open(config: OpenConfig): Promise<EmbeddedEngine> {
     // Memory is the whole store: a checkpoint writes nothing, so none is scheduled.
     return {
       kind: 'embedded',
-      storeDir: null,
+      dump: null,
       store,
       log,
       applier: serial(store, log, 0, 0),
@@ -70,7 +70,7 @@ export async function open(config: OpenConfig): Promise<EmbeddedEngine> {
     const command = config.role === 'command';
     return {
       kind: 'embedded',
-      storeDir,
+      dump: () => store.dump(),
       store,
       log,
       applier: serial(store, log, command ? 0 : config.intervalMs, command ? 0 : CHECKPOINT_EVERY),

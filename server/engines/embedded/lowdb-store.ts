@@ -1,177 +1,424 @@
 /**
- * The embedded store: the memory store, checkpointed to JSON files with lowdb.
+ * The embedded store: the memory store, checkpointed to JSON files with lowdb, so that a
+ * checkpoint costs what changed since the last one, not what exists (README, Limits of the
+ * embedded store).
  *
- * lowdb rewrites a whole file on every write, so the data is split into files that are
- * written only when they changed: one per visible collection, and the pending store (by far
- * the largest, docs/DESIGN.md#measured-facts) in PENDING_SHARDS shards by key. A checkpoint writes the changed
- * files under new names, then atomically replaces `manifest.json`, which names the current
- * file of each collection and the log position they reflect. A crash at any point leaves the
- * previous manifest and its files intact; the intake log covers everything after it.
+ * The files: a base (every collection as chunks of CHUNK_RECORDS `[key, record]` pairs, in the
+ * collection's Map order, which is creation order, the order listings show) and after it a list
+ * of deltas, one per checkpoint, each holding only the records touched since the checkpoint
+ * before (deleted keys, then written records), in parts of at most CHUNK_RECORDS records. `manifest.json` names the base chunks and the
+ * deltas in order, and the log position they reflect. Opening reads the base, then applies the
+ * deltas in order. When the deltas together outgrow the base (or there are MAX_DELTAS of them),
+ * a checkpoint writes a fresh base instead, so reading a store stays within about twice its size
+ * and the rewriting a merge does is paid for by at least as many bytes of change.
+ *
+ * Every file is written under a new name (temp file, fsync, rename, fsync the directory), and
+ * only then is the manifest atomically replaced: a crash at any point leaves the previous
+ * manifest and every file it names intact; the intake log covers everything after it. A file
+ * the manifest names that is missing or not JSON stops start-up naming it (never an empty store).
  */
 import { Low } from 'lowdb';
 import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
-import { DurableJSONFile } from './durable-file.ts';
+import { CorruptStoreError, DurableJSONFile } from './durable-file.ts';
 import { MemoryStore, type Collection } from './memory-store.ts';
 
-export const PENDING_SHARDS = 16;
-/** Applied message ids are remembered this long; widget outboxes expire well before. */
-export const MESSAGE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** Records per base chunk: serializing one is a few ms, so a merge yields to requests often. */
+export const CHUNK_RECORDS = 4096;
+/** Deltas before a merge even when they are small (opening reads each one). */
+export const MAX_DELTAS = 256;
+/** Below this many bytes of deltas, no merge (a small store would otherwise merge every time). */
+export const MERGE_MIN_BYTES = 4 * 1024 * 1024;
+/** Serialized records between two yields to the event loop while a checkpoint captures. */
+const YIELD_EVERY = 2048;
+
+/** Collections in the order they are loaded (a feedback's idea before the feedback). */
+const COLLECTIONS: readonly Collection[] = [
+  'sites',
+  'users',
+  'external_users',
+  'accounts',
+  'ideas',
+  'feedback',
+  'pending',
+  'pending_accounts',
+  'messages',
+];
 
 interface Manifest {
+  version: 2;
+  applied_seq: number;
+  generation: number;
+  /** Each collection's base chunks, in order. */
+  base: Partial<Record<Collection, string[]>>;
+  base_bytes: number;
+  deltas: string[];
+  delta_bytes: number;
+}
+type Pair = [string, unknown];
+interface DeltaFile {
+  seq: number;
+  removed: Partial<Record<Collection, string[]>>;
+  put: Partial<Record<Collection, Pair[]>>;
+}
+
+/** The format before deltas (one file per collection, pending in 16 shards); read, then merged. */
+interface ManifestV1 {
   version: 1;
   applied_seq: number;
   generation: number;
   files: Record<string, string>;
 }
-interface FeedbackFile {
-  feedback: Feedback[];
-  ideas: Idea[];
-}
-interface ShardFile {
+interface ShardFileV1 {
   pending: Pending[];
   accounts?: PendingAccount[];
-  messages: [string, number][];
+  messages?: [string, number][];
+}
+
+/** Every record of a store, in creation order: what `parley migrate-store` copies (engines/index.ts). */
+export interface StoreDump {
+  sites: Site[];
+  users: User[];
+  external_users: ExternalUser[];
+  accounts: Account[];
+  ideas: Idea[];
+  feedback: Feedback[];
+  pending: Pending[];
+  pending_accounts: PendingAccount[];
+  /** [site, message id, when applied]. */
+  messages: [string, string, number][];
+}
+
+/** How a checkpoint reads one collection, and how opening writes it back. */
+interface Table {
+  entries(): Iterable<Pair>;
+  get(key: string): unknown;
+  put(key: string, value: unknown): void;
+  remove(key: string): void;
 }
 
 const MANIFEST = 'manifest.json';
-
-function shardOf(key: string): number {
-  let h = 0x811c9dc5; // FNV-1a
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % PENDING_SHARDS;
-}
-
-const shardName = (n: number) => `pending-${String(n).padStart(2, '0')}`;
+const split = (key: string) => {
+  const cut = key.indexOf('\u0000');
+  return [key.slice(0, cut), key.slice(cut + 1)] as const;
+};
+const tick = () => new Promise<void>((r) => setImmediate(r));
 
 export class LowdbStore extends MemoryStore {
-  private manifest: Manifest = { version: 1, applied_seq: 0, generation: 0, files: {} };
-  private dirty = new Set<string>();
-  private generation = 0;
+  private manifest: Manifest = {
+    version: 2,
+    applied_seq: 0,
+    generation: 0,
+    base: {},
+    base_bytes: 0,
+    deltas: [],
+    delta_bytes: 0,
+  };
+  /** Keys written since the last checkpoint, per collection, in first-write order. */
+  private dirty = new Map<Collection, Set<string>>();
+  /** Keys deleted since the last checkpoint (a key deleted, then written again, is in both). */
+  private removed = new Map<Collection, Set<string>>();
+  /** The next checkpoint writes a whole base (after the old format, or a failed write). */
+  private mustMerge = false;
+  private loading = false;
+  private readonly tables: Record<Collection, Table>;
 
   private constructor(
     private readonly dir: string,
     private readonly clock: () => number,
   ) {
     super();
+    const map = <V>(m: Map<string, V>, put: (v: V) => void, remove: (key: string) => void): Table => ({
+      entries: () => m.entries(),
+      get: (key) => m.get(key),
+      put: (_key, v) => put(v as V),
+      remove,
+    });
+    this.tables = {
+      sites: map(
+        this.sites,
+        (s) => this.sites.set(s.key, s),
+        (key) => this.sites.delete(key),
+      ),
+      users: map(
+        this.users,
+        (u) => this.putUserSync(u),
+        (key) => void this.deleteUser(...split(key)),
+      ),
+      external_users: map(
+        this.externalUsers,
+        (eu) => this.putExternalUserSync(eu),
+        (key) => void this.deleteExternalUser(...split(key)),
+      ),
+      accounts: map(
+        this.accounts,
+        (a) => this.putAccountSync(a),
+        (key) => void this.deleteAccount(...split(key)),
+      ),
+      ideas: map(
+        this.ideas,
+        (i) => this.ideas.set(`${i.site}\u0000${i.id}`, i),
+        (key) => this.ideas.delete(key),
+      ),
+      feedback: map(
+        this.feedback,
+        (f) => this.putFeedbackSync(f, null),
+        (key) => this.feedback.delete(key),
+      ),
+      pending: map(
+        this.pending,
+        (p) => this.pending.set(`${p.site}\u0000${p.external_id}`, p),
+        (key) => this.deletePendingSync(...split(key)),
+      ),
+      pending_accounts: map(
+        this.pendingAccounts,
+        (a) => this.pendingAccounts.set(`${a.site}\u0000${a.key}`, a),
+        (key) => this.deletePendingAccountSync(...split(key)),
+      ),
+      messages: {
+        entries: () => this.messages.entries(),
+        get: (key) => this.messages.bucketOf(key),
+        put: (key, start) => this.messages.load(start as number, [key]),
+        remove: () => {},
+      },
+    };
   }
 
-  /** Opens (or creates) the store in `dir`; a corrupt file throws CorruptStoreError. */
+  /** Opens (or creates) the store in `dir`; a corrupt or missing file throws CorruptStoreError naming it. */
   static async open(dir: string, clock: () => number = Date.now): Promise<LowdbStore> {
     mkdirSync(dir, { recursive: true });
     const store = new LowdbStore(dir, clock);
-    await store.load();
+    store.loading = true;
+    try {
+      await store.load();
+    } finally {
+      store.loading = false;
+    }
     return store;
   }
 
-  private async readFile<T>(name: string, fallback: T): Promise<T> {
-    const file = this.manifest.files[name];
-    if (!file) return fallback;
-    const db = new Low<T>(new DurableJSONFile<T>(join(this.dir, file)), fallback);
+  private async readFile<T>(file: string): Promise<T> {
+    const path = join(this.dir, file);
+    if (!existsSync(path))
+      throw new CorruptStoreError(
+        `store file ${path} named by ${join(this.dir, MANIFEST)} is missing; restore the store directory from a backup (Parley will not start without it)`,
+      );
+    const db = new Low<T | null>(new DurableJSONFile<T | null>(path), null);
     await db.read();
+    if (db.data === null) throw new CorruptStoreError(`store file ${path} is empty`);
     return db.data;
   }
 
   private async load() {
-    const m = new Low<Manifest | null>(new DurableJSONFile(join(this.dir, MANIFEST)), null);
+    const m = new Low<Manifest | ManifestV1 | null>(new DurableJSONFile(join(this.dir, MANIFEST)), null);
     await m.read();
-    if (m.data) this.manifest = m.data;
+    if (m.data?.version === 1) await this.loadV1(m.data);
+    else if (m.data) {
+      if (m.data.version !== 2)
+        throw new CorruptStoreError(
+          `${join(this.dir, MANIFEST)} has version ${(m.data as { version: unknown }).version}, unknown to this Parley`,
+        );
+      this.manifest = m.data;
+      for (const c of COLLECTIONS) {
+        const t = this.tables[c];
+        for (const file of this.manifest.base[c] ?? [])
+          for (const [k, v] of await this.readFile<Pair[]>(file)) t.put(k, v);
+      }
+      for (const file of this.manifest.deltas) {
+        const d = await this.readFile<DeltaFile>(file);
+        for (const c of COLLECTIONS) {
+          const t = this.tables[c];
+          for (const k of d.removed[c] ?? []) t.remove(k);
+          for (const [k, v] of d.put[c] ?? []) t.put(k, v);
+        }
+      }
+    }
     this.seq = this.manifest.applied_seq;
-    this.generation = this.manifest.generation;
+    this.messages.expire(this.clock());
+    this.removeStrays();
+  }
 
-    for (const s of await this.readFile<Site[]>('sites', [])) this.sites.set(s.key, s);
-    for (const u of await this.readFile<User[]>('users', [])) this.putUserSync(u);
-    for (const eu of await this.readFile<ExternalUser[]>('external_users', [])) this.putExternalUserSync(eu);
-    for (const a of await this.readFile<Account[]>('accounts', [])) this.putAccountSync(a);
-    const fb = await this.readFile<FeedbackFile>('feedback', { feedback: [], ideas: [] });
+  private async loadV1(v1: ManifestV1) {
+    const read = <T>(name: string, fallback: T) => (v1.files[name] ? this.readFile<T>(v1.files[name]) : fallback);
+    for (const s of await read<Site[]>('sites', [])) this.sites.set(s.key, s);
+    for (const u of await read<User[]>('users', [])) this.putUserSync(u);
+    for (const eu of await read<ExternalUser[]>('external_users', [])) this.putExternalUserSync(eu);
+    for (const a of await read<Account[]>('accounts', [])) this.putAccountSync(a);
+    const fb = await read<{ feedback: Feedback[]; ideas: Idea[] }>('feedback', { feedback: [], ideas: [] });
     for (const i of fb.ideas) this.ideas.set(`${i.site}\u0000${i.id}`, i);
     for (const f of fb.feedback) this.putFeedbackSync(f, null);
-    for (let n = 0; n < PENDING_SHARDS; n++) {
-      const shard = await this.readFile<ShardFile>(shardName(n), { pending: [], messages: [] });
+    for (const name of Object.keys(v1.files).filter((n) => n.startsWith('pending-'))) {
+      const shard = await read<ShardFileV1>(name, { pending: [] });
       for (const p of shard.pending) this.pending.set(`${p.site}\u0000${p.external_id}`, p);
       for (const a of shard.accounts ?? []) this.pendingAccounts.set(`${a.site}\u0000${a.key}`, a);
-      for (const [key, at] of shard.messages) this.messages.set(key, at);
+      for (const [key, at] of shard.messages ?? []) this.messages.add(key, at);
     }
-    this.dirty.clear();
-    this.removeStrays();
+    for (const [start, keys] of await read<[number, string[]][]>('messages', [])) this.messages.load(start, keys);
+    // The old files stay named by the manifest until the first checkpoint writes a base.
+    this.manifest = {
+      version: 2,
+      applied_seq: v1.applied_seq,
+      generation: v1.generation,
+      base: { sites: Object.values(v1.files) } as Manifest['base'],
+      base_bytes: 0,
+      deltas: [],
+      delta_bytes: 0,
+    };
+    this.mustMerge = true;
   }
 
   /** Files left by a checkpoint that crashed before its manifest was written. */
   private removeStrays() {
-    const live = new Set([MANIFEST, ...Object.values(this.manifest.files)]);
+    const live = new Set([MANIFEST, ...this.liveFiles(this.manifest)]);
     for (const name of readdirSync(this.dir)) {
-      if (name.endsWith('.json') && !live.has(name)) unlinkSync(join(this.dir, name));
-      else if (name.endsWith('.tmp')) unlinkSync(join(this.dir, name));
+      if ((name.endsWith('.json') && !live.has(name)) || name.endsWith('.tmp')) unlinkSync(join(this.dir, name));
     }
   }
 
-  protected override touched(collection: Collection, key: string): void {
-    this.dirty.add(collection === 'pending' ? shardName(shardOf(key)) : collection);
+  private liveFiles(m: Manifest): string[] {
+    return [...Object.values(m.base).flat(), ...m.deltas];
   }
 
-  private collect(name: string): unknown {
-    switch (name) {
-      case 'sites':
-        return [...this.sites.values()];
-      case 'users':
-        return [...this.users.values()];
-      case 'external_users':
-        return [...this.externalUsers.values()];
-      case 'accounts':
-        return [...this.accounts.values()];
-      case 'feedback':
-        return { feedback: [...this.feedback.values()], ideas: [...this.ideas.values()] } satisfies FeedbackFile;
-      default: {
-        const n = Number(name.slice('pending-'.length));
-        const cutoff = this.clock() - MESSAGE_TTL_MS;
-        const shard: ShardFile = { pending: [], accounts: [], messages: [] };
-        for (const [key, p] of this.pending) if (shardOf(key) === n) shard.pending.push(p);
-        for (const [key, a] of this.pendingAccounts) if (shardOf(key) === n) shard.accounts!.push(a);
-        for (const [key, at] of this.messages) {
-          if (shardOf(key) !== n) continue;
-          if (at < cutoff) this.messages.delete(key);
-          else shard.messages.push([key, at]);
-        }
-        return shard;
-      }
-    }
+  protected override touched(collection: Collection, key: string, gone = false): void {
+    if (this.loading) return;
+    const of = (m: Map<Collection, Set<string>>) => {
+      let set = m.get(collection);
+      if (!set) m.set(collection, (set = new Set()));
+      return set;
+    };
+    if (gone) {
+      of(this.removed).add(key);
+      this.dirty.get(collection)?.delete(key);
+    } else of(this.dirty).add(key);
   }
 
+  /** Whether the next checkpoint writes a fresh base rather than a delta. */
+  private mergeDue(): boolean {
+    const m = this.manifest;
+    return this.mustMerge || m.deltas.length >= MAX_DELTAS || m.delta_bytes >= Math.max(MERGE_MIN_BYTES, m.base_bytes);
+  }
+
+  /**
+   * Captures what the checkpoint writes, serialized now (records are live objects the next
+   * write may change), yielding to the event loop every YIELD_EVERY records so that requests
+   * are answered meanwhile. The caller holds the serial section, so no write interleaves.
+   */
   override async prepareCheckpoint(seq: number): Promise<() => Promise<void>> {
     this.seq = seq;
-    const names = [...this.dirty];
-    this.dirty.clear();
-    // The caller holds the serial section, so nothing changes while we serialize; yielding
-    // between files lets acknowledgements keep flowing instead of stalling for the whole store.
-    const payloads: (readonly [string, string])[] = [];
-    for (const name of names) {
-      payloads.push([name, JSON.stringify(this.collect(name))]);
-      await new Promise<void>((r) => setImmediate(r));
+    const merge = this.mergeDue();
+    this.mustMerge = false;
+    const dirty = this.dirty;
+    const removed = this.removed;
+    this.dirty = new Map();
+    this.removed = new Map();
+    this.messages.expire(this.clock());
+    const gen = this.manifest.generation + 1;
+    const files: [string, string][] = [];
+    let n = 0;
+    const pace = async () => {
+      if (++n % YIELD_EVERY === 0) await tick();
+    };
+    if (merge) {
+      for (const c of COLLECTIONS) {
+        let chunk: string[] = [];
+        const flush = () => {
+          files.push([`${c}.${gen}.${files.length}.json`, `[${chunk.join(',')}]`]);
+          chunk = [];
+        };
+        for (const pair of this.tables[c].entries()) {
+          chunk.push(JSON.stringify(pair));
+          if (chunk.length === CHUNK_RECORDS) flush();
+          await pace();
+        }
+        if (chunk.length) flush();
+      }
+    } else if (dirty.size || removed.size) {
+      // Deleted keys first, then written records in order, split into parts of at most
+      // CHUNK_RECORDS records so that no one string grows past what V8 can hold.
+      let gone: string[] = [];
+      for (const c of COLLECTIONS) {
+        const keys = [...(removed.get(c) ?? [])];
+        if (keys.length) gone.push(`${JSON.stringify(c)}:${JSON.stringify(keys)}`);
+      }
+      let put: string[] = [];
+      let pairs: string[] = [];
+      let count = 0;
+      const part = () => {
+        files.push([
+          `delta.${gen}.${files.length}.json`,
+          `{"seq":${seq},"removed":{${gone.join(',')}},"put":{${put.join(',')}}}`,
+        ]);
+        gone = [];
+        put = [];
+        count = 0;
+      };
+      for (const c of COLLECTIONS) {
+        const t = this.tables[c];
+        const close = () => {
+          if (pairs.length) put.push(`${JSON.stringify(c)}:[${pairs.join(',')}]`);
+          pairs = [];
+        };
+        for (const key of dirty.get(c) ?? []) {
+          const v = t.get(key);
+          if (v !== undefined) pairs.push(JSON.stringify([key, v]));
+          if (++count === CHUNK_RECORDS) {
+            close();
+            part();
+          }
+          await pace();
+        }
+        close();
+      }
+      if (put.length || gone.length || files.length === 0) part();
     }
     return async () => {
       try {
-        await this.writeCheckpoint(seq, payloads);
+        await this.writeCheckpoint(seq, gen, merge, files);
       } catch (err) {
-        for (const name of names) this.dirty.add(name);
+        // What was captured is in no file: the next checkpoint writes everything.
+        this.mustMerge = true;
         throw err;
       }
     };
   }
 
-  private async writeCheckpoint(seq: number, payloads: (readonly [string, string])[]) {
-    const gen = ++this.generation;
-    const next: Manifest = { version: 1, applied_seq: seq, generation: gen, files: { ...this.manifest.files } };
-    for (const [name, json] of payloads) {
-      const file = `${name}.${gen}.json`;
-      await new DurableJSONFile(join(this.dir, file)).writeText(json);
-      next.files[name] = file;
+  private async writeCheckpoint(seq: number, gen: number, merge: boolean, files: [string, string][]) {
+    let bytes = 0;
+    for (const [name, text] of files) {
+      await new DurableJSONFile(join(this.dir, name)).writeText(text);
+      bytes += text.length;
     }
-    await new Low<Manifest>(new DurableJSONFile(join(this.dir, MANIFEST)), next).write();
     const old = this.manifest;
+    const next: Manifest = merge
+      ? { version: 2, applied_seq: seq, generation: gen, base: {}, base_bytes: bytes, deltas: [], delta_bytes: 0 }
+      : { ...old, applied_seq: seq, generation: gen, deltas: [...old.deltas], delta_bytes: old.delta_bytes + bytes };
+    if (merge) {
+      for (const [name] of files) {
+        const c = name.slice(0, name.indexOf('.')) as Collection;
+        (next.base[c] ??= []).push(name);
+      }
+    } else next.deltas.push(...files.map(([name]) => name));
+    await new Low<Manifest>(new DurableJSONFile(join(this.dir, MANIFEST)), next).write();
     this.manifest = next;
-    for (const [name, file] of Object.entries(old.files)) {
-      if (next.files[name] !== file && existsSync(join(this.dir, file))) unlinkSync(join(this.dir, file));
+    const live = new Set(this.liveFiles(next));
+    for (const file of this.liveFiles(old)) {
+      if (!live.has(file) && existsSync(join(this.dir, file))) unlinkSync(join(this.dir, file));
     }
+  }
+
+  /** Every record, in creation order (migrate-store copies it into PostgreSQL). */
+  dump(): StoreDump {
+    return {
+      sites: [...this.sites.values()],
+      users: [...this.users.values()],
+      external_users: [...this.externalUsers.values()],
+      accounts: [...this.accounts.values()],
+      ideas: [...this.ideas.values()],
+      feedback: [...this.feedback.values()],
+      pending: [...this.pending.values()],
+      pending_accounts: [...this.pendingAccounts.values()],
+      messages: [...this.messages.entries()].map(([key, at]) => [...split(key), at] as [string, string, number]),
+    };
   }
 }

@@ -29,11 +29,22 @@ import type {
   UserFeedbackQuery,
   UserQuery,
 } from '../../core/store.ts';
+import { OUTBOX_TTL_MS } from '../../../shared/limits.ts';
+import { MessageWindow } from './message-window.ts';
 import * as segments from './segment-query.ts';
 import { accountOrder, feedbackOrder, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
 
 /** Collections, as the lowdb store partitions them into files. */
-export type Collection = 'sites' | 'users' | 'external_users' | 'accounts' | 'feedback' | 'pending';
+export type Collection =
+  | 'sites'
+  | 'users'
+  | 'external_users'
+  | 'accounts'
+  | 'pending'
+  | 'pending_accounts'
+  | 'messages'
+  | 'feedback'
+  | 'ideas';
 
 const k = (site: string, id: string) => `${site}\u0000${id}`;
 
@@ -89,7 +100,8 @@ export class MemoryStore implements Store {
   protected accounts = new SiteMap<Account>();
   protected pending = new SiteMap<Pending>();
   protected pendingAccounts = new Map<string, PendingAccount>();
-  protected messages = new Map<string, number>();
+  /** Client message ids applied, for as long as a client may retry one (message-window.ts). */
+  protected messages = new MessageWindow(OUTBOX_TTL_MS);
   protected feedback = new SiteMap<Feedback>();
   protected ideas = new Map<string, Idea>();
 
@@ -103,8 +115,11 @@ export class MemoryStore implements Store {
     return async () => {};
   }
 
-  /** Called on every write; the lowdb store uses it to know which files to checkpoint. */
-  protected touched(_collection: Collection, _key: string): void {}
+  /**
+   * Called on every write with the record's key in its Map (`gone`: it was deleted); the lowdb
+   * store uses it to know which records a checkpoint writes.
+   */
+  protected touched(_collection: Collection, _key: string, _gone = false): void {}
 
   async listSites() {
     return [...this.sites.values()];
@@ -177,7 +192,7 @@ export class MemoryStore implements Store {
     this.usersByEmail.delete(k(site, user.email));
     this.externalByUser.delete(key);
     this.userOrder.delete(site);
-    this.touched('users', key);
+    this.touched('users', key, true);
   }
 
   async getExternalUser(site: string, externalId: string) {
@@ -243,7 +258,7 @@ export class MemoryStore implements Store {
     this.euPlace.delete(key);
     this.externalByUser.get(k(site, eu.user_id))?.delete(externalId);
     this.indexAccount(site, key, undefined);
-    this.touched('external_users', key);
+    this.touched('external_users', key, true);
   }
 
   async getAccount(site: string, key: string) {
@@ -254,7 +269,7 @@ export class MemoryStore implements Store {
   }
   protected putAccountSync(account: Account) {
     this.accounts.set(k(account.site, account.key), account);
-    this.touched('accounts', account.key);
+    this.touched('accounts', k(account.site, account.key));
   }
   async listAccounts(site: string, q: AccountQuery) {
     const inSegment = segments.accountFilter(q.segment);
@@ -262,7 +277,7 @@ export class MemoryStore implements Store {
     return pageOf(inSegment ? all.filter(inSegment) : all, q, q.sort ? accountOrder(q.sort) : { id: (a) => a.key });
   }
   async deleteAccount(site: string, key: string) {
-    if (this.accounts.delete(k(site, key))) this.touched('accounts', key);
+    if (this.accounts.delete(k(site, key))) this.touched('accounts', k(site, key), true);
   }
   async accountCounts(site: string, key: string) {
     const users_count = this.accountUsers.get(k(site, key))?.size ?? 0;
@@ -287,7 +302,7 @@ export class MemoryStore implements Store {
   }
   protected deletePendingSync(site: string, externalId: string) {
     const key = k(site, externalId);
-    if (this.pending.delete(key)) this.touched('pending', key);
+    if (this.pending.delete(key)) this.touched('pending', key, true);
   }
 
   async getPendingAccount(site: string, key: string) {
@@ -296,14 +311,14 @@ export class MemoryStore implements Store {
   async putPendingAccount(a: PendingAccount) {
     const key = k(a.site, a.key);
     this.pendingAccounts.set(key, a);
-    this.touched('pending', key);
+    this.touched('pending_accounts', key);
   }
   async deletePendingAccount(site: string, key: string) {
     this.deletePendingAccountSync(site, key);
   }
   protected deletePendingAccountSync(site: string, key: string) {
     const id = k(site, key);
-    if (this.pendingAccounts.delete(id)) this.touched('pending', id);
+    if (this.pendingAccounts.delete(id)) this.touched('pending_accounts', id, true);
   }
 
   async hasMessage(site: string, messageId: string) {
@@ -311,8 +326,8 @@ export class MemoryStore implements Store {
   }
   async addMessage(site: string, messageId: string, at: number) {
     const key = k(site, messageId);
-    this.messages.set(key, at);
-    this.touched('pending', key);
+    this.messages.add(key, at);
+    this.touched('messages', key);
   }
 
   async getFeedbackByMessage(site: string, messageId: string) {
@@ -322,9 +337,12 @@ export class MemoryStore implements Store {
     this.putFeedbackSync(f, idea);
   }
   protected putFeedbackSync(f: Feedback, idea: Idea | null) {
-    if (idea) this.ideas.set(k(idea.site, idea.id), idea);
+    if (idea) {
+      this.ideas.set(k(idea.site, idea.id), idea);
+      this.touched('ideas', k(idea.site, idea.id));
+    }
     this.feedback.set(k(f.site, f.message_id), f);
-    this.touched('feedback', f.id);
+    this.touched('feedback', k(f.site, f.message_id));
   }
   async listFeedback(site: string, q: FeedbackQuery) {
     const all = ofSite(this.feedback, site);
@@ -362,7 +380,7 @@ export class MemoryStore implements Store {
     for (const f of ofSite(this.feedback, site)) {
       if (f.user_id !== fromUserId || f.external_user_id !== externalUserId) continue;
       f.user_id = toUserId;
-      this.touched('feedback', f.id);
+      this.touched('feedback', k(site, f.message_id));
       n++;
     }
     return n;
@@ -377,7 +395,7 @@ export class MemoryStore implements Store {
       f.user_id = null;
       f.external_user_id = null;
       if (f.account_key !== null && accountKeys.includes(f.account_key)) f.account_key = null;
-      this.touched('feedback', f.id);
+      this.touched('feedback', k(site, f.message_id));
       n++;
     }
     return n;

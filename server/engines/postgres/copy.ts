@@ -1,12 +1,9 @@
 /**
  * Moving an embedded store into PostgreSQL (`parley migrate-store --from lowdb --to postgres`,
- * through engines/index.ts's copyStore): reads the lowdb store's current files
- * (engines/embedded/lowdb-store.ts: a manifest naming one file per collection and
- * PENDING_SHARDS pending shards) and writes every record through the PostgreSQL store, in one
+ * through engines/index.ts's copyStore): takes every record of the embedded store
+ * (as that engine reads them, StoreRecords) and writes every record through the PostgreSQL store, in one
  * transaction, keeping each collection's order (listings show records in creation order).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
 import type { PostgresStore } from './store.ts';
 
@@ -22,22 +19,25 @@ export interface Copied {
   ideas: number;
 }
 
-interface Manifest {
-  files: Record<string, string>;
-}
-interface ShardFile {
+/**
+ * Every record of the embedded store, in creation order, as its engine reads it from its own
+ * files (engines/embedded/lowdb-store.ts `dump`): this file never reads that format itself.
+ */
+export interface StoreRecords {
+  sites: Site[];
+  users: User[];
+  external_users: ExternalUser[];
+  accounts: Account[];
+  ideas: Idea[];
+  feedback: Feedback[];
   pending: Pending[];
-  accounts?: PendingAccount[];
-  messages: [string, number][];
+  pending_accounts: PendingAccount[];
+  /** [site, message id, when applied]. */
+  messages: [string, string, number][];
 }
 
-/** Copies the lowdb store in `storeDir` (checkpointed, collector stopped) into `pg`, which must be empty. */
-export async function copyLowdbToPostgres(storeDir: string, pg: PostgresStore): Promise<Copied> {
-  const manifest = JSON.parse(readFileSync(join(storeDir, 'manifest.json'), 'utf8')) as Manifest;
-  const read = <T>(name: string, fallback: T): T => {
-    const file = manifest.files[name];
-    return file ? (JSON.parse(readFileSync(join(storeDir, file), 'utf8')) as T) : fallback;
-  };
+/** Copies an embedded store's records (checkpointed, collector stopped) into `pg`, which must be empty. */
+export async function copyLowdbToPostgres(from: StoreRecords, pg: PostgresStore): Promise<Copied> {
   const n: Copied = {
     sites: 0,
     users: 0,
@@ -53,48 +53,41 @@ export async function copyLowdbToPostgres(storeDir: string, pg: PostgresStore): 
     const existing = Number((await tx.query<{ n: string }>('SELECT count(*) AS n FROM sites')).rows[0].n);
     if (existing > 0)
       throw new Error('the PostgreSQL database already holds sites; migrate-store only fills an empty one');
-    for (const s of read<Site[]>('sites', [])) {
+    for (const s of from.sites) {
       await tx.putSite(s);
       n.sites++;
     }
-    for (const u of read<User[]>('users', [])) {
+    for (const u of from.users) {
       await tx.putUser(u);
       n.users++;
     }
-    for (const eu of read<ExternalUser[]>('external_users', [])) {
+    for (const eu of from.external_users) {
       await tx.putExternalUser(eu);
       n.external_users++;
     }
-    for (const a of read<Account[]>('accounts', [])) {
+    for (const a of from.accounts) {
       await tx.putAccount(a);
       n.accounts++;
     }
-    const fb = read<{ feedback: Feedback[]; ideas: Idea[] }>('feedback', { feedback: [], ideas: [] });
-    for (const i of fb.ideas) {
+    for (const i of from.ideas) {
       await tx.putIdea(i);
       n.ideas++;
     }
-    for (const f of fb.feedback) {
+    for (const f of from.feedback) {
       await tx.putFeedback(f, null);
       n.feedback++;
     }
-    for (const name of Object.keys(manifest.files)
-      .filter((k) => k.startsWith('pending-'))
-      .sort()) {
-      const shard = read<ShardFile>(name, { pending: [], messages: [] });
-      for (const p of shard.pending) {
-        await tx.putPending(p);
-        n.pending_identities++;
-      }
-      for (const a of shard.accounts ?? []) {
-        await tx.putPendingAccount(a);
-        n.pending_accounts++;
-      }
-      for (const [key, at] of shard.messages) {
-        const cut = key.indexOf('\u0000');
-        await tx.addMessage(key.slice(0, cut), key.slice(cut + 1), at);
-        n.messages++;
-      }
+    for (const p of from.pending) {
+      await tx.putPending(p);
+      n.pending_identities++;
+    }
+    for (const a of from.pending_accounts) {
+      await tx.putPendingAccount(a);
+      n.pending_accounts++;
+    }
+    for (const [site, id, at] of from.messages) {
+      await tx.addMessage(site, id, at);
+      n.messages++;
     }
   });
   return n;

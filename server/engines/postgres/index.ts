@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import type { Engine, OpenConfig } from '../engine.ts';
-import { copyLowdbToPostgres, type Copied } from './copy.ts';
+import { copyLowdbToPostgres, type Copied, type StoreRecords } from './copy.ts';
 import { ENTRY_ITEMS, PgIntakeLog } from './intake-log.ts';
 import { migrate } from './migrations.ts';
 import { postgresAddHits } from './rate-counts.ts';
@@ -65,7 +65,7 @@ export async function migrateSchema(databaseUrl: string): Promise<string[]> {
   }
 }
 
-/** Copies the lowdb store in `storeDir` into this engine's empty database (copy.ts). */
-export function copyFrom(storeDir: string, to: PostgresEngine): Promise<Copied> {
-  return copyLowdbToPostgres(storeDir, to.store);
+/** Copies the embedded store's records into this engine's empty database (copy.ts). */
+export function copyFrom(records: StoreRecords, to: PostgresEngine): Promise<Copied> {
+  return copyLowdbToPostgres(records, to.store);
 }
