@@ -185,6 +185,22 @@ export const PG_SEGMENT_INDEXES = [
 
 export async function pgSegments(url: string, users: number): Promise<{ timings: SegmentTiming[]; seed_s: number }> {
   const t = performance.now();
+  await seedSegments(url, users);
+  const seed_s = +((performance.now() - t) / 1000).toFixed(1);
+  return { timings: await pgAsk(url, users), seed_s };
+}
+
+/** The questions, on a database `seedSegments` filled (alone, to compare SQL on one seed). */
+export async function pgAsk(url: string, users: number): Promise<SegmentTiming[]> {
+  const store = await PostgresStore.open(url, { poolSize: 4, migrate: false });
+  try {
+    return await ask('postgres', store, PG_SITE, users, users);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function seedSegments(url: string, users: number): Promise<void> {
   const accounts = Math.max(1, Math.floor(users / 20));
   await seedPostgres(url, { users, accounts });
   const c = new pg.Client({ connectionString: url });
@@ -222,13 +238,6 @@ export async function pgSegments(url: string, users: number): Promise<{ timings:
     for (const table of ['feedback', 'accounts', 'ideas']) await c.query(`VACUUM ANALYZE ${table}`);
   } finally {
     await c.end();
-  }
-  const seed_s = +((performance.now() - t) / 1000).toFixed(1);
-  const store = await PostgresStore.open(url, { poolSize: 4, migrate: false });
-  try {
-    return { timings: await ask('postgres', store, PG_SITE, users, users), seed_s };
-  } finally {
-    await store.close();
   }
 }
 

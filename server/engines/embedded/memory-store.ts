@@ -349,9 +349,8 @@ export class MemoryStore implements Store {
     this.touched('feedback', k(f.site, f.message_id));
   }
   async listFeedback(site: string, q: FeedbackQuery) {
-    const inSegment = segments.feedbackFilter(q.segment, this.lookups(site));
-    const list: Feedback[] = [];
-    for (const f of ofSite(this.feedback, site)) if (!inSegment || inSegment(f)) list.push(f);
+    const all = ofSite(this.feedback, site);
+    const list = q.segment ? segments.matchingFeedback(all, q.segment, this.lookups(site)).slice() : [...all];
     return pageOf(list.reverse(), q, { id: (f) => f.message_id });
   }
   async segmentTotals(site: string, segment: Segment) {
@@ -369,6 +368,8 @@ export class MemoryStore implements Store {
       externalUser: (id) => (id === null ? undefined : this.externalUsers.get(k(site, id))),
       account: (key) => (key === null ? undefined : this.accounts.get(k(site, key))),
       externalUsers: () => ofSite(this.externalUsers, site),
+      store: this,
+      site,
     };
   }
   async listUserFeedback(site: string, q: UserFeedbackQuery) {

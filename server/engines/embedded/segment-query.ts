@@ -24,6 +24,34 @@ export interface Lookups {
   account(key: string | null): Account | undefined;
   /** The site's external users, for a person filter tested once on each. */
   externalUsers(): Iterable<ExternalUser>;
+  /** The store and site asked, so one walk is shared only by questions about the same feedback
+   * (without them nothing is shared). */
+  store?: object;
+  site?: string;
+}
+
+/**
+ * A filtered feedback page answers with its total and the segment's totals
+ * (docs/API.md#segments): the route asks the store for both at once, with the same `Segment`.
+ * The walk over every feedback of the site is what costs, so the first of those calls keeps the
+ * feedback that passed, and the others asked in the same synchronous turn reuse it. The memo
+ * is dropped at the next microtask: no write can land in between (the memory store does not
+ * yield inside a call), and nothing is kept across requests, so no answer is ever stale.
+ */
+const walked = new WeakMap<Segment, { store: object; site: string; list: Feedback[] }>();
+
+/** The site's feedback in the segment, in the order stored (oldest first). */
+export function matchingFeedback(feedback: Iterable<Feedback>, s: Segment, look: Lookups): Feedback[] {
+  const memo = walked.get(s);
+  if (memo && look.store !== undefined && memo.store === look.store && memo.site === look.site) return memo.list;
+  const pass = feedbackFilter(s, look);
+  const list: Feedback[] = [];
+  for (const f of feedback) if (!pass || pass(f)) list.push(f);
+  if (look.store !== undefined && look.site !== undefined) {
+    walked.set(s, { store: look.store, site: look.site, list });
+    queueMicrotask(() => walked.delete(s));
+  }
+  return list;
 }
 
 export function feedbackFilter(s: Segment | undefined, look: Lookups): ((f: Feedback) => boolean) | undefined {
@@ -87,15 +115,12 @@ function accountMrr(first: Map<string, number | null>, look: Lookups) {
 }
 
 export function segmentTotals(feedback: Iterable<Feedback>, s: Segment, look: Lookups): SegmentTotals {
-  const pass = feedbackFilter(s, look) ?? (() => true);
+  const list = matchingFeedback(feedback, s, look);
   const first = new Map<string, number | null>();
-  let n = 0;
-  for (const f of feedback) {
-    if (!pass(f)) continue;
-    n++;
+  for (const f of list) {
     if (f.account_key !== null && !first.has(f.account_key)) first.set(f.account_key, f.mrr_cents_at);
   }
-  return { feedback_count: n, accounts_count: first.size, mrr_cents: accountMrr(first, look) };
+  return { feedback_count: list.length, accounts_count: first.size, mrr_cents: accountMrr(first, look) };
 }
 
 export function segmentIdeaStats(

@@ -111,6 +111,24 @@ function params(site: string): [unknown[], Param] {
 /** Each account once, at its MRR now, else as recorded with its first feedback (as segment-query.ts). */
 const ACCOUNT_MRR = `coalesce(${numberAt(profile('a'), 'mrr_cents')}, d.mrr_at, 0)`;
 
+/**
+ * A filtered page answers with its exact total and the segment's totals (docs/API.md#segments),
+ * asked of the store together with the same `Segment`. Both read every matching row, so the
+ * totals statement (whose `feedback_count` is the page's total) runs once for both: the first
+ * caller starts it and the other, asking in the same synchronous turn, awaits the same promise.
+ * Forgotten at the next microtask, so nothing is shared across requests.
+ */
+const inFlight = new WeakMap<Segment, { key: object; site: string; totals: Promise<SegmentTotals> }>();
+
+export function sharedTotals(key: object, query: Query, site: string, s: Segment): Promise<SegmentTotals> {
+  const hit = inFlight.get(s);
+  if (hit && hit.key === key && hit.site === site) return hit.totals;
+  const totals = segmentTotals(query, site, s);
+  inFlight.set(s, { key, site, totals });
+  queueMicrotask(() => inFlight.delete(s));
+  return totals;
+}
+
 export async function segmentTotals(query: Query, site: string, s: Segment): Promise<SegmentTotals> {
   const [list, p] = params(site);
   const where = ['f.site = $1', ...feedbackConds(s, 'f', p)].join(' AND ');

@@ -551,7 +551,15 @@ export class PostgresStore implements Store {
     if (q.segment) {
       const params: unknown[] = [site];
       const where = ['site = $1', ...segments.feedbackConds(q.segment, 'feedback', (v) => `$${params.push(v)}`)];
-      if (where.length > 1) return this.filteredPage(FEEDBACK, where, params, feedbackOrder, q);
+      if (where.length > 1) {
+        // The total is the segment's feedback_count: one statement for the page's total and
+        // the totals the route asks beside it (filter-sql.ts, sharedTotals).
+        const [totals, page] = await Promise.all([
+          segments.sharedTotals(this, (sql, p) => this.query(sql, p), site, q.segment),
+          this.pageOf<Feedback>(FEEDBACK, where, params, feedbackOrder, q),
+        ]);
+        return { ...page, total: totals.feedback_count };
+      }
     }
     const [counts, page] = await Promise.all([
       this.rowCounts(site),
@@ -579,7 +587,7 @@ export class PostgresStore implements Store {
     return { ...page, total };
   }
   segmentTotals(site: string, segment: Segment) {
-    return segments.segmentTotals((sql, params) => this.query(sql, params), site, segment);
+    return segments.sharedTotals(this, (sql, params) => this.query(sql, params), site, segment);
   }
   segmentIdeaStats(site: string, segment: Segment) {
     return segments.segmentIdeaStats((sql, params) => this.query(sql, params), site, segment);
