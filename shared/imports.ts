@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import {
+  ACCOUNTS_PER_IDENTITY_MAX,
   CUSTOM_FIELD_KEY,
   CUSTOM_FIELD_VALUE_MAX_CHARS,
   CUSTOM_FIELDS_MAX,
@@ -162,6 +163,8 @@ export const importUserSchema = withTraits(
     external_created_at: timestamp.nullish(),
     created_at: timestamp.nullish(),
     account: embeddedAccountSchema.nullish(),
+    // Every other account the user belongs to (docs/API.md#several-accounts), each with its id.
+    accounts: z.array(importAccountSchema).max(ACCOUNTS_PER_IDENTITY_MAX).nullish(),
     tags: z.array(tag).max(TAGS_MAX).nullish(),
     tags_mode: z.enum(['add', 'replace']).nullish(),
   }),
@@ -174,6 +177,7 @@ export const importUserSchema = withTraits(
       created_at: u.external_created_at ?? u.created_at ?? undefined,
       traits,
       account: u.account ?? undefined,
+      accounts: u.accounts?.length ? u.accounts : undefined,
       tags: u.tags ? [...new Set(u.tags)] : undefined,
       tags_mode: u.tags_mode ?? ('add' as const),
     }),

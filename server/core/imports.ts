@@ -181,19 +181,26 @@ export async function importUsers(
   for (const [index, r] of records.entries()) {
     const version = versionOf(rank, at, index);
     const { eu, user } = await externalUserFor(store, site, r, at);
+    // Linked as an identity links them, so a later acting account keeps these (records.ts).
+    const links: Record<string, true> = {};
     let accountKey: string | undefined;
     if (r.account) {
       accountKey = r.account.external_id ?? privateAccountKey(r.external_id);
       accounts.set(accountKey, await upsertAccount(store, site, accountKey, r.account, version, at));
+      links[accountLinkField(accountKey)] = true;
+    }
+    for (const a of r.accounts ?? []) {
+      accounts.set(a.external_id, await upsertAccount(store, site, a.external_id, a, version, at));
+      links[accountLinkField(a.external_id)] = true;
     }
     const fields = {
       email: r.email,
       name: r.name,
       type: r.type,
       created_at: r.created_at,
-      account: accountKey,
-      // Linked as an identity links it, so a later acting account keeps this one (records.ts).
-      ...(accountKey === undefined ? {} : { [accountLinkField(accountKey)]: true }),
+      // The one they act in: `account`, else the first of `accounts` (docs/API.md#several-accounts).
+      account: accountKey ?? r.accounts?.[0]?.external_id,
+      ...links,
       ...r.traits,
     };
     const changed = mergeInto(eu.profile, fields, version).length > 0;

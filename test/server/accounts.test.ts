@@ -117,4 +117,34 @@ describe('a person on several accounts', () => {
     expect(JSON.stringify(bad.json)).toContain('accounts');
     expect(bad.text).not.toMatch(/at .*\.ts/);
   });
+
+  it('from the transactional import: every account in accounts is upserted and linked, an entry without an id refused', async () => {
+    const res = await app.admin('POST', '/external_users/import', {
+      users: [
+        {
+          external_id: 'gus',
+          email: 'gus@acme.test',
+          accounts: [
+            { external_id: 'hooli', name: 'Hooli', monthly_rate: 30 },
+            { external_id: 'acme', plan: 'Team' },
+          ],
+        },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const page = await get(`/users/${await userId('gus@acme.test')}`);
+    // No `account`: the first of `accounts` is the one Gus acts in.
+    expect(page.external_users[0].links).toMatchObject({
+      external_account: 'hooli',
+      external_accounts: ['hooli', 'acme'],
+    });
+    expect(page.external_accounts.find((a: { id: string }) => a.id === 'hooli')).toMatchObject({ mrr_cents: 3000 });
+    expect(page.external_accounts.find((a: { id: string }) => a.id === 'acme')).toMatchObject({ plan: 'Team' });
+
+    const bad = await app.admin('POST', '/external_users/import', {
+      users: [{ external_id: 'hal', email: 'hal@acme.test', accounts: [{ name: 'No id' }] }],
+    });
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(bad.json)).toContain('accounts.0.external_id');
+  });
 });
