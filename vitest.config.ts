@@ -9,5 +9,7 @@ export default defineConfig({
     // Browser and process tests start real servers; two cores do not reward more workers.
     maxWorkers: 2,
   },
+  // The widget's debug messages on, as in widget.debug.js (widget/log.ts).
+  define: { __DEBUG__: 'true' },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
 });

@@ -7,7 +7,7 @@
 import { createClient, type Client } from './client.ts';
 import { findScript, readConfig } from './config.ts';
 import { environment } from './identity.ts';
-import { createLogger, DEBUG, silent, type Logger } from './log.ts';
+import { createLogger, silent, type Logger } from './log.ts';
 import { chunkLoader } from './panel-loader.ts';
 import type { PanelModule, SourcesModule, Ui } from './protocol.ts';
 import { claimQueue, createRunner, runQueue, type Handlers } from './queue.ts';
@@ -47,21 +47,21 @@ export function boot(opts: BootOptions): Widget | null {
       try {
         fn(...args);
       } catch (e) {
-        if (DEBUG) log.warn(what, e);
+        if (__DEBUG__) log.warn(what, e);
       }
     };
   const rIC = (win as { requestIdleCallback?: (cb: () => void, o?: object) => void }).requestIdleCallback;
   /** Runs `fn` once the browser is idle, `timeoutMs` at the latest (after `timeoutMs` where it cannot tell). */
   const whenIdle = (fn: () => void, timeoutMs: number) =>
     rIC ? rIC(guard('idle', fn), { timeout: timeoutMs }) : win.setTimeout(guard('idle', fn), timeoutMs);
-  if (DEBUG) config.problems.forEach((p) => log.warn(p));
+  if (__DEBUG__) config.problems.forEach((p) => log.warn(p));
   if (!config.site || !config.origin) {
-    if (DEBUG) log.warn('no site key or collector origin; staying off');
+    if (__DEBUG__) log.warn('no site key or collector origin; staying off');
     return null;
   }
   const queue = claimQueue(win, config.global, log);
   if (!queue) {
-    if (DEBUG) log.warn('already running; this copy stays off');
+    if (__DEBUG__) log.warn('already running; this copy stays off');
     return null;
   }
 
@@ -103,7 +103,7 @@ export function boot(opts: BootOptions): Widget | null {
     void ui()
       .then(fn)
       .catch((e) => {
-        if (DEBUG) log.warn('panel unavailable', e);
+        if (__DEBUG__) log.warn('panel unavailable', e);
       });
 
   /** Set once the page's commands have run; before that the idle launch decides about the launcher. */
@@ -111,7 +111,7 @@ export function boot(opts: BootOptions): Widget | null {
   const set = (patch: unknown, value?: unknown) => {
     const object = typeof patch === 'string' ? { [patch]: value } : patch;
     if (typeof object !== 'object' || !object) {
-      if (DEBUG) log.warn('set takes an object or a key and value');
+      if (__DEBUG__) log.warn('set takes an object or a key and value');
       return;
     }
     Object.assign(settings, object);
@@ -164,7 +164,7 @@ export function boot(opts: BootOptions): Widget | null {
     if (config.from)
       chunkLoader<SourcesModule>(win, 'sources', config.base, config.nonce)()
         .then((m) => m.watch(win, c, handlers))
-        .catch(DEBUG ? (e) => log.warn('sources unavailable', e) : () => {});
+        .catch(__DEBUG__ ? (e) => log.warn('sources unavailable', e) : () => {});
     return c;
   };
   whenIdle(start, batchDelayMs);

@@ -7,7 +7,7 @@ import { PAGE_URL_MAX_CHARS, WIDGET_API_PREFIX } from '../shared/limits.ts';
 import { createAcks } from './acks.ts';
 import { nextUnit, type Unit } from './batch.ts';
 import { fingerprint, normalizeIdentity, type Identity } from './identity.ts';
-import { DEBUG, silent, type Logger } from './log.ts';
+import { silent, type Logger } from './log.ts';
 import { createOutbox, type Item, type OutboxLimits } from './outbox.ts';
 import { classify, retryDelay, type Outcome } from './policy.ts';
 import type { FeedbackDraft, SendResult } from './protocol.ts';
@@ -92,7 +92,7 @@ export function createClient(opts: ClientOptions): Client {
 
   const dropped = (items: Item[]) => {
     if (!items.length) return;
-    if (DEBUG) log.warn('outbox full or expired; dropped', items);
+    if (__DEBUG__) log.warn('outbox full or expired; dropped', items);
     settle(items, 'failed');
   };
 
@@ -113,7 +113,7 @@ export function createClient(opts: ClientOptions): Client {
         clock(),
       );
       if (!oversized) return unit;
-      if (DEBUG) log.warn('identity over 64 KB; dropped');
+      if (__DEBUG__) log.warn('identity over 64 KB; dropped');
       outbox.remove([oversized.id]);
     }
   };
@@ -124,7 +124,7 @@ export function createClient(opts: ClientOptions): Client {
     if (outcome === 'retry') {
       const delay = retryDelay(attempt++, retryAfter, clock(), random);
       retryAt = clock() + delay;
-      if (DEBUG) log.warn(unit.path, status, 'retry in', delay);
+      if (__DEBUG__) log.warn(unit.path, status, 'retry in', delay);
       schedule(delay);
       settle(unit.items, 'queued');
       return outcome;
@@ -132,13 +132,13 @@ export function createClient(opts: ClientOptions): Client {
     attempt = 0;
     retryAt = 0;
     outbox.remove(unit.items.map((i) => i.id));
-    if (DEBUG && outcome === 'drop') log.warn(unit.path, status, 'dropped', body);
+    if (__DEBUG__ && outcome === 'drop') log.warn(unit.path, status, 'dropped', body);
     if (outcome === 'ok' && unit.path === 'identify') {
       const rejected = new Set<number>();
       const list = (body as { rejected?: { index?: unknown; errors?: unknown }[] } | undefined)?.rejected;
       for (const r of Array.isArray(list) ? list : []) {
         rejected.add(Number(r?.index));
-        if (DEBUG) log.warn('identity rejected', r?.errors);
+        if (__DEBUG__) log.warn('identity rejected', r?.errors);
       }
       unit.items.forEach((i, n) => {
         if (!rejected.has(n) && i.fp) acks.record(i.key, i.fp);
@@ -166,7 +166,7 @@ export function createClient(opts: ClientOptions): Client {
           if ((await deliver(unit)) === 'retry') break;
         }
       } catch (e) {
-        if (DEBUG) log.warn('flush failed', e);
+        if (__DEBUG__) log.warn('flush failed', e);
       } finally {
         running = null;
       }
@@ -180,7 +180,7 @@ export function createClient(opts: ClientOptions): Client {
     identify(raw) {
       const identity = normalizeIdentity(raw, env());
       if (typeof identity === 'string') {
-        if (DEBUG) log.warn(identity);
+        if (__DEBUG__) log.warn(identity);
         return;
       }
       const fp = fingerprint(identity);
@@ -226,7 +226,7 @@ export function createClient(opts: ClientOptions): Client {
           .post(target, sent.body, { keepalive: true })
           .then((r) => conclude(sent, r.status, r.retryAfter, r.body))
           .catch((e) => {
-            if (DEBUG) log.warn('beacon fallback failed', e);
+            if (__DEBUG__) log.warn('beacon fallback failed', e);
           });
       }
     },

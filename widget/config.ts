@@ -7,7 +7,6 @@
  * (widget.debug.js, see log.ts). Pure: takes the document, returns data.
  */
 import { isObject, parse } from './json.ts';
-import { DEBUG } from './log.ts';
 
 export interface EmbedConfig {
   site: string;
@@ -52,7 +51,7 @@ export function readConfig(doc: Document, script: HTMLScriptElement | null): Emb
   doc.querySelectorAll('script[type="application/json"][data-parley]').forEach((el, n) => {
     const block = parse(el.textContent);
     if (!isObject(block)) {
-      if (DEBUG) config.problems.push(`JSON config block ${n} ignored: not an object`);
+      if (__DEBUG__) config.problems.push(`JSON config block ${n} ignored: not an object`);
       return;
     }
     if (typeof block.site === 'string') config.site = block.site;
@@ -72,7 +71,7 @@ export function readConfig(doc: Document, script: HTMLScriptElement | null): Emb
       config.origin = src.origin;
       config.base = src.href;
     } catch {
-      if (DEBUG) config.problems.push('bad script src');
+      if (__DEBUG__) config.problems.push('bad script src');
     }
   }
   return config;

@@ -6,7 +6,6 @@
  */
 import { CUSTOM_FIELD_KEY, ID_MAX_CHARS, LOCALE_MAX_CHARS, TIMEZONE_MAX_CHARS } from '../shared/limits.ts';
 import { isObject } from './json.ts';
-import { DEBUG } from './log.ts';
 
 export type Scalar = string | number | boolean;
 export type Identity = { id: string; email: string } & Record<string, unknown>;
@@ -63,16 +62,19 @@ export function environment(): { timezone?: string; locale?: string } {
  * used. `env` is merged under the page's own fields, so the page may override them.
  */
 export function normalizeIdentity(raw: unknown, env: Record<string, string> = {}): Identity | string {
-  if (!isObject(raw)) return DEBUG ? 'identify needs an object' : '';
+  if (!isObject(raw)) return __DEBUG__ ? 'identify needs an object' : '';
   const email = typeof raw.email === 'string' ? raw.email.trim().toLowerCase() : '';
-  if (!email.includes('@')) return DEBUG ? 'identify needs an email' : '';
+  if (!email.includes('@')) return __DEBUG__ ? 'identify needs an email' : '';
   let id = email;
   if (typeof raw.id === 'number' && Number.isSafeInteger(raw.id) && raw.id >= 0) id = String(raw.id);
   else if (typeof raw.id === 'string' && raw.id.trim() && raw.id.length <= ID_MAX_CHARS) id = raw.id;
-  else if (raw.id !== undefined && raw.id !== null) return DEBUG ? 'identify: bad id' : '';
+  else if (raw.id !== undefined && raw.id !== null) return __DEBUG__ ? 'identify: bad id' : '';
   const identity: Identity = { ...env, ...pick(raw, TOP, true), id, email };
   const account = pick(raw.account, ACCOUNT, true);
   if (account) identity.account = account;
+  // Several accounts (docs/API.md#several-accounts), each shaped like the one; an entry with
+  // nothing usable goes as null, which the collector refuses naming it.
+  if (Array.isArray(raw.accounts)) identity.accounts = raw.accounts.map((a) => pick(a, ACCOUNT, true) ?? null);
   const location = pick(raw.location, LOCATION, false);
   if (location) identity.location = location;
   for (const k of ['timezone', 'locale']) if (typeof raw[k] === 'string') identity[k] = raw[k];

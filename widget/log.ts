@@ -3,16 +3,17 @@
  *
  * Messages that explain an ignored call or a dropped item help while integrating, not on every
  * page load, so they are a build rather than a payload (as Preact keeps its warnings in
- * `preact/debug`): each one sits behind `if (DEBUG)`. server/build.ts builds widget.js with
- * `__DEBUG__` false, and the minifier drops those branches with their strings; widget.debug.js
- * with it true, and it prints every message. Tests run the source, where `__DEBUG__` is not
- * defined: messages on. panel.js is one build for both; its few messages go through the logger
- * widget.js hands it, which is silent in widget.js.
+ * `preact/debug`): each one sits behind `if (__DEBUG__)`. `__DEBUG__` is a build-time constant,
+ * not an import, because esbuild drops a branch only when the module itself sees the constant
+ * (an imported `false` is inlined after dead code is removed, leaving `!1` in every place):
+ * server/build.ts defines it false for widget.js and true for widget.debug.js, and
+ * vitest.config.ts true for the tests. panel.js and sources.js never read it; the panel's few
+ * messages go through the logger widget.js hands it, which is silent in widget.js.
  */
-declare const __DEBUG__: boolean | undefined;
-
-/** True in widget.debug.js (and in tests); false in widget.js. */
-export const DEBUG: boolean = typeof __DEBUG__ === 'undefined' || __DEBUG__;
+declare global {
+  /** True in widget.debug.js and in tests; false in widget.js. */
+  const __DEBUG__: boolean;
+}
 
 export interface Logger {
   /** Says why something was ignored, dropped or failed; never throws. */
@@ -24,7 +25,7 @@ export interface Logger {
  * silent one, so the console code itself is left out too.
  */
 export function createLogger(sink: Pick<Console, 'warn'> = console): Logger {
-  if (!DEBUG) return silent;
+  if (!__DEBUG__) return silent;
   return {
     warn(...args) {
       try {

@@ -5,7 +5,6 @@
  * registers itself under a registry symbol, `Symbol.for('parley.' + name)`, which no DOM id or
  * page global can clobber.
  */
-import { DEBUG } from './log.ts';
 
 export function chunkLoader<T>(win: Window, name: string, base: string, nonce: string): () => Promise<T> {
   let loading: Promise<T> | undefined;
@@ -27,7 +26,7 @@ export function chunkLoader<T>(win: Window, name: string, base: string, nonce: s
       };
       const fail = () => {
         loading = undefined; // let a later call try again
-        reject(new Error(DEBUG ? `could not load ${src}` : src));
+        reject(new Error(__DEBUG__ ? `could not load ${src}` : src));
       };
       script.onerror = fail;
       (doc.head ?? doc.documentElement).appendChild(script);

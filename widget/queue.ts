@@ -5,7 +5,7 @@
  * commands run at once. The array itself is kept, so host code holding a reference to it keeps
  * working.
  */
-import { DEBUG, type Logger } from './log.ts';
+import type { Logger } from './log.ts';
 
 export type Handlers = Record<string, (...args: any[]) => void>;
 
@@ -20,16 +20,16 @@ export function createRunner(handlers: Handlers, log: Logger): (command: unknown
   return (command) => {
     try {
       if (!Array.isArray(command)) {
-        if (DEBUG) log.warn('not a command array; ignored', command);
+        if (__DEBUG__) log.warn('not a command array; ignored', command);
         return;
       }
       const [name, ...args] = command;
       const handler =
         typeof name === 'string' && Object.prototype.hasOwnProperty.call(handlers, name) ? handlers[name] : undefined;
       if (handler) handler(...args);
-      else if (DEBUG) log.warn(`unknown command "${String(name)}" ignored`);
+      else if (__DEBUG__) log.warn(`unknown command "${String(name)}" ignored`);
     } catch (e) {
-      if (DEBUG) log.warn('command failed', e);
+      if (__DEBUG__) log.warn('command failed', e);
     }
   };
 }
@@ -46,7 +46,8 @@ export function claimQueue(win: Window, name: string, log: Logger): Queue | null
   const slot = win as unknown as Record<string, unknown>;
   const existing = slot[name];
   // An element with id="Parley" makes window.Parley that element (DOM clobbering): not our queue.
-  if (DEBUG && existing !== undefined && !Array.isArray(existing)) log.warn(`window.${name} is not an array; replaced`);
+  if (__DEBUG__ && existing !== undefined && !Array.isArray(existing))
+    log.warn(`window.${name} is not an array; replaced`);
   const queue: Queue = Array.isArray(existing) ? existing : [];
   if (queue[INSTALLED]) return null;
   queue[INSTALLED] = true;

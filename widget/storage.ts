@@ -3,7 +3,7 @@
  * access (sandboxed iframes, blocked cookies) or QuotaExceededError on write; in every such case
  * the value lives on in memory for the rest of the page, which is the best we can do.
  */
-import { DEBUG, type Logger } from './log.ts';
+import type { Logger } from './log.ts';
 
 export interface KV {
   get(key: string): string | null;
@@ -21,7 +21,7 @@ export function createStorage(local: () => Storage | null | undefined, log: Logg
       if (s) fn(s);
       return !!s;
     } catch (e) {
-      if (DEBUG) log.warn('storage failed; using memory', e);
+      if (__DEBUG__) log.warn('storage failed; using memory', e);
       return false;
     }
   };

@@ -111,6 +111,7 @@ describe('identify', () => {
       password: 'x',
       cf_obj: { a: 1 },
       location: { country: 'DE', x: 1 },
+      accounts: [{ id: 'globex', plan: 'Pro', x: 1 }, 'junk'],
     });
     await vi.runAllTimersAsync();
     const sentIdentity = identities()[0];
@@ -120,6 +121,8 @@ describe('identify', () => {
       locale: 'de-DE',
       cf_persona: 'dev',
       location: { country: 'DE' },
+      // Each entry shaped like `account`; one with nothing usable goes as null for the collector to refuse.
+      accounts: [{ id: 'globex', plan: 'Pro' }, null],
     });
     expect(sentIdentity).not.toHaveProperty('password');
     expect(sentIdentity).not.toHaveProperty('cf_obj');

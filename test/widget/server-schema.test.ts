@@ -41,6 +41,7 @@ const INPUTS: Record<string, Record<string, unknown>> = {
       ltv: 1495,
       cf_region: 'EU',
     },
+    accounts: [{ id: 'globex', name: 'Globex', monthly_rate: 10, cf_region: 'US' }, { id: 'initech' }],
     location: { country: 'DE', region: 'BE', city: 'Berlin' },
   },
   longStrings: {

@@ -36,7 +36,7 @@ function messages(): string[] {
   const found = new Set<string>();
   for (const file of readdirSync(join(ROOT, 'widget')).filter((f) => f.endsWith('.ts'))) {
     const source = readFileSync(join(ROOT, 'widget', file), 'utf8');
-    const calls = /(?:log\.warn\(|problems\.push\(|DEBUG \? )\s*['`"]([^'`"$]{8,})/g;
+    const calls = /(?:log\.warn\(|problems\.push\(|__DEBUG__ \? )\s*['`"]([^'`"$]{8,})/g;
     for (const m of source.matchAll(calls)) found.add(m[1]);
   }
   return [...found];
