@@ -59,15 +59,20 @@ describe('Segment', () => {
     });
   });
 
-  it('takes the first of companies[] (or company) as the account when there is no group', () => {
+  it('takes the first of companies[] (or company) as the account when there is no group, the rest as accounts', () => {
     const traits = {
       email: 'c@x.test',
-      companies: [
-        { id: 'one', name: 'One', monthlySpend: '10.5' },
-        { id: 'two', name: 'Two' },
-      ],
+      companies: [{ id: 'one', name: 'One', monthlySpend: '10.5' }, { id: 'two', name: 'Two' }, { name: 'NoId' }],
     };
-    expect(fromSegment({ traits })?.account).toEqual({ id: 'one', name: 'One', mrr_cents: 1050 });
+    expect(fromSegment({ traits })).toMatchObject({
+      account: { id: 'one', name: 'One', mrr_cents: 1050 },
+      accounts: [{ id: 'two', name: 'Two' }],
+    });
+    // With a group acting, every company is one more account.
+    expect((fromSegment({ traits, groupId: 'g' })?.accounts as { id: string }[]).map((a) => a.id)).toEqual([
+      'one',
+      'two',
+    ]);
     expect(fromSegment({ traits: { email: 'c@x.test', company: { id: 'co', plan: 'Free' } } })?.account).toEqual({
       id: 'co',
       plan: 'Free',
@@ -119,7 +124,7 @@ describe('Segment', () => {
 });
 
 describe('Intercom', () => {
-  it('maps user_id, email, name, created_at, user_hash, the first company with monthly_spend and plan', () => {
+  it('maps user_id, email, name, created_at, user_hash, the first company with monthly_spend and plan, the others as accounts', () => {
     expect(
       fromIntercom({
         app_id: 'abc123',
@@ -143,6 +148,7 @@ describe('Intercom', () => {
       user_hash: 'ab'.repeat(32),
       cf_favourite_colour: 'blue',
       account: { id: 'acme', name: 'Acme', plan: 'Team', mrr_cents: 9950, cf_size: 12 },
+      accounts: [{ id: 'b' }],
     });
   });
 

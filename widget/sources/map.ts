@@ -8,6 +8,7 @@
  * email there is nobody to identify (null).
  */
 import {
+  ACCOUNTS_PER_IDENTITY_MAX,
   CUSTOM_FIELD_KEY,
   CUSTOM_FIELD_VALUE_MAX_CHARS,
   CUSTOM_FIELDS_MAX,
@@ -136,6 +137,25 @@ function company(traits: Data): Data | undefined {
   return typeof c === 'object' && c !== null && !Array.isArray(c) ? (c as Data) : undefined;
 }
 
+/**
+ * The person's other companies as `accounts` (docs/API.md#several-accounts): every entry of
+ * `companies` with a usable id except the acting account, at most as many as the collector takes.
+ */
+function otherCompanies(
+  traits: Data,
+  acting: Data | undefined,
+  idOf: (c: Data) => unknown,
+  revenue: readonly RevenueTrait[],
+): Data[] | undefined {
+  const list = Array.isArray(traits.companies) ? traits.companies : [];
+  const out: Data[] = [];
+  for (const c of list) {
+    const a = account(idOf(object(c)), object(c), revenue);
+    if (a && a.id !== acting?.id && !out.some((o) => o.id === a.id)) out.push(a);
+  }
+  return out.length ? out.slice(0, ACCOUNTS_PER_IDENTITY_MAX) : undefined;
+}
+
 const PERSON_RESERVED = [
   'id',
   'email',
@@ -194,11 +214,14 @@ export function fromSegment(state: SegmentState, revenue: readonly RevenueTrait[
   const traits = object(state.traits);
   const group = object(state.groupTraits);
   const c = company(traits);
+  const idOf = (c: Data) => first(c.id, c.company_id, c.companyId);
   const acct =
     state.groupId !== undefined && state.groupId !== null
       ? account(state.groupId, group, revenue)
-      : c && account(first(c.id, c.company_id, c.companyId), c, revenue);
-  return person(state.userId, traits, acct, revenue, ['userId', 'user_id', 'anonymousId']);
+      : c && account(idOf(c), c, revenue);
+  const out = person(state.userId, traits, acct, revenue, ['userId', 'user_id', 'anonymousId']);
+  if (out) put(out, 'accounts', otherCompanies(traits, acct, idOf, revenue));
+  return out;
 }
 
 /**
@@ -242,8 +265,10 @@ const HEX = /^[0-9a-fA-F]{1,128}$/;
 export function fromIntercom(settings: unknown, revenue: readonly RevenueTrait[] = DEFAULT_REVENUE): Data | null {
   const s = object(settings);
   const c = company(s);
-  const acct = c && account(first(c.company_id, c.id), c, revenue);
+  const idOf = (c: Data) => first(c.company_id, c.id);
+  const acct = c && account(idOf(c), c, revenue);
   const out = person(s.user_id, s, acct, revenue, INTERCOM_SETTINGS);
+  if (out) put(out, 'accounts', otherCompanies(s, acct, idOf, revenue));
   if (out && typeof s.user_hash === 'string' && HEX.test(s.user_hash) && out.id !== undefined)
     out.user_hash = s.user_hash;
   return out;
