@@ -1,7 +1,8 @@
 /**
  * Maps what Segment's analytics.js and Intercom know about the signed-in person onto Parley's
  * identity object (docs/API.md#the-identity-object), as docs/API.md#already-using-segment-or-intercom
- * describes: reserved traits in camelCase and snake_case, the first company as the account,
+ * describes: reserved traits in camelCase and snake_case, the first company as the account (the
+ * others as `accounts`),
  * revenue from the trait the embed names, every other scalar trait as a `cf_*` field. Pure: it
  * takes plain data (plain.ts) and only ever produces values the collector accepts, leaving out a
  * field that would not pass rather than sending an identity it would reject. Without a usable
@@ -209,7 +210,7 @@ export interface SegmentState {
   groupTraits?: unknown;
 }
 
-/** A Parley identity from Segment's user and group (the group is the account; else the first company). */
+/** A Parley identity from Segment's user and group (the group is the account; else the first company; other companies as accounts). */
 export function fromSegment(state: SegmentState, revenue: readonly RevenueTrait[] = DEFAULT_REVENUE): Data | null {
   const traits = object(state.traits);
   const group = object(state.groupTraits);

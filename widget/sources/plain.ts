@@ -11,7 +11,7 @@ export type Data = Record<string, unknown>;
 
 /** Keys copied from one object; more is not an identity, it is garbage. */
 const MAX_KEYS = 200;
-/** Items copied from one array: only the first company is used (see map.ts). */
+/** Items copied from one array: as many companies as an identity's accounts (see map.ts). */
 const MAX_ITEMS = 10;
 
 /**
