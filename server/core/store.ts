@@ -11,6 +11,24 @@ import type { Segment } from './filters.ts';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from './records.ts';
 
 /**
+ * Every record of a store, in creation order (listings show records in creation order): what
+ * `parley migrate-store` moves from one engine to another (engines/index.ts). The embedded engine
+ * dumps its files as this; the PostgreSQL engine copies it in.
+ */
+export interface StoreRecords {
+  sites: Site[];
+  users: User[];
+  external_users: ExternalUser[];
+  accounts: Account[];
+  ideas: Idea[];
+  feedback: Feedback[];
+  pending: Pending[];
+  pending_accounts: PendingAccount[];
+  /** [site, message id, when applied]. */
+  messages: [string, string, number][];
+}
+
+/**
  * Where a keyset page starts: the sort key of the last record of the page before, as the store
  * returned it in `Page.next`. Its shape belongs to the store and the order; the HTTP layer
  * carries it opaquely, so a malformed one is answered with BadCursor.

@@ -12,9 +12,9 @@ import type { IdentifyItem } from '../core/identify.ts';
 import { RANK, type Version } from '../core/merge.ts';
 import { accountKeysOf, type Account, type ExternalUser, type Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
-import { allPages, EXPORT_PAGE, feedbackCells, FEEDBACK_COLUMNS, sendCsv, wantsCsv } from '../http/export.ts';
+import { allPages, EXPORT_PAGE, sendCsv, wantsCsv } from '../http/export.ts';
 import { accountListing, listed, pagination, paging, segmentOf, segmentOrder, userListing } from '../http/listing.ts';
-import { feedbackRows } from './linked.ts';
+import { feedbackRows, sendFeedbackCsv } from './linked.ts';
 import { segmentRoutes } from './segments.ts';
 import { adminFeedbackRoutes } from './admin-feedback.ts';
 import { importRoutes } from './imports.ts';
@@ -212,14 +212,8 @@ export function adminRoutes(deps: Deps): Router {
     const site = siteOf(res);
     const segment = await segmentOf(req.query, 'feedback', savedIn(site));
     if (wantsCsv(req))
-      return sendCsv(
-        res,
-        'feedback',
-        FEEDBACK_COLUMNS,
-        allPages(
-          (after) => store.listFeedback(site, { page: 1, perPage: EXPORT_PAGE, after, segment }),
-          async (list) => (await feedbackRows(store, site, list)).map(feedbackCells),
-        ),
+      return sendFeedbackCsv(res, store, site, (after) =>
+        store.listFeedback(site, { page: 1, perPage: EXPORT_PAGE, after, segment }),
       );
     const order = segmentOrder('', segment);
     const q = paging(req.query, order);

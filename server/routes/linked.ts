@@ -4,7 +4,9 @@
  * external users with their account.
  */
 import { accountKeysOf, type Account, type ExternalUser, type Feedback, type User } from '../core/records.ts';
-import type { Store } from '../core/store.ts';
+import type { Response } from 'express';
+import type { Cursor, Page, Store } from '../core/store.ts';
+import { allPages, feedbackCells, FEEDBACK_COLUMNS, sendCsv } from '../http/export.ts';
 import { presentExternalUser, presentFeedback } from '../http/present.ts';
 
 /** Looks each key up once, however often it is asked for. */
@@ -15,6 +17,24 @@ function once<T>(load: (key: string) => Promise<T | undefined>) {
     if (!seen.has(key)) seen.set(key, load(key));
     return seen.get(key)!;
   };
+}
+
+/**
+ * Feedback as CSV (docs/API.md#export): every page `list` hands out, each row as `GET /feedback`
+ * shows it. The site's list and a person's page export the same way.
+ */
+export function sendFeedbackCsv(
+  res: Response,
+  store: Store,
+  site: string,
+  list: (after: Cursor | undefined) => Promise<Page<Feedback>>,
+) {
+  return sendCsv(
+    res,
+    'feedback',
+    FEEDBACK_COLUMNS,
+    allPages(list, async (items) => (await feedbackRows(store, site, items)).map(feedbackCells)),
+  );
 }
 
 /** Feedback as `GET /feedback` shows it. */

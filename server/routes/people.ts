@@ -14,12 +14,12 @@ import type { Relinked } from '../core/relink.ts';
 import { accountKeysOf, type Site } from '../core/records.ts';
 import { jsonBody } from '../http/body.ts';
 import { HttpError, invalid } from '../http/errors.ts';
-import { allPages, EXPORT_PAGE, feedbackCells, FEEDBACK_COLUMNS, sendCsv, wantsCsv } from '../http/export.ts';
+import { EXPORT_PAGE, wantsCsv } from '../http/export.ts';
 import { externalUserListing, listed, pagination, paging, segmentOf, segmentOrder } from '../http/listing.ts';
 import { presentAccount, presentExternalUser, presentUser } from '../http/present.ts';
 import { ACCOUNT_NAMES, EXTERNAL_USER_NAMES, provenanceOf } from '../http/provenance.ts';
 import type { Deps } from './deps.ts';
-import { accountsOf, externalUserRows, feedbackRows } from './linked.ts';
+import { accountsOf, externalUserRows, feedbackRows, sendFeedbackCsv } from './linked.ts';
 
 const body = jsonBody({ maxBytes: ADMIN_BODY_MAX_BYTES, types: ['application/json'] });
 const relinkBody = z.object({ user_id: line(ID_MAX_CHARS, 1) });
@@ -44,14 +44,8 @@ export function peopleRoutes(deps: Deps, adminNow: () => number): Router {
     // Their feedback takes the filters of `GET /feedback` (docs/API.md#segments), and exports as CSV.
     const segment = await segmentOf(req.query, 'feedback', async (n) => (await store.segments(site))[n]);
     if (wantsCsv(req))
-      return sendCsv(
-        res,
-        'feedback',
-        FEEDBACK_COLUMNS,
-        allPages(
-          (after) => store.listUserFeedback(site, { page: 1, perPage: EXPORT_PAGE, after, userId: user.id, segment }),
-          async (list) => (await feedbackRows(store, site, list)).map(feedbackCells),
-        ),
+      return sendFeedbackCsv(res, store, site, (after) =>
+        store.listUserFeedback(site, { page: 1, perPage: EXPORT_PAGE, after, userId: user.id, segment }),
       );
     const order = segmentOrder(USER_FEEDBACK_ORDER, segment);
     const q = paging(req.query, order);

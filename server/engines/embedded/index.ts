@@ -9,9 +9,10 @@ import type { SerialApplier } from '../../core/intake-log.ts';
 import type { Engine, OpenConfig } from '../engine.ts';
 import { FileLog } from './file-log.ts';
 import { acquireLock } from './lock.ts';
-import { LowdbStore, type StoreDump } from './lowdb-store.ts';
+import { LowdbStore } from './lowdb-store.ts';
 import { MemoryLog } from './memory-log.ts';
 import { MemoryStore } from './memory-store.ts';
+import type { StoreRecords } from '../../core/store.ts';
 
 export { LockedError } from './lock.ts';
 
@@ -21,7 +22,7 @@ const CHECKPOINT_EVERY = 5000;
 export interface EmbeddedEngine extends Engine {
   kind: 'embedded';
   /** Every record on disk, in creation order (migrate-store copies them), or null in memory. */
-  dump: (() => StoreDump) | null;
+  dump: (() => StoreRecords) | null;
 }
 
 /** Serial application with checkpoints of `store` that trim `log` (core/intake-log.ts). */

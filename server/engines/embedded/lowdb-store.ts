@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
 import { CorruptStoreError, DurableJSONFile } from './durable-file.ts';
 import { MemoryStore, type Collection } from './memory-store.ts';
+import type { StoreRecords } from '../../core/store.ts';
 
 /** Records per base chunk: serializing one is a few ms, so a merge yields to requests often. */
 export const CHUNK_RECORDS = 4096;
@@ -74,20 +75,6 @@ interface ShardFileV1 {
   pending: Pending[];
   accounts?: PendingAccount[];
   messages?: [string, number][];
-}
-
-/** Every record of a store, in creation order: what `parley migrate-store` copies (engines/index.ts). */
-export interface StoreDump {
-  sites: Site[];
-  users: User[];
-  external_users: ExternalUser[];
-  accounts: Account[];
-  ideas: Idea[];
-  feedback: Feedback[];
-  pending: Pending[];
-  pending_accounts: PendingAccount[];
-  /** [site, message id, when applied]. */
-  messages: [string, string, number][];
 }
 
 /** How a checkpoint reads one collection, and how opening writes it back. */
@@ -408,7 +395,7 @@ export class LowdbStore extends MemoryStore {
   }
 
   /** Every record, in creation order (migrate-store copies it into PostgreSQL). */
-  dump(): StoreDump {
+  dump(): StoreRecords {
     return {
       sites: [...this.sites.values()],
       users: [...this.users.values()],

@@ -4,7 +4,7 @@
  * (as that engine reads them, StoreRecords) and writes every record through the PostgreSQL store, in one
  * transaction, keeping each collection's order (listings show records in creation order).
  */
-import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
+import type { StoreRecords } from '../../core/store.ts';
 import type { PostgresStore } from './store.ts';
 
 export interface Copied {
@@ -17,23 +17,6 @@ export interface Copied {
   messages: number;
   feedback: number;
   ideas: number;
-}
-
-/**
- * Every record of the embedded store, in creation order, as its engine reads it from its own
- * files (engines/embedded/lowdb-store.ts `dump`): this file never reads that format itself.
- */
-export interface StoreRecords {
-  sites: Site[];
-  users: User[];
-  external_users: ExternalUser[];
-  accounts: Account[];
-  ideas: Idea[];
-  feedback: Feedback[];
-  pending: Pending[];
-  pending_accounts: PendingAccount[];
-  /** [site, message id, when applied]. */
-  messages: [string, string, number][];
 }
 
 /** Copies an embedded store's records (checkpointed, collector stopped) into `pg`, which must be empty. */

@@ -5,11 +5,12 @@
  */
 import pg from 'pg';
 import type { Engine, OpenConfig } from '../engine.ts';
-import { copyLowdbToPostgres, type Copied, type StoreRecords } from './copy.ts';
+import { copyLowdbToPostgres, type Copied } from './copy.ts';
 import { ENTRY_ITEMS, PgIntakeLog } from './intake-log.ts';
 import { migrate } from './migrations.ts';
 import { postgresAddHits } from './rate-counts.ts';
 import { PostgresStore } from './store.ts';
+import type { StoreRecords } from '../../core/store.ts';
 
 export type { Copied } from './copy.ts';
 
