@@ -38,3 +38,24 @@ export function spawnCollector(env: Record<string, string>): CollectorProcess {
   });
   return { child, ready, exited, output: () => ({ out, err }) };
 }
+
+/**
+ * A collector on `dir` that checkpoints only when it stops, so whatever it answered lives in its
+ * intake log alone, with an admin client: for tests that SIGKILL it and read what the replay
+ * kept. Its process joins `track` before it is ready, so the caller's afterAll can kill it.
+ */
+export async function logOnlyCollector(dir: string, adminKey: string, track: ChildProcess[]) {
+  const p = spawnCollector({ PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: adminKey, PARLEY_CHECKPOINT_MS: '600000' });
+  track.push(p.child);
+  const url = await p.ready;
+  const send = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(url + '/api/v2/admin' + path, {
+      method,
+      headers: { authorization: `Bearer ${adminKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  };
+  return { p, send, get: async (path: string) => (await send('GET', path)).json };
+}

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnCollector } from '../helpers/process.ts';
+import { logOnlyCollector, type CollectorProcess } from '../helpers/process.ts';
 
 const ADMIN = 'admin-durability-key-0001';
 const dirs: string[] = [];
@@ -19,23 +19,9 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A collector on `dir` that checkpoints only when it stops: whatever it answered lives in its log alone. */
-async function start(dir: string) {
-  const p = spawnCollector({ PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_CHECKPOINT_MS: '600000' });
-  procs.push(p.child);
-  const url = await p.ready;
-  const send = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(url + '/api/v2/admin' + path, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, json: await res.json() };
-  };
-  return { p, send, get: async (path: string) => (await send('GET', path)).json };
-}
+const start = (dir: string) => logOnlyCollector(dir, ADMIN, procs);
 
-async function kill9(p: ReturnType<typeof spawnCollector>) {
+async function kill9(p: CollectorProcess) {
   p.child.kill('SIGKILL');
   expect(await p.exited).toBeNull();
 }

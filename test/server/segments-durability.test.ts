@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnCollector } from '../helpers/process.ts';
+import { logOnlyCollector } from '../helpers/process.ts';
 
 const ADMIN = 'segments-durability-key-01';
 const dirs: string[] = [];
@@ -19,22 +19,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A collector on `dir` that checkpoints only when it stops: whatever it answered lives in its log alone. */
-async function start(dir: string) {
-  const p = spawnCollector({ PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_CHECKPOINT_MS: '600000' });
-  procs.push(p.child);
-  const url = await p.ready;
-  const send = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(url + '/api/v2/admin' + path, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
-  };
-  return { p, send };
-}
+const start = (dir: string) => logOnlyCollector(dir, ADMIN, procs);
 
 describe('saved segments across kill -9', () => {
   // Two collectors start as tsx processes: seconds each on a loaded 2-core machine.
