@@ -239,8 +239,11 @@ export function segmentRoutes(deps: Deps): Router {
     const when = action.at !== undefined && !Number.isNaN(action.at) ? Math.min(action.at, receivedAt) : receivedAt;
     const mid = action.messageId ? dedupeId(action.messageId) : `seg:${receivedAt}:${index}:${instance}`;
     // Admin rank, the event's own time orders it against other writes, and its message id is
-    // kept as the admin API keeps one (server/http/provenance.ts).
-    return { message_id: mid, version: [rankFor(site, RANK.admin), when, mid, mid], identity };
+    // kept as the admin API keeps one (server/http/provenance.ts). Events of one batch stamped in
+    // the same millisecond (a library's identify and then group) keep their batch order: the
+    // tie-break leads with the position, as bulk_identify's does.
+    const tb = `${String(index).padStart(5, '0')}:${mid}`;
+    return { message_id: mid, version: [rankFor(site, RANK.admin), when, tb, mid], identity };
   }
 
   /**

@@ -91,6 +91,25 @@ describe('POST /v1/*', () => {
     expect(res.status).toBe(202);
   });
 
+  it('keeps batch order between events stamped in the same millisecond, whatever their message ids', async () => {
+    const timestamp = '2026-03-01T10:00:00.000Z';
+    const res = await v1('/batch', {
+      batch: [
+        {
+          type: 'identify',
+          userId: 'tie',
+          messageId: 'zzz',
+          timestamp,
+          traits: { email: 'tie@acme.test', company: { id: 'first' } },
+        },
+        { type: 'group', userId: 'tie', groupId: 'second', messageId: 'aaa', timestamp },
+      ],
+    });
+    expect(res.status).toBe(202);
+    await app.intake.drained();
+    expect(await pendingOf('tie')).toMatchObject({ account: 'second' });
+  });
+
   it('counts ignored types and skips anonymous-only people', async () => {
     const res = await v1('/batch', {
       batch: [
