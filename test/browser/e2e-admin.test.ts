@@ -3,46 +3,21 @@
  * state, the designed empty and error states, and the round trip that is the product's point —
  * an idea left through the demo's widget shows up with its person, account and MRR.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { describeBrowser, launchBrowser } from '../helpers/browser.ts';
-import { startCollector, type TestCollector } from '../helpers/collector.ts';
-import { enterKey, leaveIdea, openPage, row, signInAs, until, type Opened } from './e2e-pages.ts';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { describeBrowser } from '../helpers/browser.ts';
+import { e2eSuite, enterKey, leaveIdea, openConsole, openPage, row, signInAs, until } from './e2e-pages.ts';
 
-let browser: Browser;
-let c: TestCollector;
-let pages: Opened[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  c = await startCollector();
-});
-afterEach(async () => {
-  for (const { page } of pages) await page.context().close();
-  pages = [];
-  await c.stop();
-});
+const s = e2eSuite();
 
 /** Feedback sent as the widget sends it (no Origin: a server-side client, allowed by CORS rules). */
 async function sendFeedback(body: Record<string, unknown>) {
-  const res = await fetch(`${c.url}/api/widget/v1/demo/feedback`, {
+  const res = await fetch(`${s.c.url}/api/widget/v1/demo/feedback`, {
     method: 'POST',
     headers: { 'content-type': 'text/plain' },
     body: JSON.stringify({ message_id: crypto.randomUUID(), kind: 'idea', ...body }),
   });
   expect(res.status).toBe(201);
-}
-
-async function openConsole(): Promise<Opened> {
-  const opened = await openPage(browser, `${c.url}/admin/`, pages);
-  await enterKey(opened.page, c.adminKey);
-  await opened.page.getByRole('tablist').waitFor();
-  return opened;
 }
 
 const tab = (page: Page, name: string) => page.getByRole('tab', { name }).click();
@@ -52,7 +27,7 @@ const stat = (page: Page, label: string) =>
 // Generous: two cores run these beside the other browser suites.
 describeBrowser('admin console', { timeout: 45_000 }, () => {
   it('refuses a wrong key with a clear message and keeps nothing', async () => {
-    const { page, errors } = await openPage(browser, `${c.url}/admin/`, pages);
+    const { page, errors } = await openPage(s.browser, `${s.c.url}/admin/`, s.pages);
     await enterKey(page, 'not-the-admin-key');
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('This admin key was not accepted');
     expect(await page.getByLabel('Admin key').getAttribute('aria-invalid')).toBe('true');
@@ -62,7 +37,7 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
   });
 
   it('shows designed empty states on a collector with no data', async () => {
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(s);
     await expect.poll(() => page.getByRole('tabpanel').textContent()).toContain('No feedback yet');
     for (const [name, text] of [
       ['Ideas', 'No ideas yet'],
@@ -82,14 +57,14 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
   });
 
   it('shows an idea left through the demo widget with its user, account and MRR', async () => {
-    const demo = await openPage(browser, `${c.url}/demo/`, pages);
+    const demo = await openPage(s.browser, `${s.c.url}/demo/`, s.pages);
     await leaveIdea(demo.page, 'Export dashboards to PDF');
     // Bruno is identified but says nothing: counted as pending, not listed.
     await signInAs(demo.page, 'u-201');
-    await c.collector.intake.drained();
-    await until(async () => (await c.admin('/stats')).pending_identities).toBe(1);
+    await s.c.collector.intake.drained();
+    await until(async () => (await s.c.admin('/stats')).pending_identities).toBe(1);
 
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(s);
     await expect
       .poll(() => row(page, 'Export dashboards to PDF').textContent())
       .toMatch(/Ann Lee.*Acme Corp.*Enterprise.*\$1,250\.00.*\/demo\//);
@@ -119,14 +94,14 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
       account: { id: `small${n}`, name: `Small ${n}`, monthly_rate: 10 },
     });
     await sendFeedback({ title: 'Popular with small accounts', identity: small(1) });
-    const ideas = (await c.admin('/ideas')).ideas;
+    const ideas = (await s.c.admin('/ideas')).ideas;
     await sendFeedback({ kind: 'support', idea_id: ideas[0].id, identity: small(2) });
     await sendFeedback({
       title: 'Wanted by one big account',
       identity: { id: 'big', email: 'cfo@big.test', account: { id: 'big', name: 'Big', monthly_rate: 5000 } },
     });
 
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(s);
     await tab(page, 'Ideas');
     const titles = () => page.getByRole('tabpanel').locator('tbody tr .primary').allTextContents();
     await expect.poll(titles).toEqual(['Popular with small accounts', 'Wanted by one big account']);
@@ -152,7 +127,7 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
     await sendFeedback({ title: 'Two', identity: person('yan', 'Yan Wu', 'Beta', 900) });
     await sendFeedback({ title: 'Three', identity: person('xia', 'Xia Chen', 'Gamma', 300) });
 
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(s);
     await tab(page, 'Users');
     const names = () => page.getByRole('tabpanel').locator('tbody tr td:first-child .primary').allTextContents();
     await expect.poll(async () => (await names()).sort()).toEqual(['Xia Chen', 'Yan Wu', 'Zoe Park']);
@@ -184,7 +159,7 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
         account: { id: 'evil', name: '<i>Evil</i>', monthly_rate: 1 },
       },
     });
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(s);
     await expect
       .poll(() => row(page, 'mallory@evil.test').textContent())
       .toContain('<img src=x onerror="window.__owned=1">');
@@ -196,7 +171,7 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
 
   it('pages through a long list', async () => {
     for (let n = 1; n <= 30; n++) await sendFeedback({ title: `Idea number ${n}`, email: `p${n}@paging.test` });
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(s);
     const pager = page.getByRole('navigation', { name: 'feedback pages' });
     await expect.poll(() => pager.textContent()).toContain('Page 1 of 2');
     expect(await row(page, 'Idea number 30').count()).toBe(1); // newest first
@@ -208,7 +183,7 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
   });
 
   it('shows a failed list with a retry, and recovers', async () => {
-    const { page, errors } = await openPage(browser, `${c.url}/admin/`, pages);
+    const { page, errors } = await openPage(s.browser, `${s.c.url}/admin/`, s.pages);
     await page.route('**/api/v2/admin/feedback?*', (route) =>
       route.fulfill({
         status: 503,
@@ -218,7 +193,7 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
         }),
       }),
     );
-    await enterKey(page, c.adminKey);
+    await enterKey(page, s.c.adminKey);
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('the collector is catching up');
     await page.unroute('**/api/v2/admin/feedback?*');
     await page.getByRole('button', { name: 'Try again' }).click();
@@ -227,20 +202,20 @@ describeBrowser('admin console', { timeout: 45_000 }, () => {
   });
 
   it('sends a stored key the collector no longer accepts back to the key form, saying why', async () => {
-    const context = await browser.newContext();
+    const context = await s.browser.newContext();
     await context.addInitScript(() => sessionStorage.setItem('parley:admin-key', 'revoked-key'));
     const page = await context.newPage();
     const opened = { page, errors: [] as string[] };
     page.on('pageerror', (e) => opened.errors.push(String(e)));
-    pages.push(opened);
-    await page.goto(`${c.url}/admin/`);
+    s.pages.push(opened);
+    await page.goto(`${s.c.url}/admin/`);
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('This admin key was not accepted');
     await page.getByLabel('Admin key').waitFor();
     expect(opened.errors).toEqual([]);
   });
 
   it('keeps the key for this tab across reloads and forgets it on request', async () => {
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(s);
     await page.reload();
     await page.getByRole('tablist').waitFor();
     await page.getByRole('button', { name: 'Forget key' }).click();

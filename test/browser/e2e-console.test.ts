@@ -7,40 +7,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { describeBrowser, launchBrowser } from '../helpers/browser.ts';
-import { startCollector, type TestCollector } from '../helpers/collector.ts';
-import { enterKey, openPage, row, until, type Opened } from './e2e-pages.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBrowser } from '../helpers/browser.ts';
+import { e2eSuite, openConsole, row, until } from './e2e-pages.ts';
 
-let browser: Browser;
-let c: TestCollector;
-let pages: Opened[] = [];
+const s = e2eSuite();
 let dir: string;
 
-beforeAll(async () => {
-  browser = await launchBrowser();
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'parley-console-'));
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
+});
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-beforeEach(async () => {
-  c = await startCollector();
-});
-afterEach(async () => {
-  for (const { page } of pages) await page.context().close();
-  pages = [];
-  await c.stop();
-});
-
-async function openConsole(hash = ''): Promise<Opened> {
-  const opened = await openPage(browser, `${c.url}/admin/${hash}`, pages);
-  await enterKey(opened.page, c.adminKey);
-  await opened.page.getByRole('tablist').waitFor();
-  return opened;
-}
 
 /** 2,000 people on 50 accounts; rows 7 and 1500 carry an address that is not one. */
 function semicolonCsv(): string {
@@ -70,7 +50,7 @@ describeBrowser('console: person page, record feedback, import', { timeout: 90_0
   it('imports a 2,000-row semicolon CSV without a header: map, validate (nothing written), import', async () => {
     expect(
       (
-        await c.send('PUT', '/custom_fields', {
+        await s.c.send('PUT', '/custom_fields', {
           custom_fields: [{ key: 'customer_type', object: 'user', type: 'text' }],
         })
       ).status,
@@ -78,7 +58,7 @@ describeBrowser('console: person page, record feedback, import', { timeout: 90_0
     const file = join(dir, 'crm-export.csv');
     writeFileSync(file, semicolonCsv());
 
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(s);
     await page.getByRole('link', { name: 'Import' }).click();
     await page.getByLabel('File (.csv or .jsonl)').setInputFiles(file);
     await page.getByLabel('Delimiter').selectOption(';');
@@ -107,7 +87,7 @@ describeBrowser('console: person page, record feedback, import', { timeout: 90_0
     expect(await failing.getByRole('row').filter({ hasText: /^7/ }).textContent()).toContain('email');
     expect(await failing.getByRole('row').filter({ hasText: /^1500/ }).textContent()).toContain('email');
     // A dry run writes nothing.
-    expect((await c.admin('/stats')).users).toBe(0);
+    expect((await s.c.admin('/stats')).users).toBe(0);
 
     await page.getByLabel('Tag everyone imported (optional)').fill('crm-2026');
     await page.getByRole('button', { name: 'Import' }).click();
@@ -116,12 +96,12 @@ describeBrowser('console: person page, record feedback, import', { timeout: 90_0
     const download = done.getByRole('link', { name: 'Download the errors file' });
     expect(await download.getAttribute('download')).toBe('crm-export.errors.csv');
 
-    const stats = await c.admin('/stats');
+    const stats = await s.c.admin('/stats');
     expect(stats.users).toBe(1998);
     expect(stats.external_accounts).toBe(50);
-    const tagged = await c.admin('/users?tag=crm-2026&per_page=1');
+    const tagged = await s.c.admin('/users?tag=crm-2026&per_page=1');
     expect(tagged.pagination.total_records).toBe(1998);
-    const one = await c.admin('/users?q=person42@import.test&includes=external_users');
+    const one = await s.c.admin('/users?q=person42@import.test&includes=external_users');
     expect(one.external_users[0].custom_fields).toEqual({ cf_customer_type: 'ent' });
 
     // An account's people, from the Accounts list.
@@ -150,7 +130,7 @@ describeBrowser('console: person page, record feedback, import', { timeout: 90_0
   });
 
   it('records feedback for a pending person from their page; they appear in Users with the MRR on it', async () => {
-    const accepted = await c.send('POST', '/bulk_identify', {
+    const accepted = await s.c.send('POST', '/bulk_identify', {
       identities: [
         {
           id: 'crm-77',
@@ -161,10 +141,10 @@ describeBrowser('console: person page, record feedback, import', { timeout: 90_0
       ],
     });
     expect(accepted.status).toBe(202);
-    await c.collector.intake.drained();
-    await until(async () => (await c.admin('/stats')).pending_identities).toBe(1);
+    await s.c.collector.intake.drained();
+    await until(async () => (await s.c.admin('/stats')).pending_identities).toBe(1);
 
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(s);
     await page.getByRole('tab', { name: 'Users' }).click();
     await until(() => page.getByRole('tabpanel').textContent()).toContain('No users yet');
     await page.getByLabel('Open a person').fill('dana@newco.test');
@@ -178,7 +158,7 @@ describeBrowser('console: person page, record feedback, import', { timeout: 90_0
     await form.getByRole('button', { name: 'Record feedback' }).click();
     await until(() => form.getByLabel('Title').getAttribute('aria-invalid')).toBe('true');
     expect(await form.locator('#rf-title-error').textContent()).toBe('an idea needs a title');
-    expect((await c.admin('/stats')).users).toBe(0);
+    expect((await s.c.admin('/stats')).users).toBe(0);
 
     await form.getByLabel('Kind').selectOption('nps');
     await form.getByLabel('Score').selectOption('9');
@@ -201,7 +181,7 @@ describeBrowser('console: person page, record feedback, import', { timeout: 90_0
     await until(() => row(page, 'Dana New').textContent()).toMatch(/crm-77.*NewCo.*Team.*\$99\.50/);
     await page.getByRole('tab', { name: 'Feedback' }).click();
     await until(() => row(page, 'Dana New').textContent()).toMatch(/NPS.*sales-call.*NewCo.*\$99\.50/);
-    const stats = await c.admin('/stats');
+    const stats = await s.c.admin('/stats');
     expect([stats.users, stats.pending_identities, stats.feedback]).toEqual([1, 0, 1]);
     expect(errors).toEqual([]);
   });

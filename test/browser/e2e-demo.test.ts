@@ -3,35 +3,17 @@
  * customer does, identifies the signed-in user, and switching user changes who feedback is
  * attributed to — never the previous person.
  */
-import type { Browser, Request } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { describeBrowser, launchBrowser } from '../helpers/browser.ts';
-import { startCollector, type TestCollector } from '../helpers/collector.ts';
-import { leaveIdea, openPage, signInAs, until, type Opened } from './e2e-pages.ts';
+import type { Request } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { describeBrowser } from '../helpers/browser.ts';
+import { e2eSuite, leaveIdea, openPage, signInAs, until } from './e2e-pages.ts';
 
-let browser: Browser;
-let c: TestCollector;
-let pages: Opened[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  c = await startCollector();
-});
-afterEach(async () => {
-  for (const { page } of pages) await page.context().close();
-  pages = [];
-  await c.stop();
-});
+const s = e2eSuite();
 
 /** Feedback as the admin API lists it, once the intake has caught up. */
 async function feedback(): Promise<any[]> {
-  await c.collector.intake.drained();
-  return (await c.admin('/feedback')).feedback;
+  await s.c.collector.intake.drained();
+  return (await s.c.admin('/feedback')).feedback;
 }
 
 const byTitle = (list: any[], title: string) => list.find((f) => f.title === title);
@@ -40,15 +22,15 @@ const byTitle = (list: any[], title: string) => list.find((f) => f.title === tit
 describeBrowser('demo host page', { timeout: 45_000 }, () => {
   it('identifies the signed-in user with their account, app version and location', async () => {
     const identifies: Request[] = [];
-    const context = await browser.newContext();
+    const context = await s.browser.newContext();
     context.on('request', (r) => {
       if (r.url().endsWith('/api/widget/v1/demo/identify')) identifies.push(r);
     });
     const page = await context.newPage();
     const opened = { page, errors: [] as string[] };
     page.on('pageerror', (e) => opened.errors.push(String(e)));
-    pages.push(opened);
-    await page.goto(`${c.url}/demo/`);
+    s.pages.push(opened);
+    await page.goto(`${s.c.url}/demo/`);
 
     await until(() => identifies.length).toBe(1);
     const response = await identifies[0].response();
@@ -63,16 +45,16 @@ describeBrowser('demo host page', { timeout: 45_000 }, () => {
       account: { id: 'acme-corp', name: 'Acme Corp', plan: 'Enterprise', monthly_rate: 1250 },
     });
     // Identified but silent so far: a pending identity, not yet a listed user.
-    await c.collector.intake.drained();
-    await until(async () => (await c.admin('/stats')).pending_identities).toBe(1);
-    expect((await c.admin('/users')).users).toEqual([]);
+    await s.c.collector.intake.drained();
+    await until(async () => (await s.c.admin('/stats')).pending_identities).toBe(1);
+    expect((await s.c.admin('/users')).users).toEqual([]);
     // The page shows, as text, what it tells Parley.
     expect(await page.locator('#identity').textContent()).toContain('"email": "ann@acme-corp.test"');
     expect(opened.errors).toEqual([]);
   });
 
   it('attributes feedback to whoever is signed in after each switch, never to the previous user', async () => {
-    const { page, errors } = await openPage(browser, `${c.url}/demo/`, pages);
+    const { page, errors } = await openPage(s.browser, `${s.c.url}/demo/`, s.pages);
     await leaveIdea(page, 'Idea from Ann');
 
     await signInAs(page, 'u-201'); // Bruno, Globex
@@ -106,7 +88,7 @@ describeBrowser('demo host page', { timeout: 45_000 }, () => {
   });
 
   it('keeps the switched user across a reload', async () => {
-    const { page, errors } = await openPage(browser, `${c.url}/demo/`, pages);
+    const { page, errors } = await openPage(s.browser, `${s.c.url}/demo/`, s.pages);
     await signInAs(page, 'u-102'); // Dev, Acme Corp
     await page.reload();
     await expect.poll(() => page.getByLabel('Signed in as').inputValue()).toBe('u-102');
@@ -116,7 +98,7 @@ describeBrowser('demo host page', { timeout: 45_000 }, () => {
   });
 
   it('asks a signed-out visitor for their email and does not reuse the last user', async () => {
-    const { page, errors } = await openPage(browser, `${c.url}/demo/`, pages);
+    const { page, errors } = await openPage(s.browser, `${s.c.url}/demo/`, s.pages);
     await leaveIdea(page, 'Before signing out');
     await signInAs(page, 'none');
     await leaveIdea(page, 'From a visitor', { email: 'visitor@example.test' });
@@ -132,7 +114,7 @@ describeBrowser('demo host page', { timeout: 45_000 }, () => {
   });
 
   it("opens the widget from the page's own buttons through the command queue", async () => {
-    const { page, errors } = await openPage(browser, `${c.url}/demo/`, pages);
+    const { page, errors } = await openPage(s.browser, `${s.c.url}/demo/`, s.pages);
     await page.getByRole('button', { name: 'Suggest a feature' }).click();
     await expect.poll(() => page.getByRole('dialog').getByLabel('Title').count()).toBe(1);
     await page.getByRole('button', { name: 'Rate us' }).first().click();

@@ -4,8 +4,9 @@
  * page is watched for uncaught errors, which every test asserts stay absent.
  */
 import type { Browser, Page } from 'playwright-core';
-import { expect } from 'vitest';
-import { watch } from '../helpers/browser.ts';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { launchBrowser, watch } from '../helpers/browser.ts';
+import { startCollector, type TestCollector } from '../helpers/collector.ts';
 
 /** Polls until the assertion holds: the widget batches and the collector applies asynchronously. */
 export const until = (fn: () => unknown | Promise<unknown>) => expect.poll(fn, { timeout: 10_000, interval: 100 });
@@ -50,3 +51,41 @@ export async function enterKey(page: Page, key: string) {
 
 /** The table row of the open tab that mentions `text`. */
 export const row = (page: Page, text: string) => page.getByRole('tabpanel').getByRole('row').filter({ hasText: text });
+
+/** What a file's tests share: its browser, this test's collector, the pages this test opened. */
+export interface E2e {
+  browser: Browser;
+  c: TestCollector;
+  pages: Opened[];
+}
+
+/**
+ * The hooks every end-to-end file needs: one Chromium per file, a fresh collector per test, and
+ * every page a test opened closed after it. Read the fields inside tests (they are set by hooks).
+ */
+export function e2eSuite(): E2e {
+  const s = { pages: [] } as unknown as E2e;
+  beforeAll(async () => {
+    s.browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await s.browser?.close();
+  });
+  beforeEach(async () => {
+    s.c = await startCollector();
+  });
+  afterEach(async () => {
+    for (const { page } of s.pages) await page.context().close();
+    s.pages = [];
+    await s.c.stop();
+  });
+  return s;
+}
+
+/** The admin console (at `hash`, a list or a person) opened with the collector's admin key. */
+export async function openConsole(s: E2e, hash = ''): Promise<Opened> {
+  const opened = await openPage(s.browser, `${s.c.url}/admin/${hash}`, s.pages);
+  await enterKey(opened.page, s.c.adminKey);
+  await opened.page.getByRole('tablist').waitFor();
+  return opened;
+}

@@ -5,38 +5,13 @@
  * same list (read back and parsed), and the Ideas tab shows the MRR bars and the segment's NPS.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { parseCsv } from '../../shared/csv.ts';
-import { describeBrowser, launchBrowser } from '../helpers/browser.ts';
-import { startCollector, type TestCollector } from '../helpers/collector.ts';
-import { enterKey, openPage, until, type Opened } from './e2e-pages.ts';
+import { describeBrowser } from '../helpers/browser.ts';
+import { e2eSuite, openConsole, until } from './e2e-pages.ts';
 
-let browser: Browser;
-let c: TestCollector;
-let pages: Opened[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  c = await startCollector();
-});
-afterEach(async () => {
-  for (const { page } of pages) await page.context().close();
-  pages = [];
-  await c.stop();
-});
-
-async function openConsole(hash = ''): Promise<Opened> {
-  const opened = await openPage(browser, `${c.url}/admin/${hash}`, pages);
-  await enterKey(opened.page, c.adminKey);
-  await opened.page.getByRole('tablist').waitFor();
-  return opened;
-}
+const s = e2eSuite();
 
 const person = (id: string, account: Record<string, unknown>) => ({ id, email: `${id}@seg.test`, name: id, account });
 const EU1 = { id: 'eu1', name: 'Euro One', plan: 'Enterprise', mrr_cents: 500000, cf_region: 'EU' };
@@ -45,11 +20,11 @@ const US1 = { id: 'us1', name: 'Yankee One', plan: 'Enterprise', mrr_cents: 9000
 
 /** Three EU feedback (two accounts) and two US; an idea from each region, an NPS answer from each. */
 async function seed() {
-  const defs = await c.send('PUT', '/custom_fields', {
+  const defs = await s.c.send('PUT', '/custom_fields', {
     custom_fields: [{ key: 'region', object: 'account', type: 'select', options: ['EU', 'US'] }],
   });
   expect(defs.status).toBe(200);
-  const fb = await c.send('POST', '/feedback', {
+  const fb = await s.c.send('POST', '/feedback', {
     feedback: [
       { kind: 'idea', title: 'Dark mode', identity: person('ana', EU1) },
       { kind: 'idea', title: 'SAML single sign-on', identity: person('carl', US1) },
@@ -68,7 +43,7 @@ const rowTexts = async (page: Page) =>
 describeBrowser('console: segments', { timeout: 90_000 }, () => {
   it('filters feedback by an account custom field, saves the segment, reloads its URL, exports the CSV', async () => {
     await seed();
-    const { page, errors } = await openConsole('#feedback');
+    const { page, errors } = await openConsole(s, '#feedback');
     await until(() => page.getByRole('tabpanel').locator('tbody tr').count()).toBe(5);
 
     // The account custom field is offered from its definition, its options as a menu.
@@ -90,7 +65,7 @@ describeBrowser('console: segments', { timeout: 90_000 }, () => {
     await page.getByLabel('Segment name').fill('eu-customers');
     await page.getByRole('button', { name: 'Save current filters' }).click();
     await until(() => page.getByRole('status').filter({ hasText: 'Saved eu-customers' }).count()).toBe(1);
-    expect((await c.admin('/segments/eu-customers')).segment).toEqual({
+    expect((await s.c.admin('/segments/eu-customers')).segment).toEqual({
       name: 'eu-customers',
       filters: { 'account.cf_region': ['EU'] },
     });
@@ -99,7 +74,7 @@ describeBrowser('console: segments', { timeout: 90_000 }, () => {
     await until(() => rowTexts(page)).toEqual(filtered);
 
     // The shareable URL, opened in a fresh browser profile, shows the same rows.
-    const shared = await openConsole(new URL(page.url()).hash);
+    const shared = await openConsole(s, new URL(page.url()).hash);
     await until(() => rowTexts(shared.page)).toEqual(filtered);
     expect(await shared.page.getByLabel('Active filters').textContent()).toContain('Segment eu-customers');
 
@@ -111,7 +86,7 @@ describeBrowser('console: segments', { timeout: 90_000 }, () => {
     expect(download.suggestedFilename()).toBe('parley-feedback.csv');
     const [header, ...rows] = parseCsv(readFileSync(await download.path(), 'utf8')).filter((r) => r.length > 1);
     const col = (name: string) => header.indexOf(name);
-    const listed = (await c.admin('/feedback?segment=eu-customers&per_page=100')).feedback;
+    const listed = (await s.c.admin('/feedback?segment=eu-customers&per_page=100')).feedback;
     expect(rows.map((r) => r[col('id')])).toEqual(listed.map((f: { id: string }) => f.id));
     expect(rows).toHaveLength(filtered.length);
     expect(new Set(rows.map((r) => r[col('account_name')]))).toEqual(new Set(['Euro One', 'Euro Two']));
@@ -128,10 +103,10 @@ describeBrowser('console: segments', { timeout: 90_000 }, () => {
 
   it('ranks ideas within the segment with MRR bars and shows its NPS; deletes the segment', async () => {
     await seed();
-    expect((await c.send('PUT', '/segments/enterprise', { filters: { 'account.plan': ['Enterprise'] } })).status).toBe(
-      201,
-    );
-    const { page, errors } = await openConsole('#ideas?segment=enterprise');
+    expect(
+      (await s.c.send('PUT', '/segments/enterprise', { filters: { 'account.plan': ['Enterprise'] } })).status,
+    ).toBe(201);
+    const { page, errors } = await openConsole(s, '#ideas?segment=enterprise');
     const panel = page.getByRole('tabpanel');
     await until(() => panel.locator('tbody tr').count()).toBe(2);
     await panel.getByRole('button', { name: 'MRR behind it' }).click();
@@ -156,7 +131,7 @@ describeBrowser('console: segments', { timeout: 90_000 }, () => {
     await page.getByText(/^Segments/).click();
     await page.getByRole('button', { name: 'Delete segment enterprise' }).click();
     await until(() => page.getByRole('status').filter({ hasText: 'Deleted enterprise' }).count()).toBe(1);
-    expect((await c.send('GET', '/segments/enterprise')).status).toBe(404);
+    expect((await s.c.send('GET', '/segments/enterprise')).status).toBe(404);
     // Deleting the segment in use keeps its filters, now spelled out.
     expect(new URL(page.url()).hash).toBe('#ideas?account.cf_region=EU&account.plan=Enterprise');
     await until(() => panel.locator('tbody tr').count()).toBe(1);
