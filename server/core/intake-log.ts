@@ -14,6 +14,7 @@
  *   removes it from a log that several processes share. No serial section, no checkpoints;
  *   entries left by processes that died are adopted.
  */
+import type { FieldWarning } from './custom-fields.ts';
 import type { Store } from './store.ts';
 
 /** One durable entry of the intake log: an operation (`identify`, `feedback`, an admin op) and its position. */
@@ -66,6 +67,8 @@ export interface DelegatedApplier {
    * visible before its 201.
    */
   apply(entries: LogEntry[], now: number, first?: boolean): Promise<unknown>[];
+  /** Where custom field values dropped while applying are reported (the intake logs them). */
+  onWarning(report: (w: { site: string; message_id: string; warnings: FieldWarning[] }) => void): void;
   /** Checkpoints the store through everything applied so far and trims the log behind it. */
   checkpoint(now: number): Promise<void>;
   /** Checkpoint this often, in ms (0: only after `checkpointEvery` entries and on close). */

@@ -66,6 +66,7 @@ export class Intake {
   constructor(private readonly o: IntakeOptions) {
     this.clock = o.clock ?? Date.now;
     this.appliedThrough = o.applier.kind === 'transactional' ? 0 : o.applier.appliedSeq();
+    if (o.applier.kind === 'delegated') o.applier.onWarning((w) => this.o.onWarning?.(w));
   }
 
   /**

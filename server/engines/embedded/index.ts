@@ -115,6 +115,9 @@ async function withWorker(config: OpenConfig, storeDir: string, release: () => v
     kind: 'delegated',
     appliedSeq: () => worker.appliedSeq,
     apply: (entries, now, first) => worker.apply(entries as Entry[], now, first),
+    onWarning: (report) => {
+      worker.onWarning = report;
+    },
     checkpoint: async (now) => {
       // Rotate first, so the segments before the rotation can be dropped once the worker's
       // checkpoint covers them; entries after it stay in the new segment.

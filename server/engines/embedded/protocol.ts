@@ -4,7 +4,7 @@
  * each other. Values cross by structured clone; errors cross as `WireError` and are rebuilt
  * with their class where a caller tells classes apart (`BadCursor`, `FilterError`).
  */
-import type { Entry } from '../../core/apply-entry.ts';
+import type { Entry, OnWarning } from '../../core/apply-entry.ts';
 import type { Site } from '../../core/records.ts';
 
 /** What the worker is started with (`workerData`). */
@@ -43,7 +43,9 @@ export type FromWorker =
   | { t: 'ret'; id: number; ok: true; value: unknown }
   | { t: 'ret'; id: number; ok: false; error: WireError }
   /** A site record changed (settings, custom fields, segments): the request thread keeps a copy. */
-  | { t: 'site'; site: Site };
+  | { t: 'site'; site: Site }
+  /** Custom field values dropped while applying an identity (the intake logs them). */
+  | { t: 'warning'; warning: Parameters<OnWarning>[0] };
 
 export type AppliedResult = { seq: number; ok: true; value: unknown } | { seq: number; ok: false; error: WireError };
 

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Entry } from '../../core/apply-entry.ts';
+import type { Entry, OnWarning } from '../../core/apply-entry.ts';
 import { FilterError } from '../../core/filters.ts';
 import type { Site } from '../../core/records.ts';
 import { BadCursor, type Store } from '../../core/store.ts';
@@ -65,6 +65,8 @@ export class StoreWorker {
   private nextId = 1;
   private closing = false;
   private dead: Error | null = null;
+  /** Where custom field values dropped while applying are reported. */
+  onWarning: OnWarning = () => {};
 
   private constructor(
     private readonly worker: Worker,
@@ -138,6 +140,7 @@ export class StoreWorker {
 
   private receive(m: FromWorker) {
     if (m.t === 'site') this.sites.set(m.site.key, m.site);
+    else if (m.t === 'warning') this.onWarning(m.warning);
     else if (m.t === 'ret') {
       const p = this.calls.get(m.id);
       this.calls.delete(m.id);

@@ -94,7 +94,7 @@ async function main() {
       const q = queue.shift()!;
       now = Math.max(now, q.now);
       try {
-        const value = await applyEntry(store, q.entry, q.now);
+        const value = await applyEntry(store, q.entry, q.now, (warning) => post({ t: 'warning', warning }));
         if (q.answer) results.push({ seq: q.entry.seq, ok: true, value });
       } catch (err) {
         // Reported to the caller (or logged by the request thread); the next entries still apply.
