@@ -9,10 +9,9 @@
  * directory it is the memory store and a log that keeps nothing (tests).
  */
 import { join } from 'node:path';
-import type { Entry } from '../../core/apply-entry.ts';
 import type { DelegatedApplier, SerialApplier } from '../../core/intake-log.ts';
 import type { Engine, OpenConfig } from '../engine.ts';
-import { FileLog } from './file-log.ts';
+import { encoded, FileLog } from './file-log.ts';
 import { acquireLock } from './lock.ts';
 import { LowdbStore } from './lowdb-store.ts';
 import { MemoryLog } from './memory-log.ts';
@@ -114,7 +113,13 @@ async function withWorker(config: OpenConfig, storeDir: string, release: () => v
   const applier: DelegatedApplier = {
     kind: 'delegated',
     appliedSeq: () => worker.appliedSeq,
-    apply: (entries, now, first) => worker.apply(entries as Entry[], now, first),
+    apply: (entries, now, first) =>
+      worker.apply(
+        entries.map((e) => e.seq),
+        entries.map((e) => encoded.get(e) ?? JSON.stringify(e)),
+        now,
+        first,
+      ),
     onWarning: (report) => {
       worker.onWarning = report;
     },

@@ -4,7 +4,7 @@
  * each other. Values cross by structured clone; errors cross as `WireError` and are rebuilt
  * with their class where a caller tells classes apart (`BadCursor`, `FilterError`).
  */
-import type { Entry, OnWarning } from '../../core/apply-entry.ts';
+import type { OnWarning } from '../../core/apply-entry.ts';
 import type { Site } from '../../core/records.ts';
 
 /** What the worker is started with (`workerData`). */
@@ -24,11 +24,12 @@ export interface WireError {
 /** Request thread → worker. */
 export type ToWorker =
   /**
-   * Durable entries to apply in the order posted. `first`: an entry whose caller waits (feedback:
+   * Durable entries to apply in the order posted, as the JSON lines the log holds (a string is
+   * copied across threads far cheaper than an object graph is cloned). `first`: an entry whose caller waits (feedback:
    * its author is promoted before the 201), applied ahead of those still queued, and again, as a
    * no-op, at its place in the log order.
    */
-  | { t: 'apply'; entries: Entry[]; now: number; first?: boolean }
+  | { t: 'apply'; lines: string[]; now: number; first?: boolean }
   /** A Store port method (core/store.ts); writes among them wait for the slice being applied. */
   | { t: 'call'; id: number; method: string; args: unknown[] }
   /** Capture the store as of everything applied so far and write it; answered with that position. */

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Entry, OnWarning } from '../../core/apply-entry.ts';
+import type { OnWarning } from '../../core/apply-entry.ts';
 import { FilterError } from '../../core/filters.ts';
 import type { Site } from '../../core/records.ts';
 import { BadCursor, type Store } from '../../core/store.ts';
@@ -157,18 +157,19 @@ export class StoreWorker {
   }
 
   /**
-   * Hands durable entries to the worker, applied in the order handed over; each promise resolves
-   * with its entry's result once applied. `first`: see protocol.ts.
+   * Hands durable entries (their positions, and their log lines) to the worker, applied in the
+   * order handed over; each promise resolves with its entry's result once applied. `first`: see
+   * protocol.ts.
    */
-  apply(entries: Entry[], now: number, first = false): Promise<unknown>[] {
-    const done = entries.map(
-      (e) => new Promise<unknown>((resolve, reject) => this.entries.set(e.seq, { resolve, reject })),
+  apply(seqs: number[], lines: string[], now: number, first = false): Promise<unknown>[] {
+    const done = seqs.map(
+      (seq) => new Promise<unknown>((resolve, reject) => this.entries.set(seq, { resolve, reject })),
     );
     try {
-      this.send({ t: 'apply', entries, now, first });
+      this.send({ t: 'apply', lines, now, first });
     } catch (err) {
-      for (const e of entries) this.entries.delete(e.seq);
-      return entries.map(() => Promise.reject(err));
+      for (const seq of seqs) this.entries.delete(seq);
+      return seqs.map(() => Promise.reject(err));
     }
     return done;
   }

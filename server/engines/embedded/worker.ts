@@ -121,8 +121,9 @@ async function main() {
 
   port.on('message', (m: ToWorker) => {
     if (m.t === 'apply') {
-      const items = m.entries.map((entry) => ({ entry, now: m.now, ordered: true, answer: !m.first }));
-      if (m.first) queue.unshift(...m.entries.map((entry) => ({ entry, now: m.now, ordered: false, answer: true })));
+      const entries = m.lines.map((line) => JSON.parse(line) as Entry);
+      const items = entries.map((entry) => ({ entry, now: m.now, ordered: true, answer: !m.first }));
+      if (m.first) queue.unshift(...entries.map((entry) => ({ entry, now: m.now, ordered: false, answer: true })));
       queue.push(...items);
       void drain();
     } else if (m.t === 'call') {
