@@ -13,8 +13,11 @@
  * (`transactional`, PostgreSQL) needs no serial section and no checkpoints: feedback is
  * applied beside the queue, and each identify batch is split into entries of at most
  * `entryItems` people, which lock those people rather than the whole site, so that several
- * collectors apply a stream of large batches side by side. The engine chooses its applier
- * once, when it opens; the intake only follows it.
+ * collectors apply a stream of large batches side by side. Where another thread owns the store
+ * (`delegated`, the embedded engine's store worker), the intake hands each durable entry over
+ * and the owner applies them in order: the queue, the serial section and the checkpoint's
+ * capture are the owner's, and the intake only counts what is not applied yet. The engine
+ * chooses its applier once, when it opens; the intake only follows it.
  */
 import type { AdminOp } from '../core/admin-ops.ts';
 import { applyEntry, type AdminEntry, type Entry, type IdentifyEntry, type OnWarning } from '../core/apply-entry.ts';
