@@ -14,6 +14,8 @@ import { dirname, join, relative, sep } from 'node:path';
 export const NODE_BUNDLES = [
   { entry: 'server/main.ts', out: 'server.js' },
   { entry: 'server/cli.ts', out: 'cli.js' },
+  // The embedded engine's store worker, which the collector starts beside itself (engines/embedded/worker-store.ts).
+  { entry: 'server/engines/embedded/worker.ts', out: 'store-worker.js' },
 ];
 
 /**
@@ -59,6 +61,8 @@ export async function buildNode(root: string, outdir: string): Promise<string[]>
       legalComments: 'none',
       logLevel: 'warning',
       plugins: [sourceImportMetaUrl(dirname(outfile))],
+      // Tells worker-store.ts to start the bundled worker rather than its TypeScript source.
+      define: { __PARLEY_BUNDLE__: 'true' },
     });
     outs.push(outfile);
   }

@@ -42,6 +42,11 @@ export interface CollectorOptions {
    * (docs/POSTGRES.md); `dataDir` then only keeps the demo admin key. @default embedded lowdb
    */
   databaseUrl?: string;
+  /**
+   * The engine can no longer apply what it acknowledged (the embedded store worker died).
+   * @default log it and exit the process with code 70: a restart replays the durable log
+   */
+  onFatal?: (err: Error) => void;
 }
 
 /** Pending identities are pruned at open and this often after. */
@@ -56,6 +61,14 @@ export async function openCollector(o: CollectorOptions) {
     dataDir: o.dataDir,
     intervalMs: o.checkpointMs ?? DEFAULTS.checkpointMs,
     clock,
+    onFatal:
+      o.onFatal ??
+      ((err) => {
+        // Answering on would acknowledge entries nothing applies; stopping loses nothing, since
+        // every acknowledged entry is in the log and the next start applies it (README).
+        logger.fatal({ err }, 'the store worker died; stopping');
+        process.exit(70);
+      }),
   });
   const { store } = engine;
   try {

@@ -26,6 +26,11 @@ export interface EngineConfig {
   /** @default 'collector' */
   role?: Role;
   clock?: () => number;
+  /**
+   * The engine can no longer apply what it acknowledges (the embedded engine's store worker
+   * died); the collector stops. @default logs the error
+   */
+  onFatal?: (err: Error) => void;
 }
 
 /** The configuration as an engine's `open` receives it: defaults filled in by engines/index.ts. */

@@ -13,16 +13,20 @@
  * (`transactional`, PostgreSQL) needs no serial section and no checkpoints: feedback is
  * applied beside the queue, and each identify batch is split into entries of at most
  * `entryItems` people, which lock those people rather than the whole site, so that several
- * collectors apply a stream of large batches side by side. The engine chooses its applier
- * once, when it opens; the intake only follows it.
+ * collectors apply a stream of large batches side by side. Where another thread owns the store
+ * (`delegated`, the embedded engine's store worker), the intake hands each durable entry over
+ * and the owner applies them in order: the queue, the serial section and the checkpoint's
+ * capture are the owner's, and the intake only counts what is not applied yet. The engine
+ * chooses its applier once, when it opens; the intake only follows it.
  */
-import { applyIdentity, type IdentifyItem } from '../core/identify.ts';
+import type { AdminOp } from '../core/admin-ops.ts';
+import { applyEntry, type AdminEntry, type Entry, type IdentifyEntry, type OnWarning } from '../core/apply-entry.ts';
+import type { IdentifyItem } from '../core/identify.ts';
 import { recordFeedback, type FeedbackItem } from '../core/feedback.ts';
 import type { Feedback } from '../core/records.ts';
-import { coerceIdentity, fieldDefs, type FieldWarning } from '../core/custom-fields.ts';
+import { coerceIdentity, fieldDefs } from '../core/custom-fields.ts';
 import type { Applier, IntakeLog, LogEntry } from '../core/intake-log.ts';
 import type { Store } from '../core/store.ts';
-import { applyAdminOp, isAdminOp, type AdminOp } from './admin-ops.ts';
 import { Serial } from './serial.ts';
 
 /** What the intake is built from: an engine's store, log and applier (engines/engine.ts), and its limits. */
@@ -39,13 +43,8 @@ export interface IntakeOptions {
   maxQueueDepth: number;
   onError?: (err: unknown) => void;
   /** Custom field values of an identity that did not fit their definition and were dropped. */
-  onWarning?: (w: { site: string; message_id: string; warnings: FieldWarning[] }) => void;
+  onWarning?: OnWarning;
 }
-
-type IdentifyEntry = LogEntry & { op: 'identify'; site: string; items: IdentifyItem[] };
-type FeedbackEntry = LogEntry & { op: 'feedback'; site: string; item: FeedbackItem };
-type AdminEntry = LogEntry & AdminOp;
-type Entry = IdentifyEntry | FeedbackEntry | AdminEntry;
 
 export class QueueFullError extends Error {}
 
@@ -64,10 +63,13 @@ export class Intake {
   /** Callers of `transact`, by the sequence number of their entry. */
   private readonly waiters = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private readonly clock: () => number;
+  /** Entries handed to a delegated applier and not applied yet. */
+  private readonly handedOver = new Set<Promise<unknown>>();
 
   constructor(private readonly o: IntakeOptions) {
     this.clock = o.clock ?? Date.now;
-    this.appliedThrough = o.applier.kind === 'serial' ? o.applier.appliedSeq() : 0;
+    this.appliedThrough = o.applier.kind === 'transactional' ? 0 : o.applier.appliedSeq();
+    if (o.applier.kind === 'delegated') o.applier.onWarning((w) => this.o.onWarning?.(w));
   }
 
   /**
@@ -76,14 +78,18 @@ export class Intake {
    * (transactional).
    */
   async open(): Promise<void> {
-    for (const entry of this.o.log.replay() as Entry[]) {
-      if (entry.seq <= this.appliedThrough) continue;
-      await this.apply(entry);
+    const replay = (this.o.log.replay() as Entry[]).filter((e) => e.seq > this.appliedThrough);
+    if (this.o.applier.kind === 'delegated') {
+      // Counted like new batches: handOver takes them off the depth once applied.
+      for (const e of replay) if (e.op === 'identify') this.queuedIdentities += e.items.length;
+      await Promise.all(this.handOver(replay));
+    } else {
+      for (const entry of replay) await this.apply(entry);
     }
     const a = this.o.applier;
-    const every = a.kind === 'serial' ? a.checkpointMs : a.adoptMs;
+    const every = a.kind === 'transactional' ? a.adoptMs : a.checkpointMs;
     if (every) {
-      const work = a.kind === 'serial' ? () => this.checkpoint() : () => this.adopt();
+      const work = a.kind === 'transactional' ? () => this.adopt() : () => this.checkpoint();
       this.timer = setInterval(() => void work().catch(this.o.onError), every);
       this.timer.unref();
     }
@@ -118,8 +124,36 @@ export class Intake {
       this.queuedIdentities -= items.length;
       throw err;
     }
+    if (this.o.applier.kind === 'delegated') {
+      this.handOver(entries).forEach((applied) => applied.catch(this.o.onError));
+      return;
+    }
     this.queue.push(...entries);
     this.startDraining();
+  }
+
+  /**
+   * Hands entries to a delegated applier; each promise settles when its entry is applied, after
+   * the intake has counted it (identities leave the queue depth, checkpoints come due).
+   */
+  private handOver(entries: Entry[], first = false): Promise<unknown>[] {
+    const a = this.o.applier;
+    if (a.kind !== 'delegated') throw new Error('not a delegated applier');
+    return a.apply(entries, this.clock(), first).map((p, i) => {
+      const entry = entries[i];
+      const done = p.finally(() => {
+        this.handedOver.delete(done);
+        if (entry.op === 'identify') this.queuedIdentities -= entry.items.length;
+        if (first) return;
+        this.appliedThrough = Math.max(this.appliedThrough, entry.seq);
+        if (a.checkpointEvery && ++this.sinceCheckpoint >= a.checkpointEvery)
+          void this.checkpoint().catch(this.o.onError);
+      });
+      // Failures reach the caller through `done`; this copy only keeps `drained` from rejecting.
+      this.handedOver.add(done);
+      done.catch(() => undefined);
+      return done;
+    });
   }
 
   /** Logs feedback durably and applies it at once (promotion never waits for the queue). */
@@ -129,6 +163,12 @@ export class Intake {
     if (existing) return existing;
     item = await this.checkFields(site, item);
     const entry = await this.o.log.append({ op: 'feedback' as const, site, item });
+    if (this.o.applier.kind === 'delegated') {
+      const [applied] = this.handOver([entry], true);
+      return (
+        ((await applied) as Feedback | undefined) ?? (await this.o.store.getFeedbackByMessage(site, item.message_id))!
+      );
+    }
     const feedback =
       (await this.guarded(() => this.inStore(entry, (store) => recordFeedback(store, site, item)))) ??
       (await this.o.store.getFeedbackByMessage(site, item.message_id))!;
@@ -146,6 +186,7 @@ export class Intake {
   async transact<T>(op: AdminOp): Promise<T> {
     if (this.closed) throw new QueueFullError('shutting down');
     const entry = await this.o.log.append(op);
+    if (this.o.applier.kind === 'delegated') return (await this.handOver([entry as Entry])[0]) as T;
     const applied = new Promise<T>((resolve, reject) =>
       this.waiters.set(entry.seq, { resolve: resolve as (v: unknown) => void, reject }),
     );
@@ -162,34 +203,24 @@ export class Intake {
     return { ...item, identity };
   }
 
-  /** Runs a write that is not an intake entry (imports, deletions) in the serial section. */
+  /**
+   * Runs a write that is not an intake entry (pruning) or a multi-read plan (dry runs) in the
+   * serial section. Where a delegated applier owns the store, each store call `fn` makes is
+   * already one step of that owner's serial order, between two entries.
+   */
   write<T>(fn: () => Promise<T>): Promise<T> {
     return this.guarded(fn);
   }
 
   /** Writes under the serial section, or directly where each entry is its own transaction. */
   private guarded<T>(fn: () => Promise<T>): Promise<T> {
-    return this.o.applier.kind === 'transactional' ? fn() : this.serial.run(fn);
+    return this.o.applier.kind === 'serial' ? this.serial.run(fn) : fn();
   }
 
   private async apply(entry: Entry): Promise<unknown> {
     const now = this.clock();
     const result = await this.guarded(() =>
-      this.inStore(entry, async (store) => {
-        if (entry.op === 'identify') {
-          const defs = fieldDefs(await store.customFields(entry.site));
-          for (const item of entry.items) {
-            const { identity, warnings } = coerceIdentity(defs, item.identity);
-            if (warnings.length) this.o.onWarning?.({ site: entry.site, message_id: item.message_id, warnings });
-            await applyIdentity(store, entry.site, { ...item, identity }, now);
-          }
-        } else if (entry.op === 'feedback') {
-          await recordFeedback(store, entry.site, entry.item);
-        } else if (isAdminOp(entry)) {
-          return applyAdminOp(store, entry);
-        }
-        return undefined;
-      }),
+      this.inStore(entry, (store) => applyEntry(store, entry, now, this.o.onWarning)),
     );
     this.appliedThrough = entry.seq;
     this.sinceCheckpoint++;
@@ -249,6 +280,7 @@ export class Intake {
   /** Resolves when everything acknowledged so far has been applied. */
   async drained(): Promise<void> {
     while (this.draining) await new Promise<void>((r) => this.idleWaiters.push(r));
+    while (this.handedOver.size > 0) await Promise.allSettled([...this.handedOver]);
   }
 
   /**
@@ -264,6 +296,10 @@ export class Intake {
 
   private async doCheckpoint(): Promise<void> {
     const a = this.o.applier;
+    if (a.kind === 'delegated') {
+      this.sinceCheckpoint = 0;
+      return a.checkpoint(this.clock());
+    }
     if (a.kind !== 'serial') return;
     await a.rotateLog();
     const seq = this.appliedThrough;

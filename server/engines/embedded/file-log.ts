@@ -29,6 +29,13 @@ interface Segment {
 
 const SEGMENT = /^intake-(\d{12})\.log$/;
 
+/**
+ * The JSON line each entry appended by this process was written as: the store worker is handed
+ * that string (copied, not structured-cloned, and parsed there), so the request thread
+ * serializes an entry once (worker-store.ts).
+ */
+export const encoded = new WeakMap<object, string>();
+
 export class FileLog implements IntakeLog {
   private seq = 0;
   private segments: Segment[] = [];
@@ -103,7 +110,9 @@ export class FileLog implements IntakeLog {
 
   append<T extends Omit<LogEntry, 'seq'>>(entry: T): Promise<T & { seq: number }> {
     const withSeq = { ...entry, seq: ++this.seq };
-    return this.enqueue(JSON.stringify(withSeq) + '\n', withSeq.seq).then(() => withSeq);
+    const line = JSON.stringify(withSeq);
+    encoded.set(withSeq, line);
+    return this.enqueue(line + '\n', withSeq.seq).then(() => withSeq);
   }
 
   private enqueue(line: string | null, seq: number): Promise<void> {

@@ -5,13 +5,13 @@
  * after a restart ends in the same state as the live run. Every op is idempotent.
  */
 import type { CustomFieldDef, ImportUser } from '../../shared/imports.ts';
-import { recordAdminFeedback } from '../core/admin-feedback.ts';
-import { upsertDefs } from '../core/custom-fields.ts';
-import type { FeedbackItem } from '../core/feedback.ts';
-import { eraseExternal, eraseUser } from '../core/erase.ts';
-import { importAccounts, importUsers, type AccountRecord } from '../core/imports.ts';
-import { relinkExternalUser } from '../core/relink.ts';
-import type { Store } from '../core/store.ts';
+import { recordAdminFeedback } from './admin-feedback.ts';
+import { upsertDefs } from './custom-fields.ts';
+import type { FeedbackItem } from './feedback.ts';
+import { eraseExternal, eraseUser } from './erase.ts';
+import { importAccounts, importUsers, type AccountRecord } from './imports.ts';
+import { relinkExternalUser } from './relink.ts';
+import type { Store } from './store.ts';
 
 export type AdminOp =
   /** `rank`: as the site's mode decided it on acceptance; entries logged before it existed were admin-ranked. */

@@ -1,0 +1,85 @@
+/**
+ * The embedded engine's store worker (README, Limits of the embedded store): the Store port over
+ * messages behaves like the store itself (the conformance suite, through the worker), and a
+ * worker that dies alone under load loses nothing acknowledged — the collector stops non-zero
+ * and the next start applies everything from its checkpoint and the durable log.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
+import { StoreWorker } from '../../server/engines/embedded/worker-store.ts';
+import { spawnCollector } from '../helpers/process.ts';
+import { storeConformance } from '../store/conformance.ts';
+
+const dirs: string[] = [];
+const procs: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir() {
+  const d = mkdtempSync(join(tmpdir(), 'parley-worker-'));
+  dirs.push(d);
+  return d;
+}
+
+// The clock stands at 0, as in the lowdb conformance run: no remembered message id expires.
+storeConformance('store worker', async () => {
+  const dir = tempDir();
+  const worker = await StoreWorker.start(dir, 0, (err) => {
+    throw err;
+  });
+  return { store: worker.store, close: () => worker.close() };
+});
+
+const ADMIN = 'store-worker-admin-key-0001';
+
+describe('a store worker that dies alone', () => {
+  it('stops the collector non-zero, and the next start has every acknowledged identity', async () => {
+    const dir = tempDir();
+    // Checkpoints every 100 ms, so the worker dies with checkpoints behind it and the log trimmed.
+    const env = { PARLEY_DATA_DIR: dir, PARLEY_DEMO_ADMIN_KEY: ADMIN, PARLEY_CHECKPOINT_MS: '100' };
+    const first = spawnCollector({ ...env, PARLEY_TEST_WORKER_EXIT_AFTER: '150' });
+    procs.push(first.child);
+    const url = await first.ready;
+    const acked = new Set<string>();
+    let stopped = false;
+    void first.exited.then(() => (stopped = true));
+    const send = async (b: number) => {
+      const identities = Array.from({ length: 100 }, (_, i) => ({ id: `k-${b}-${i}`, email: `k-${b}-${i}@x.test` }));
+      try {
+        const r = await fetch(url + '/api/v2/admin/bulk_identify', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+          body: JSON.stringify({ identities }),
+        });
+        if (r.status === 202) for (const i of identities) acked.add(i.id);
+      } catch {
+        // The process stopped under this request: it was never acknowledged.
+      }
+    };
+    // Ten connections' worth of batches until the process stops (bounded, in case it never does).
+    for (let b = 0; !stopped && b < 2000; b += 10) await Promise.all(Array.from({ length: 10 }, (_, i) => send(b + i)));
+    expect(await first.exited).toBe(70);
+    expect(acked.size).toBeGreaterThan(0);
+
+    const second = spawnCollector(env);
+    procs.push(second.child);
+    const url2 = await second.ready;
+    const stats = await (
+      await fetch(url2 + '/api/v2/admin/stats', { headers: { authorization: `Bearer ${ADMIN}` } })
+    ).json();
+    expect(stats.queue.depth).toBe(0);
+    expect(stats.pending_identities).toBeGreaterThanOrEqual(acked.size);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    // Nothing acknowledged is missing: each one, looked up in the store the clean stop wrote.
+    const store = await LowdbStore.open(join(dir, 'store'));
+    const missing: string[] = [];
+    for (const id of acked) if (!(await store.getPending('demo', id))) missing.push(id);
+    expect(missing).toEqual([]);
+  }, 120_000);
+});
