@@ -54,6 +54,9 @@ describe('packed pending identities and accounts', () => {
       [1, ...V1],
     ]);
     expect(packed).not.toContain('acme');
+    // The names every identify sends are their place in a list; others are written out.
+    expect(packed).not.toContain('"email"');
+    expect(packed).toContain('"cf_persona"');
     expect(back.profile.v.email).toBe(back.profile.v.cf_persona);
     expect(packedTime(packed)).toBe(1700000000123);
   });
@@ -63,6 +66,9 @@ describe('packed pending identities and accounts', () => {
     // Versions in another order than the fields.
     const swapped: Pending = { ...p, profile: { f: { a: 1, b: 2 }, v: { b: V2, a: V1 } } };
     expect(unpackPending('acme', 'u-1', packPending(swapped))).toEqual(swapped);
+    // A field named like a place in the list of names stays a name.
+    const numeric: Pending = { ...p, profile: { f: { '0': 'zero', email: 'e@x.test' }, v: { '0': V1, email: V2 } } };
+    expect(unpackPending('acme', 'u-1', packPending(numeric))).toEqual(numeric);
     // A version without its field.
     const orphan: Pending = { ...p, profile: { f: { a: 1 }, v: { a: V1, gone: V2 } } };
     expect(unpackPending('acme', 'u-1', packPending(orphan))).toEqual(orphan);

@@ -329,10 +329,10 @@ export class MemoryStore implements Store {
     this.deletePendingSync(site, externalId);
   }
   async pendingIdsByEmail(site: string, email: string) {
-    // The email as the packed fields spell it rules out nearly every record without parsing
-    // it; the few that contain it are parsed and compared exactly.
+    // The email as JSON spells it rules out nearly every record without parsing it; the few
+    // that contain it are parsed and compared exactly.
     const prefix = k(site, '');
-    const needle = `"email":${JSON.stringify(email)}`;
+    const needle = JSON.stringify(email);
     const ids: string[] = [];
     for (const [key, packed] of this.pending) {
       if (!key.startsWith(prefix) || !packed.includes(needle)) continue;

@@ -9,11 +9,13 @@
  * The string is a JSON array: the profile's fields, then its versions, then the record's other
  * fields, the time last: a pending identity is `[f, versions, account_keys, received_at]`, a
  * pending account `[f, versions, external_id, updated_at]`. The site and the id are not in it:
- * they are the key the store files it under. One identify sets every field it carries at the
- * same version, so versions are runs over the fields in order, `[[count, ...version], …]`,
- * instead of one array per field; a profile whose versions do not line up with its fields
- * keeps them as the object they are. Fields of a record beyond those it declares (none today)
- * go in an object before the time, so nothing written is ever dropped.
+ * they are the key the store files it under. The fields are `[name, value, name, value, …]`
+ * with the names every identify sends (FIELD_NAMES) written as their place in that list. One
+ * identify sets every field it carries at the same version, so versions are runs over the
+ * fields in order, `[[count, ...version], …]`, instead of one array per field; a profile whose
+ * versions do not line up with its fields keeps them as the object they are. Fields of a
+ * record beyond those it declares (none today) go in an object before the time, so nothing
+ * written is ever dropped.
  *
  * Reading a record parses it into new objects: a caller may change what it read and put it
  * back, as with the plain Maps before.
@@ -22,6 +24,46 @@ import type { Pending, PendingAccount } from '../../core/records.ts';
 import type { Profile, Version } from '../../core/merge.ts';
 
 type Run = [count: number, ...version: Version];
+
+/**
+ * Profile field names written as their place in this list (core/identify.ts userFields and
+ * accountFields). Part of the file format: a name's place never changes, new names go at the end.
+ */
+const FIELD_NAMES = [
+  'email',
+  'name',
+  'type',
+  'created_at',
+  'app_version',
+  'location',
+  'timezone',
+  'locale',
+  'account',
+  'plan',
+  'mrr_cents',
+  'ltv_cents',
+] as const;
+const FIELD_PLACE = new Map<string, number>(FIELD_NAMES.map((name, i) => [name, i]));
+
+/** The fields as `[name or its place, value, …]`; an undefined field is left out, as JSON would. */
+function fieldList(f: Profile['f']): unknown[] {
+  const out: unknown[] = [];
+  for (const key of Object.keys(f)) {
+    const value = f[key];
+    if (value === undefined) continue;
+    out.push(FIELD_PLACE.get(key) ?? key, value);
+  }
+  return out;
+}
+
+function fieldsOf(list: unknown[]): Profile['f'] {
+  const f: Profile['f'] = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i];
+    f[typeof name === 'number' ? FIELD_NAMES[name] : (name as string)] = list[i + 1];
+  }
+  return f;
+}
 
 const sameVersion = (a: Version, b: Version) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -43,7 +85,8 @@ function versionsOf(p: Profile): Run[] | Profile['v'] {
   return runs;
 }
 
-function profileOf(f: Record<string, unknown>, versions: Run[] | Profile['v']): Profile {
+function profileOf(list: unknown[], versions: Run[] | Profile['v']): Profile {
+  const f = fieldsOf(list);
   if (!Array.isArray(versions)) return { f, v: versions };
   const v: Profile['v'] = {};
   const keys = Object.keys(f);
@@ -92,7 +135,7 @@ const PENDING_FIELDS = ['site', 'external_id', 'profile', 'account_keys', 'recei
 
 export function packPending(p: Pending): string {
   const extra = extraOf(p, PENDING_FIELDS);
-  const out: unknown[] = [p.profile.f, versionsOf(p.profile), p.account_keys];
+  const out: unknown[] = [fieldList(p.profile.f), versionsOf(p.profile), p.account_keys];
   if (extra) out.push(extra);
   out.push(p.received_at);
   return flat(JSON.stringify(out));
@@ -103,7 +146,7 @@ export function unpackPending(site: string, externalId: string, packed: string):
   const p: Pending = {
     site,
     external_id: externalId,
-    profile: profileOf(a[0] as Profile['f'], a[1] as Run[]),
+    profile: profileOf(a[0] as unknown[], a[1] as Run[]),
     account_keys: a[2] as string[],
     received_at: a[a.length - 1] as number,
   };
@@ -122,7 +165,7 @@ const PENDING_ACCOUNT_FIELDS = ['site', 'key', 'external_id', 'profile', 'update
 
 export function packPendingAccount(a: PendingAccount): string {
   const extra = extraOf(a, PENDING_ACCOUNT_FIELDS);
-  const out: unknown[] = [a.profile.f, versionsOf(a.profile), a.external_id];
+  const out: unknown[] = [fieldList(a.profile.f), versionsOf(a.profile), a.external_id];
   if (extra) out.push(extra);
   out.push(a.updated_at);
   return flat(JSON.stringify(out));
@@ -134,7 +177,7 @@ export function unpackPendingAccount(site: string, key: string, packed: string):
     site,
     key,
     external_id: a[2] as string | null,
-    profile: profileOf(a[0] as Profile['f'], a[1] as Run[]),
+    profile: profileOf(a[0] as unknown[], a[1] as Run[]),
     updated_at: a[a.length - 1] as number,
   };
   return a.length > 4 ? { ...p, ...(a[3] as object) } : p;
