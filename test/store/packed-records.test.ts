@@ -1,6 +1,5 @@
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { heapUsed } from './heap.ts';
 import type { Pending, PendingAccount } from '../../server/core/records.ts';
 import type { Version } from '../../server/core/merge.ts';
 import { MemoryStore } from '../../server/engines/embedded/memory-store.ts';
@@ -126,19 +125,12 @@ describe('packed pending identities and accounts', () => {
   });
 
   it('cost one flat string each in memory, well under half a kilobyte for an identify of ~10 fields', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const heap = () => {
-      gc();
-      gc();
-      return process.memoryUsage().heapUsed;
-    };
     const n = 20_000;
     const store = new MemoryStore();
     const packedLength = packPending(pending(n)).length;
-    const before = heap();
+    const before = heapUsed();
     for (let i = 0; i < n; i++) await store.putPending({ ...pending(i), external_id: `u-pending-${i}` });
-    const perRecord = (heap() - before) / n;
+    const perRecord = (heapUsed() - before) / n;
     // The string (a byte a character when every one is Latin-1, plus a 16 B header), its key,
     // and the Map's slot for it; a string left as JSON.stringify's rope of parts costs ~140 B more.
     expect(packedLength).toBeLessThan(300);

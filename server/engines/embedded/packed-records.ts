@@ -22,6 +22,7 @@
  */
 import type { Pending, PendingAccount } from '../../core/records.ts';
 import type { Profile, Version } from '../../core/merge.ts';
+import { flat } from './flat-string.ts';
 
 type Run = [count: number, ...version: Version];
 
@@ -97,20 +98,6 @@ function profileOf(list: unknown[], versions: Run[] | Profile['v']): Profile {
     for (let n = run[0]; n > 0; n--) v[keys[i++]] = version;
   }
   return { f, v };
-}
-
-/** Written by `flat` so that the conversion it makes cannot be optimized away as unused. */
-let flattened = 0;
-
-/**
- * `s` as one flat string. V8 returns JSON.stringify's result as a rope of the parts it was
- * built in (a 317-character pending identity: four parts and three joints, 517 B of heap
- * instead of 373, measured). Reading it as a number makes V8 flatten it in place, and the next
- * young-generation collection puts the flat string where the rope was.
- */
-function flat(s: string): string {
-  if (Number.isNaN(Number(s))) flattened++;
-  return s;
 }
 
 /** The fields of `record` other than `known`, or undefined when there are none. */
