@@ -55,6 +55,8 @@ export type Collection =
   | 'ideas';
 
 const k = (site: string, id: string) => `${site}\u0000${id}`;
+/** The site of a key made by `k` (opening a store calls this once per pending identity). */
+const siteOfKey = (key: string) => key.slice(0, key.indexOf('\u0000'));
 /** The site and the id of a key made by `k`. */
 export const splitKey = (key: string) => {
   const cut = key.indexOf('\u0000');
@@ -79,11 +81,14 @@ class SiteMap<V> extends Map<string, V> {
   }
 
   override set(key: string, v: V): this {
-    if (!super.has(key)) {
+    // One lookup, not has() then set(): opening a store sets every record once.
+    const size = this.size;
+    super.set(key, v);
+    if (this.size !== size) {
       const site = this.siteOf(key, v);
       this.perSite.set(site, this.countOf(site) + 1);
     }
-    return super.set(key, v);
+    return this;
   }
 
   override delete(key: string): boolean {
@@ -124,7 +129,7 @@ export class MemoryStore implements Store {
    * Pending identities and accounts, each packed into one JSON string (packed-records.ts): they
    * are most of a store's records and are read back rarely (README, Limits of the embedded store).
    */
-  protected pending = new SiteMap<string>((key) => splitKey(key)[0]);
+  protected pending = new SiteMap<string>(siteOfKey);
   protected pendingAccounts = new Map<string, string>();
   /** Client message ids applied, for as long as a client may retry one (message-window.ts). */
   protected messages = new MessageWindow(OUTBOX_TTL_MS);
@@ -491,7 +496,7 @@ export class MemoryStore implements Store {
         this.deletePendingSync(...splitKey(key));
         deleted++;
       } else {
-        const site = splitKey(key)[0];
+        const site = siteOfKey(key);
         let list = bySite.get(site);
         if (!list) bySite.set(site, (list = []));
         list.push({ key, received_at });
