@@ -30,6 +30,7 @@ import type {
   UserQuery,
 } from '../../core/store.ts';
 import { OUTBOX_TTL_MS } from '../../../shared/limits.ts';
+import { flat } from './flat-string.ts';
 import { MessageWindow } from './message-window.ts';
 import {
   packPending,
@@ -326,7 +327,7 @@ export class MemoryStore implements Store {
     return packed === undefined ? undefined : unpackPending(site, externalId, packed);
   }
   async putPending(p: Pending) {
-    const key = k(p.site, p.external_id);
+    const key = flat(k(p.site, p.external_id));
     this.pending.set(key, packPending(p));
     this.touched('pending', key);
   }
@@ -356,7 +357,7 @@ export class MemoryStore implements Store {
     return packed === undefined ? undefined : unpackPendingAccount(site, key, packed);
   }
   async putPendingAccount(a: PendingAccount) {
-    const key = k(a.site, a.key);
+    const key = flat(k(a.site, a.key));
     this.pendingAccounts.set(key, packPendingAccount(a));
     this.touched('pending_accounts', key);
   }
