@@ -8,7 +8,9 @@
  *     identities whose first checkpoint writes the whole store as a fresh base (a merge), timed
  *     to run during the load: p99 while it runs;
  *   - `embedded-1m`: RSS per pending identity with 1M of them in the store (a child process,
- *     RSS before and after), and the time to open that store in a fresh process.
+ *     RSS before and after, after full collections; the V8 heap in use beside it, which leaves
+ *     out what the young generation and freed pages keep), and the time to open that store in
+ *     a fresh process.
  * Steps are short (BENCH_SECONDS, default 8) because the machine is shared.
  */
 import autocannon from 'autocannon';
@@ -54,6 +56,7 @@ export interface EmbeddedResult {
   million?: {
     identities: number;
     rss_per_identity_b: number;
+    heap_per_identity_b: number;
     rss_mb: number;
     open_ms: number;
     /** CPU time of the open: robust to the shared machine's load, unlike its wall time. */
@@ -209,6 +212,7 @@ export async function embeddedMillion(n: number): Promise<EmbeddedResult['millio
     return {
       identities: n,
       rss_per_identity_b: seeded.rss_per_identity_b,
+      heap_per_identity_b: seeded.heap_per_identity_b,
       rss_mb: opened.rss_mb,
       open_ms: opened.open_ms,
       open_cpu_ms: opened.open_cpu_ms,
@@ -231,8 +235,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       (globalThis as { gc?: () => void }).gc?.();
       return rss();
     };
+    const heap = () => process.memoryUsage().heapUsed;
     const store = await seedStore(b, { users: 0, pending: 0 });
     const before = settle();
+    const heapBefore = heap();
     const now = Date.now();
     for (let i = 0; i < n; i++)
       await applyIdentity(
@@ -242,8 +248,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         now,
       );
     const after = settle();
+    const heapAfter = heap();
     await checkpoint(store, 1);
-    process.stdout.write(JSON.stringify({ rss_per_identity_b: Math.round((after - before) / n) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        rss_per_identity_b: Math.round((after - before) / n),
+        heap_per_identity_b: Math.round((heapAfter - heapBefore) / n),
+      }) + '\n',
+    );
   } else if (cmd === 'open') {
     const t = performance.now();
     const cpu = process.cpuUsage();

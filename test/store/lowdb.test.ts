@@ -298,3 +298,59 @@ it('reads a store of the format before deltas, and rewrites it as a base at its 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('reads a version 2 store (pending records as objects), keeps them packed, and refuses a version it does not know', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-lowdb-v2-'));
+  try {
+    const S = 'acme';
+    const V: [number, number, string] = [3, 5, '1'];
+    const p: Pending = {
+      site: S,
+      external_id: 'p1',
+      profile: { f: { email: 'ann@acme.test', account: 'co' }, v: { email: V, account: V } },
+      account_keys: ['co'],
+      received_at: 5,
+    };
+    const held: PendingAccount = {
+      site: S,
+      key: 'co',
+      external_id: 'co',
+      profile: { f: { plan: 'Team' }, v: { plan: V } },
+      updated_at: 5,
+    };
+    writeFileSync(join(dir, 'pending.1.0.json'), JSON.stringify([[`${S}\u0000p1`, p]]));
+    writeFileSync(join(dir, 'pending_accounts.1.1.json'), JSON.stringify([[`${S}\u0000co`, held]]));
+    const v2 = {
+      version: 2,
+      applied_seq: 3,
+      generation: 1,
+      base: { pending: ['pending.1.0.json'], pending_accounts: ['pending_accounts.1.1.json'] },
+      base_bytes: 100,
+      deltas: [],
+      delta_bytes: 0,
+    };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(v2));
+    const store = await LowdbStore.open(dir, () => 10);
+    expect(await store.getPending(S, 'p1')).toEqual(p);
+    expect(await store.getPendingAccount(S, 'co')).toEqual(held);
+    expect(await store.pendingIdsByEmail(S, 'ann@acme.test')).toEqual(['p1']);
+    // A change is a delta beside the old base; the manifest says version 3 from then on.
+    await store.putPending({ ...p, external_id: 'p2' });
+    await (
+      await store.prepareCheckpoint(4)
+    )();
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ version: 3, base: v2.base, deltas: ['delta.2.0.json'] });
+    // The delta holds the record as the string the store keeps, not as an object.
+    const delta = JSON.parse(readFileSync(join(dir, 'delta.2.0.json'), 'utf8'));
+    expect(typeof delta.put.pending[0][1]).toBe('string');
+    const again = await LowdbStore.open(dir, () => 10);
+    expect(await again.getPending(S, 'p1')).toEqual(p);
+    expect(await again.getPending(S, 'p2')).toEqual({ ...p, external_id: 'p2' });
+    expect(await again.getPendingAccount(S, 'co')).toEqual(held);
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, version: 4 }));
+    await expect(LowdbStore.open(dir)).rejects.toThrow(/manifest\.json has version 4, unknown to this Parley/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

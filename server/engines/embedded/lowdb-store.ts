@@ -22,7 +22,8 @@ import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Account, ExternalUser, Feedback, Idea, Pending, PendingAccount, Site, User } from '../../core/records.ts';
 import { CorruptStoreError, DurableJSONFile } from './durable-file.ts';
-import { MemoryStore, type Collection } from './memory-store.ts';
+import { MemoryStore, splitKey, type Collection } from './memory-store.ts';
+import { packPending, packPendingAccount, unpackPending, unpackPendingAccount } from './packed-records.ts';
 import type { StoreRecords } from '../../core/store.ts';
 
 /** Records per base chunk: serializing one is a few ms, so a merge yields to requests often. */
@@ -47,8 +48,13 @@ const COLLECTIONS: readonly Collection[] = [
   'messages',
 ];
 
+/**
+ * Version 3 keeps pending identities and accounts packed (packed-records.ts); version 2 had them
+ * as objects and is otherwise the same, so it is read as it is and its next checkpoint writes 3.
+ * A Parley that knows only 2 refuses a 3 rather than misreading its pending records.
+ */
 interface Manifest {
-  version: 2;
+  version: 2 | 3;
   applied_seq: number;
   generation: number;
   /** Each collection's base chunks, in order. */
@@ -86,15 +92,11 @@ interface Table {
 }
 
 const MANIFEST = 'manifest.json';
-const split = (key: string) => {
-  const cut = key.indexOf('\u0000');
-  return [key.slice(0, cut), key.slice(cut + 1)] as const;
-};
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 export class LowdbStore extends MemoryStore {
   private manifest: Manifest = {
-    version: 2,
+    version: 3,
     applied_seq: 0,
     generation: 0,
     base: {},
@@ -131,17 +133,17 @@ export class LowdbStore extends MemoryStore {
       users: map(
         this.users,
         (u) => this.putUserSync(u),
-        (key) => void this.deleteUser(...split(key)),
+        (key) => void this.deleteUser(...splitKey(key)),
       ),
       external_users: map(
         this.externalUsers,
         (eu) => this.putExternalUserSync(eu),
-        (key) => void this.deleteExternalUser(...split(key)),
+        (key) => void this.deleteExternalUser(...splitKey(key)),
       ),
       accounts: map(
         this.accounts,
         (a) => this.putAccountSync(a),
-        (key) => void this.deleteAccount(...split(key)),
+        (key) => void this.deleteAccount(...splitKey(key)),
       ),
       ideas: map(
         this.ideas,
@@ -153,16 +155,21 @@ export class LowdbStore extends MemoryStore {
         (f) => this.putFeedbackSync(f, null),
         (key) => this.feedback.delete(key),
       ),
-      pending: map(
-        this.pending,
-        (p) => this.pending.set(`${p.site}\u0000${p.external_id}`, p),
-        (key) => this.deletePendingSync(...split(key)),
-      ),
-      pending_accounts: map(
-        this.pendingAccounts,
-        (a) => this.pendingAccounts.set(`${a.site}\u0000${a.key}`, a),
-        (key) => this.deletePendingAccountSync(...split(key)),
-      ),
+      // Kept packed (packed-records.ts) and written as the string they are; a file of version
+      // 2 holds them as objects, packed as they are read.
+      pending: {
+        entries: () => this.pending.entries(),
+        get: (key) => this.pending.get(key),
+        put: (key, p) => this.pending.set(key, typeof p === 'string' ? p : packPending(p as Pending)),
+        remove: (key) => this.deletePendingSync(...splitKey(key)),
+      },
+      pending_accounts: {
+        entries: () => this.pendingAccounts.entries(),
+        get: (key) => this.pendingAccounts.get(key),
+        put: (key, a) =>
+          this.pendingAccounts.set(key, typeof a === 'string' ? a : packPendingAccount(a as PendingAccount)),
+        remove: (key) => this.deletePendingAccountSync(...splitKey(key)),
+      },
       messages: {
         entries: () => this.messages.entries(),
         get: (key) => this.messages.bucketOf(key),
@@ -202,7 +209,7 @@ export class LowdbStore extends MemoryStore {
     await m.read();
     if (m.data?.version === 1) await this.loadV1(m.data);
     else if (m.data) {
-      if (m.data.version !== 2)
+      if (m.data.version !== 2 && m.data.version !== 3)
         throw new CorruptStoreError(
           `${join(this.dir, MANIFEST)} has version ${(m.data as { version: unknown }).version}, unknown to this Parley`,
         );
@@ -237,14 +244,14 @@ export class LowdbStore extends MemoryStore {
     for (const f of fb.feedback) this.putFeedbackSync(f, null);
     for (const name of Object.keys(v1.files).filter((n) => n.startsWith('pending-'))) {
       const shard = await read<ShardFileV1>(name, { pending: [] });
-      for (const p of shard.pending) this.pending.set(`${p.site}\u0000${p.external_id}`, p);
-      for (const a of shard.accounts ?? []) this.pendingAccounts.set(`${a.site}\u0000${a.key}`, a);
+      for (const p of shard.pending) this.pending.set(`${p.site}\u0000${p.external_id}`, packPending(p));
+      for (const a of shard.accounts ?? []) this.pendingAccounts.set(`${a.site}\u0000${a.key}`, packPendingAccount(a));
       for (const [key, at] of shard.messages ?? []) this.messages.add(key, at);
     }
     for (const [start, keys] of await read<[number, string[]][]>('messages', [])) this.messages.load(start, keys);
     // The old files stay named by the manifest until the first checkpoint writes a base.
     this.manifest = {
-      version: 2,
+      version: 3,
       applied_seq: v1.applied_seq,
       generation: v1.generation,
       base: { sites: Object.values(v1.files) } as Manifest['base'],
@@ -378,8 +385,15 @@ export class LowdbStore extends MemoryStore {
     }
     const old = this.manifest;
     const next: Manifest = merge
-      ? { version: 2, applied_seq: seq, generation: gen, base: {}, base_bytes: bytes, deltas: [], delta_bytes: 0 }
-      : { ...old, applied_seq: seq, generation: gen, deltas: [...old.deltas], delta_bytes: old.delta_bytes + bytes };
+      ? { version: 3, applied_seq: seq, generation: gen, base: {}, base_bytes: bytes, deltas: [], delta_bytes: 0 }
+      : {
+          ...old,
+          version: 3,
+          applied_seq: seq,
+          generation: gen,
+          deltas: [...old.deltas],
+          delta_bytes: old.delta_bytes + bytes,
+        };
     if (merge) {
       for (const [name] of files) {
         const c = name.slice(0, name.indexOf('.')) as Collection;
@@ -403,9 +417,9 @@ export class LowdbStore extends MemoryStore {
       accounts: [...this.accounts.values()],
       ideas: [...this.ideas.values()],
       feedback: [...this.feedback.values()],
-      pending: [...this.pending.values()],
-      pending_accounts: [...this.pendingAccounts.values()],
-      messages: [...this.messages.entries()].map(([key, at]) => [...split(key), at] as [string, string, number]),
+      pending: [...this.pending].map(([key, p]) => unpackPending(...splitKey(key), p)),
+      pending_accounts: [...this.pendingAccounts].map(([key, a]) => unpackPendingAccount(...splitKey(key), a)),
+      messages: [...this.messages.entries()].map(([key, at]) => [...splitKey(key), at] as [string, string, number]),
     };
   }
 }

@@ -30,7 +30,16 @@ import type {
   UserQuery,
 } from '../../core/store.ts';
 import { OUTBOX_TTL_MS } from '../../../shared/limits.ts';
+import { flat } from './flat-string.ts';
 import { MessageWindow } from './message-window.ts';
+import {
+  packPending,
+  packPendingAccount,
+  pendingAccountUpdatedAt,
+  pendingReceivedAt,
+  unpackPending,
+  unpackPendingAccount,
+} from './packed-records.ts';
 import * as segments from './segment-query.ts';
 import { accountOrder, feedbackOrder, hasUserFilter, matchesUser, pageOf, userOrder } from './user-query.ts';
 
@@ -47,6 +56,13 @@ export type Collection =
   | 'ideas';
 
 const k = (site: string, id: string) => `${site}\u0000${id}`;
+/** The site of a key made by `k` (opening a store calls this once per pending identity). */
+const siteOfKey = (key: string) => key.slice(0, key.indexOf('\u0000'));
+/** The site and the id of a key made by `k`. */
+export const splitKey = (key: string) => {
+  const cut = key.indexOf('\u0000');
+  return [key.slice(0, cut), key.slice(cut + 1)] as const;
+};
 
 function* ofSite<T extends { site: string }>(map: Map<string, T>, site: string) {
   for (const v of map.values()) if (v.site === site) yield v;
@@ -55,20 +71,32 @@ function* ofSite<T extends { site: string }>(map: Map<string, T>, site: string) 
 /**
  * A Map of one kind of per-site record that keeps how many each site has, so `counts` (every
  * /stats call, every listing's total) is a lookup instead of a walk over every record. Keys
- * contain the site, so a key's site never changes.
+ * contain the site, so a key's site never changes; records packed into strings
+ * (packed-records.ts) do not carry it, so their Map reads it from the key.
  */
-class SiteMap<V extends { site: string }> extends Map<string, V> {
+class SiteMap<V> extends Map<string, V> {
   private readonly perSite = new Map<string, number>();
 
+  constructor(private readonly siteOf: (key: string, v: V) => string = (_key, v) => (v as { site: string }).site) {
+    super();
+  }
+
   override set(key: string, v: V): this {
-    if (!super.has(key)) this.perSite.set(v.site, this.countOf(v.site) + 1);
-    return super.set(key, v);
+    // One lookup, not has() then set(): opening a store sets every record once.
+    const size = this.size;
+    super.set(key, v);
+    if (this.size !== size) {
+      const site = this.siteOf(key, v);
+      this.perSite.set(site, this.countOf(site) + 1);
+    }
+    return this;
   }
 
   override delete(key: string): boolean {
     const v = super.get(key);
     if (v === undefined) return false;
-    this.perSite.set(v.site, this.countOf(v.site) - 1);
+    const site = this.siteOf(key, v);
+    this.perSite.set(site, this.countOf(site) - 1);
     return super.delete(key);
   }
 
@@ -98,8 +126,12 @@ export class MemoryStore implements Store {
   private euAccount = new Map<string, string[]>();
   private accountUsers = new Map<string, Set<string>>();
   protected accounts = new SiteMap<Account>();
-  protected pending = new SiteMap<Pending>();
-  protected pendingAccounts = new Map<string, PendingAccount>();
+  /**
+   * Pending identities and accounts, each packed into one JSON string (packed-records.ts): they
+   * are most of a store's records and are read back rarely (README, Limits of the embedded store).
+   */
+  protected pending = new SiteMap<string>(siteOfKey);
+  protected pendingAccounts = new Map<string, string>();
   /** Client message ids applied, for as long as a client may retry one (message-window.ts). */
   protected messages = new MessageWindow(OUTBOX_TTL_MS);
   protected feedback = new SiteMap<Feedback>();
@@ -291,18 +323,29 @@ export class MemoryStore implements Store {
   }
 
   async getPending(site: string, externalId: string) {
-    return this.pending.get(k(site, externalId));
+    const packed = this.pending.get(k(site, externalId));
+    return packed === undefined ? undefined : unpackPending(site, externalId, packed);
   }
   async putPending(p: Pending) {
-    const key = k(p.site, p.external_id);
-    this.pending.set(key, p);
+    const key = flat(k(p.site, p.external_id));
+    this.pending.set(key, packPending(p));
     this.touched('pending', key);
   }
   async deletePending(site: string, externalId: string) {
     this.deletePendingSync(site, externalId);
   }
   async pendingIdsByEmail(site: string, email: string) {
-    return [...ofSite(this.pending, site)].filter((p) => p.profile.f.email === email).map((p) => p.external_id);
+    // The email as JSON spells it rules out nearly every record without parsing it; the few
+    // that contain it are parsed and compared exactly.
+    const prefix = k(site, '');
+    const needle = JSON.stringify(email);
+    const ids: string[] = [];
+    for (const [key, packed] of this.pending) {
+      if (!key.startsWith(prefix) || !packed.includes(needle)) continue;
+      const id = key.slice(prefix.length);
+      if (unpackPending(site, id, packed).profile.f.email === email) ids.push(id);
+    }
+    return ids;
   }
   protected deletePendingSync(site: string, externalId: string) {
     const key = k(site, externalId);
@@ -310,11 +353,12 @@ export class MemoryStore implements Store {
   }
 
   async getPendingAccount(site: string, key: string) {
-    return this.pendingAccounts.get(k(site, key));
+    const packed = this.pendingAccounts.get(k(site, key));
+    return packed === undefined ? undefined : unpackPendingAccount(site, key, packed);
   }
   async putPendingAccount(a: PendingAccount) {
-    const key = k(a.site, a.key);
-    this.pendingAccounts.set(key, a);
+    const key = flat(k(a.site, a.key));
+    this.pendingAccounts.set(key, packPendingAccount(a));
     this.touched('pending_accounts', key);
   }
   async deletePendingAccount(site: string, key: string) {
@@ -446,26 +490,28 @@ export class MemoryStore implements Store {
 
   async prunePending(receivedBefore: number, maxPerSite: number): Promise<number> {
     let deleted = 0;
-    const bySite = new Map<string, Pending[]>();
-    for (const p of [...this.pending.values()]) {
-      if (p.received_at < receivedBefore) {
-        this.deletePendingSync(p.site, p.external_id);
+    const bySite = new Map<string, { key: string; received_at: number }[]>();
+    for (const [key, packed] of [...this.pending]) {
+      const received_at = pendingReceivedAt(packed);
+      if (received_at < receivedBefore) {
+        this.deletePendingSync(...splitKey(key));
         deleted++;
       } else {
-        let list = bySite.get(p.site);
-        if (!list) bySite.set(p.site, (list = []));
-        list.push(p);
+        const site = siteOfKey(key);
+        let list = bySite.get(site);
+        if (!list) bySite.set(site, (list = []));
+        list.push({ key, received_at });
       }
     }
     for (const list of bySite.values()) {
       if (list.length <= maxPerSite) continue;
       list.sort((a, b) => a.received_at - b.received_at);
-      for (const p of list.slice(0, list.length - maxPerSite)) this.deletePendingSync(p.site, p.external_id);
+      for (const p of list.slice(0, list.length - maxPerSite)) this.deletePendingSync(...splitKey(p.key));
       deleted += list.length - maxPerSite;
     }
     // What pending identities said about accounts that never became visible ages out with them.
-    for (const a of [...this.pendingAccounts.values()]) {
-      if (a.updated_at < receivedBefore) this.deletePendingAccountSync(a.site, a.key);
+    for (const [key, packed] of [...this.pendingAccounts]) {
+      if (pendingAccountUpdatedAt(packed) < receivedBefore) this.deletePendingAccountSync(...splitKey(key));
     }
     return deleted;
   }

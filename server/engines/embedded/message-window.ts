@@ -8,6 +8,8 @@
  * timestamp, no object. An id is kept at least the full window after it was added (its
  * bucket goes only once the bucket's end is a window old), at most one bucket longer.
  */
+import { flat } from './flat-string.ts';
+
 export const WINDOW_BUCKETS = 7;
 
 export class MessageWindow {
@@ -27,6 +29,8 @@ export class MessageWindow {
 
   /** Remembers `key` as applied at `at`; returns the start of the bucket it went into. */
   add(key: string, at: number): number {
+    // Callers build keys by concatenation; flat, a UUID's key costs ~90 B here instead of ~115.
+    flat(key);
     const start = at - (at % this.bucketMs);
     let b = this.buckets[this.buckets.length - 1];
     if (!b || b.start < start) {
