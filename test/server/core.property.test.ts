@@ -12,7 +12,7 @@ import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts'
 import { RANK } from '../../server/core/merge.ts';
 import { accountKeysOf, type ExternalUser, type Site } from '../../server/core/records.ts';
 import { ERA, rankFor } from '../../server/trust/ranks.ts';
-import { MemoryStore } from '../../server/engines/embedded/memory-store.ts';
+import { MemoryStore, splitKey } from '../../server/engines/embedded/memory-store.ts';
 
 const SITE = 's';
 const ids = ['u1', 'u2', 'u3', 'u4'];
@@ -73,8 +73,16 @@ async function snapshot(store: MemoryStore) {
     );
   const s = store as unknown as Record<string, Map<string, unknown>>;
   const out: Record<string, unknown> = {};
+  // Pending records are kept packed (packed-records.ts): they are compared as the store reads them.
+  const read: Record<string, (site: string, id: string) => Promise<unknown>> = {
+    pending: (site, id) => store.getPending(site, id),
+    pendingAccounts: (site, key) => store.getPendingAccount(site, key),
+  };
   for (const name of ['users', 'externalUsers', 'accounts', 'pending', 'pendingAccounts']) {
-    out[name] = [...s[name].entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, strip(v as object)]);
+    const entries = await Promise.all(
+      [...s[name].entries()].map(async ([k, v]) => [k, read[name] ? await read[name](...splitKey(k)) : v] as const),
+    );
+    out[name] = entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, strip(v as object)]);
   }
   for (const [, p] of out.pending as [string, { account_keys: string[] }][]) p.account_keys.sort();
   // Which accounts each person has, the one they act in first, and how many users each account counts.

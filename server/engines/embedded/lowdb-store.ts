@@ -6,8 +6,11 @@
  * The files: a base (every collection as chunks of CHUNK_RECORDS `[key, record]` pairs, in the
  * collection's Map order, which is creation order, the order listings show) and after it a list
  * of deltas, one per checkpoint, each holding only the records touched since the checkpoint
- * before (deleted keys, then written records), in parts of at most CHUNK_RECORDS records. `manifest.json` names the base chunks and the
- * deltas in order, and the log position they reflect. Opening reads the base, then applies the
+ * before (deleted keys, then written records), in parts of at most CHUNK_RECORDS records.
+ * Pending identities and accounts are written as the packed string the memory store keeps
+ * (packed-records.ts), and read back as that string: no object per record on either side.
+ * `manifest.json` names the base chunks and the deltas in order, and the log position they
+ * reflect. Opening reads the base, then applies the
  * deltas in order. When the deltas together outgrow the base (or there are MAX_DELTAS of them),
  * a checkpoint writes a fresh base instead, so reading a store stays within about twice its size
  * and the rewriting a merge does is paid for by at least as many bytes of change.
