@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
 import { StoreWorker } from '../../server/engines/embedded/worker-store.ts';
+import { startCollector } from '../helpers/collector.ts';
 import { spawnCollector } from '../helpers/process.ts';
 import { storeConformance } from '../store/conformance.ts';
 
@@ -33,6 +34,38 @@ storeConformance('store worker', async () => {
     throw err;
   });
   return { store: worker.store, close: () => worker.close() };
+});
+
+describe('the store worker behind a collector', () => {
+  it('answers feedback 201 with its author listed, behind 4,000 identities handed over just before', async () => {
+    const c = await startCollector();
+    try {
+      const bulk = (b: number) =>
+        c.send('POST', '/bulk_identify', {
+          identities: Array.from({ length: 100 }, (_, i) => ({ id: `q-${b}-${i}`, email: `q-${b}-${i}@x.test` })),
+        });
+      // Acknowledged (perhaps not all applied yet): the feedback below is handed over after them.
+      const acks = await Promise.all(Array.from({ length: 40 }, (_, b) => bulk(b)));
+      expect(acks.every((r) => r.status === 202)).toBe(true);
+      const res = await fetch(`${c.url}/api/widget/v1/demo/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin: c.url },
+        body: JSON.stringify({
+          message_id: 'worker-fb-1',
+          kind: 'idea',
+          title: 'Now',
+          identity: { id: 'fb-now', email: 'fbnow@x.test' },
+        }),
+      });
+      expect(res.status).toBe(201);
+      const listed = await c.admin('/users?q=fbnow@x.test');
+      expect(listed.users.map((u: { email: string }) => u.email)).toEqual(['fbnow@x.test']);
+      await c.collector.intake.drained();
+      expect((await c.admin('/stats')).pending_identities).toBe(4000);
+    } finally {
+      await c.stop();
+    }
+  }, 60_000);
 });
 
 const ADMIN = 'store-worker-admin-key-0001';
