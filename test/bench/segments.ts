@@ -47,7 +47,7 @@ const seg = (query: Record<string, string | string[]>): Segment =>
   parseSegment(query, ['user', 'account', 'feedback'], LIST_PARAMS.feedback);
 
 /** The segments asked: a common one (EU Enterprise) and a narrow one (promoters in APAC on Starter). */
-const QUESTIONS: [string, Segment][] = [
+export const QUESTIONS: [string, Segment][] = [
   ['account.cf_region=EU&account.plan=Enterprise', seg({ 'account.cf_region': 'EU', 'account.plan': 'Enterprise' })],
   [
     'kind=nps&score_gte=9&account.plan=Starter&account.cf_region=APAC',
@@ -115,6 +115,12 @@ async function ask(engine: string, store: Store, site: string, users: number, fe
 const profile = (f: Record<string, unknown>) => ({ f, v: {} });
 
 export async function embeddedSegments(users: number): Promise<SegmentTiming[]> {
+  const { store, site, feedback } = await seedEmbedded(users);
+  return ask('embedded (memory)', store, site, users, feedback);
+}
+
+/** A memory store with `users` users on users/20 accounts and 2×users feedback, as the bench asks it. */
+export async function seedEmbedded(users: number): Promise<{ store: MemoryStore; site: string; feedback: number }> {
   const store = new MemoryStore();
   const site = 'bench';
   const accounts = Math.max(1, Math.floor(users / 20));
@@ -175,7 +181,7 @@ export async function embeddedSegments(users: number): Promise<SegmentTiming[]> 
     };
     await store.putFeedback(f, i < 200 ? { site, id: `idea-${i}`, title: `Idea ${i}`, created_at: t0 } : null);
   }
-  return ask('embedded (memory)', store, site, users, n);
+  return { store, site, feedback: n };
 }
 
 /** Indexes migration 010 adds; the figures depend on them. */
