@@ -184,9 +184,12 @@ export async function seedEmbedded(users: number): Promise<{ store: MemoryStore;
   return { store, site, feedback: n };
 }
 
-/** Indexes migration 010 adds; the figures depend on them. */
+/** What segments are indexed by (migrations 010, 014, 016); the figures depend on them. */
 export const PG_SEGMENT_INDEXES = [
-  "feedback (site, (doc->>'kind'), pos): a kind's feedback newest first, NPS and the supporters of ideas",
+  'person_terms (site, term, external_id) / account_terms (site, term, key): who holds a text filter value (trigger-kept, migration 016)',
+  'feedback (site, account_key, pos) and (site, external_user_id, pos), covering kind, idea, user, MRR recorded, score, created_at (014)',
+  'feedback (site, kind, pos) with the same columns: NPS and the support of ideas (010, 014)',
+  'accounts (site, mrr_cents, key): MRR ranges on the column (001)',
 ];
 
 export async function pgSegments(url: string, users: number): Promise<{ timings: SegmentTiming[]; seed_s: number }> {

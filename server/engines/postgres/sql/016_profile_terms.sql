@@ -5,8 +5,8 @@
 -- values are kept as "terms", `<field>=<value>` with the value as the filters compare it (a
 -- scalar's text; each string of `tags`; `location.country` as `country`), in a narrow table
 -- whose primary key answers "who has this value" by an index-only scan. Statement-level
--- triggers keep them (the write path is unchanged; an update whose terms are the same writes
--- nothing). Values longer than a filter value may be (255 characters) are never matched, so
+-- triggers keep them (the write path is unchanged; an update writes only the terms that changed,
+-- none when the filterable values stayed the same). Values longer than a filter value may be (255 characters) are never matched, so
 -- they are not kept. The terms narrow the candidates; filter-sql.ts still applies the exact
 -- condition on the document to those that remain.
 CREATE FUNCTION parley_person_terms(doc jsonb) RETURNS text[]
@@ -68,18 +68,15 @@ BEGIN
 END $$;
 CREATE FUNCTION parley_person_terms_up() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  -- Old and new rows are matched by key (the store never changes a key; if it did, the old
-  -- key's terms would go and the new key's come, as for a delete and an insert). A DELETE in a
-  -- WITH runs whether or not the main statement reads it.
-  WITH o AS (SELECT site, external_id, parley_person_terms(doc) AS t FROM old_rows),
-    n AS (SELECT site, external_id, parley_person_terms(doc) AS t FROM new_rows),
-    gone AS (SELECT o.site, o.external_id, unnest(o.t) AS term FROM o LEFT JOIN n USING (site, external_id)
-      WHERE n.t IS DISTINCT FROM o.t),
-    del AS (DELETE FROM person_terms p USING gone
-      WHERE p.site = gone.site AND p.term = gone.term AND p.external_id = gone.external_id)
-  INSERT INTO person_terms
-  SELECT n.site, unnest(n.t), n.external_id FROM n LEFT JOIN o USING (site, external_id) WHERE o.t IS DISTINCT FROM n.t
-  ON CONFLICT DO NOTHING;
+  -- Only the terms that changed: the ones gone are deleted, the new ones inserted. (Deleting all
+  -- the old and inserting all the new in one statement would lose the terms in both: the
+  -- INSERT's conflict check still sees the rows its sibling DELETE removes.) Rows are matched by
+  -- key; the store never changes a key, and if it did it would read as a delete and an insert.
+  WITH o AS (SELECT site, unnest(parley_person_terms(doc)) AS term, external_id FROM old_rows),
+    n AS (SELECT site, unnest(parley_person_terms(doc)) AS term, external_id FROM new_rows),
+    del AS (DELETE FROM person_terms p USING (SELECT * FROM o EXCEPT SELECT * FROM n) g
+      WHERE p.site = g.site AND p.term = g.term AND p.external_id = g.external_id)
+  INSERT INTO person_terms SELECT * FROM n EXCEPT SELECT * FROM o ON CONFLICT DO NOTHING;
   RETURN NULL;
 END $$;
 CREATE FUNCTION parley_person_terms_reset() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -110,13 +107,12 @@ BEGIN
 END $$;
 CREATE FUNCTION parley_account_terms_up() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  WITH o AS (SELECT site, key, parley_account_terms(doc) AS t FROM old_rows),
-    n AS (SELECT site, key, parley_account_terms(doc) AS t FROM new_rows),
-    gone AS (SELECT o.site, o.key, unnest(o.t) AS term FROM o LEFT JOIN n USING (site, key) WHERE n.t IS DISTINCT FROM o.t),
-    del AS (DELETE FROM account_terms p USING gone WHERE p.site = gone.site AND p.term = gone.term AND p.key = gone.key)
-  INSERT INTO account_terms
-  SELECT n.site, unnest(n.t), n.key FROM n LEFT JOIN o USING (site, key) WHERE o.t IS DISTINCT FROM n.t
-  ON CONFLICT DO NOTHING;
+  -- As parley_person_terms_up.
+  WITH o AS (SELECT site, unnest(parley_account_terms(doc)) AS term, key FROM old_rows),
+    n AS (SELECT site, unnest(parley_account_terms(doc)) AS term, key FROM new_rows),
+    del AS (DELETE FROM account_terms p USING (SELECT * FROM o EXCEPT SELECT * FROM n) g
+      WHERE p.site = g.site AND p.term = g.term AND p.key = g.key)
+  INSERT INTO account_terms SELECT * FROM n EXCEPT SELECT * FROM o ON CONFLICT DO NOTHING;
   RETURN NULL;
 END $$;
 CREATE FUNCTION parley_account_terms_reset() RETURNS trigger LANGUAGE plpgsql AS $$
