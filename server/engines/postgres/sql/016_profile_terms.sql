@@ -68,12 +68,18 @@ BEGIN
 END $$;
 CREATE FUNCTION parley_person_terms_up() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  -- Only the terms that changed: the ones gone are deleted, the new ones inserted. (Deleting all
-  -- the old and inserting all the new in one statement would lose the terms in both: the
-  -- INSERT's conflict check still sees the rows its sibling DELETE removes.) Rows are matched by
-  -- key; the store never changes a key, and if it did it would read as a delete and an insert.
-  WITH o AS (SELECT site, unnest(parley_person_terms(doc)) AS term, external_id FROM old_rows),
-    n AS (SELECT site, unnest(parley_person_terms(doc)) AS term, external_id FROM new_rows),
+  -- Only rows whose profile values changed are looked at (most updates change versions and
+  -- times only, and computing terms costs more than comparing), and of those only the terms
+  -- that changed are written: the ones gone deleted, the new ones inserted. (Deleting all the old
+  -- and inserting all the new in one statement would lose the terms in both: the INSERT's
+  -- conflict check still sees the rows its sibling DELETE removes.) Rows are matched by key; the
+  -- store never changes a key, and if it did it would read as a delete and an insert.
+  WITH oc AS (SELECT r.* FROM old_rows r WHERE NOT EXISTS (SELECT 1 FROM new_rows x
+        WHERE x.site = r.site AND x.external_id = r.external_id AND x.doc->'profile'->'f' = r.doc->'profile'->'f')),
+    nc AS (SELECT r.* FROM new_rows r WHERE NOT EXISTS (SELECT 1 FROM old_rows x
+        WHERE x.site = r.site AND x.external_id = r.external_id AND x.doc->'profile'->'f' = r.doc->'profile'->'f')),
+    o AS (SELECT site, unnest(parley_person_terms(doc)) AS term, external_id FROM oc),
+    n AS (SELECT site, unnest(parley_person_terms(doc)) AS term, external_id FROM nc),
     del AS (DELETE FROM person_terms p USING (SELECT * FROM o EXCEPT SELECT * FROM n) g
       WHERE p.site = g.site AND p.term = g.term AND p.external_id = g.external_id)
   INSERT INTO person_terms SELECT * FROM n EXCEPT SELECT * FROM o ON CONFLICT DO NOTHING;
@@ -108,8 +114,12 @@ END $$;
 CREATE FUNCTION parley_account_terms_up() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   -- As parley_person_terms_up.
-  WITH o AS (SELECT site, unnest(parley_account_terms(doc)) AS term, key FROM old_rows),
-    n AS (SELECT site, unnest(parley_account_terms(doc)) AS term, key FROM new_rows),
+  WITH oc AS (SELECT r.* FROM old_rows r WHERE NOT EXISTS (SELECT 1 FROM new_rows x
+        WHERE x.site = r.site AND x.key = r.key AND x.doc->'profile'->'f' = r.doc->'profile'->'f')),
+    nc AS (SELECT r.* FROM new_rows r WHERE NOT EXISTS (SELECT 1 FROM old_rows x
+        WHERE x.site = r.site AND x.key = r.key AND x.doc->'profile'->'f' = r.doc->'profile'->'f')),
+    o AS (SELECT site, unnest(parley_account_terms(doc)) AS term, key FROM oc),
+    n AS (SELECT site, unnest(parley_account_terms(doc)) AS term, key FROM nc),
     del AS (DELETE FROM account_terms p USING (SELECT * FROM o EXCEPT SELECT * FROM n) g
       WHERE p.site = g.site AND p.term = g.term AND p.key = g.key)
   INSERT INTO account_terms SELECT * FROM n EXCEPT SELECT * FROM o ON CONFLICT DO NOTHING;
