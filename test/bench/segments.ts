@@ -47,7 +47,7 @@ const seg = (query: Record<string, string | string[]>): Segment =>
   parseSegment(query, ['user', 'account', 'feedback'], LIST_PARAMS.feedback);
 
 /** The segments asked: a common one (EU Enterprise) and a narrow one (promoters in APAC on Starter). */
-const QUESTIONS: [string, Segment][] = [
+export const QUESTIONS: [string, Segment][] = [
   ['account.cf_region=EU&account.plan=Enterprise', seg({ 'account.cf_region': 'EU', 'account.plan': 'Enterprise' })],
   [
     'kind=nps&score_gte=9&account.plan=Starter&account.cf_region=APAC',
@@ -115,6 +115,12 @@ async function ask(engine: string, store: Store, site: string, users: number, fe
 const profile = (f: Record<string, unknown>) => ({ f, v: {} });
 
 export async function embeddedSegments(users: number): Promise<SegmentTiming[]> {
+  const { store, site, feedback } = await seedEmbedded(users);
+  return ask('embedded (memory)', store, site, users, feedback);
+}
+
+/** A memory store with `users` users on users/20 accounts and 2×users feedback, as the bench asks it. */
+export async function seedEmbedded(users: number): Promise<{ store: MemoryStore; site: string; feedback: number }> {
   const store = new MemoryStore();
   const site = 'bench';
   const accounts = Math.max(1, Math.floor(users / 20));
@@ -175,12 +181,15 @@ export async function embeddedSegments(users: number): Promise<SegmentTiming[]> 
     };
     await store.putFeedback(f, i < 200 ? { site, id: `idea-${i}`, title: `Idea ${i}`, created_at: t0 } : null);
   }
-  return ask('embedded (memory)', store, site, users, n);
+  return { store, site, feedback: n };
 }
 
-/** Indexes migration 010 adds; the figures depend on them. */
+/** What segments are indexed by (migrations 010, 014, 016); the figures depend on them. */
 export const PG_SEGMENT_INDEXES = [
-  "feedback (site, (doc->>'kind'), pos): a kind's feedback newest first, NPS and the supporters of ideas",
+  'person_terms (site, term, external_id) / account_terms (site, term, key): who holds a text filter value (trigger-kept, migration 016)',
+  'feedback (site, account_key, pos) and (site, external_user_id, pos), covering kind, idea, user, MRR recorded, score, created_at (014)',
+  'feedback (site, kind, pos) with the same columns: NPS and the support of ideas (010, 014)',
+  'accounts (site, mrr_cents, key): MRR ranges on the column (001)',
 ];
 
 export async function pgSegments(url: string, users: number): Promise<{ timings: SegmentTiming[]; seed_s: number }> {
@@ -235,7 +244,10 @@ export async function seedSegments(url: string, users: number): Promise<void> {
       LEFT JOIN accounts a ON a.site = e.site AND a.key = e.account_key`,
       [PG_SITE],
     );
-    for (const table of ['feedback', 'accounts', 'ideas']) await c.query(`VACUUM ANALYZE ${table}`);
+    // The terms (migration 016) too: filled by triggers during the seed, they would otherwise wait
+    // for autovacuum's ANALYZE, and without their statistics the planner joins instead of probing.
+    for (const table of ['feedback', 'accounts', 'ideas', 'person_terms', 'account_terms'])
+      await c.query(`VACUUM ANALYZE ${table}`);
   } finally {
     await c.end();
   }

@@ -135,6 +135,8 @@ export class MemoryStore implements Store {
   /** Client message ids applied, for as long as a client may retry one (message-window.ts). */
   protected messages = new MessageWindow(OUTBOX_TTL_MS);
   protected feedback = new SiteMap<Feedback>();
+  /** Feedback per person and account for segments (segment-query.ts); every feedback write calls `put`. */
+  private feedbackIndex = new segments.FeedbackIndex();
   protected ideas = new Map<string, Idea>();
 
   /** The log position the last checkpoint covers (engines/embedded/index.ts hands it to the intake). */
@@ -240,6 +242,7 @@ export class MemoryStore implements Store {
     if (old && old.user_id !== eu.user_id) this.externalByUser.get(k(eu.site, old.user_id))?.delete(eu.external_id);
     if (!old) this.euPlace.set(key, this.nextPlace++);
     this.externalUsers.set(key, eu);
+    this.feedbackIndex.person(eu.site, eu.external_id, eu);
     const userKey = k(eu.site, eu.user_id);
     let set = this.externalByUser.get(userKey);
     if (!set) this.externalByUser.set(userKey, (set = new Set()));
@@ -291,6 +294,7 @@ export class MemoryStore implements Store {
     const eu = this.externalUsers.get(key);
     if (!eu) return;
     this.externalUsers.delete(key);
+    this.feedbackIndex.person(site, externalId, null);
     this.euPlace.delete(key);
     this.externalByUser.get(k(site, eu.user_id))?.delete(externalId);
     this.indexAccount(site, key, []);
@@ -390,6 +394,7 @@ export class MemoryStore implements Store {
       this.touched('ideas', k(idea.site, idea.id));
     }
     this.feedback.set(k(f.site, f.message_id), f);
+    this.feedbackIndex.put(k(f.site, f.message_id), f);
     this.touched('feedback', k(f.site, f.message_id));
   }
   async listFeedback(site: string, q: FeedbackQuery) {
@@ -414,6 +419,10 @@ export class MemoryStore implements Store {
       externalUsers: () => ofSite(this.externalUsers, site),
       store: this,
       site,
+      index: this.feedbackIndex.of(site, this.feedback.countOf(site), () => ({
+        feedback: [...this.feedback].filter(([, f]) => f.site === site),
+        externalUsers: ofSite(this.externalUsers, site),
+      })),
     };
   }
   async listUserFeedback(site: string, q: UserFeedbackQuery) {
@@ -443,6 +452,7 @@ export class MemoryStore implements Store {
       f.user_id = null;
       f.external_user_id = null;
       if (f.account_key !== null && accountKeys.includes(f.account_key)) f.account_key = null;
+      this.feedbackIndex.put(k(site, f.message_id), f);
       this.touched('feedback', k(site, f.message_id));
       n++;
     }
