@@ -20,7 +20,7 @@ import {
   locksOf,
   widen,
 } from '../../server/engines/postgres/intake-log.ts';
-import { rowKey } from '../../server/engines/postgres/lock-keys.ts';
+import { LockGuard, MissingLocks, rowKey } from '../../server/engines/postgres/lock-keys.ts';
 import { lockId } from '../../server/engines/postgres/transactions.ts';
 import { PostgresStore } from '../../server/engines/postgres/store.ts';
 import { Intake } from '../../server/intake/intake.ts';
@@ -246,6 +246,18 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     expect(widen(SITE, locks, [rowKey('account', SITE, 'b')], 4)).toEqual(site);
     const many = Array.from({ length: MAX_KEYS }, (_, i) => rowKey('email', SITE, `e${i}`));
     expect(widen(SITE, locks, many, 1)).toEqual(site);
+    // The guard: held keys pass (a key may hold a \0), others and scans are missing.
+    const guard = new LockGuard([rowKey('id', SITE, 'a\0b'), rowKey('account', SITE, 'k')]);
+    guard.check('id', SITE, 'a\0b');
+    guard.check('account', SITE, 'k');
+    expect(() => guard.assert()).not.toThrow();
+    guard.check('email', SITE, 'k');
+    guard.checkSite(SITE);
+    expect(() => guard.assert()).toThrow(MissingLocks);
+    const whole = new LockGuard([`site\0${SITE}`]);
+    whole.check('email', SITE, 'k');
+    whole.checkSite(SITE);
+    expect(() => whole.assert()).not.toThrow();
   });
 
   it("reads an entry's people ahead: the same answers as asking, from far fewer statements", async () => {

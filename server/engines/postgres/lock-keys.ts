@@ -31,23 +31,40 @@ export class MissingLocks extends Error {
 }
 
 export class LockGuard {
-  private readonly held: Set<string>;
+  /** Held keys by site and kind, so a check builds no string (it runs several times per person). */
+  private readonly held = new Map<string, Map<string, Set<string>>>();
+  private readonly sites = new Set<string>();
   private readonly missing = new Set<string>();
 
   constructor(exclusive: string[]) {
-    this.held = new Set(exclusive);
+    for (const k of exclusive) {
+      // A key may itself hold a \0: only the first two separate.
+      const a = k.indexOf('\0');
+      const b = k.indexOf('\0', a + 1);
+      const kind = k.slice(0, a);
+      if (b < 0) {
+        if (kind === 'site') this.sites.add(k.slice(a + 1));
+        continue;
+      }
+      const site = k.slice(a + 1, b);
+      const key = k.slice(b + 1);
+      let bySite = this.held.get(site);
+      if (!bySite) this.held.set(site, (bySite = new Map()));
+      let keys = bySite.get(kind);
+      if (!keys) bySite.set(kind, (keys = new Set()));
+      keys.add(key);
+    }
   }
 
   /** Records `kind`/`key` as missing unless held (or the whole site is). */
   check(kind: KeyKind, site: string, key: string): void {
-    const k = rowKey(kind, site, key);
-    if (!this.held.has(k) && !this.held.has(siteKey(site))) this.missing.add(k);
+    if (this.sites.has(site) || this.held.get(site)?.get(kind)?.has(key)) return;
+    this.missing.add(rowKey(kind, site, key));
   }
 
   /** For an access that is not by key: the whole site must be held. */
   checkSite(site: string): void {
-    const k = siteKey(site);
-    if (!this.held.has(k)) this.missing.add(k);
+    if (!this.sites.has(site)) this.missing.add(siteKey(site));
   }
 
   /** Throws MissingLocks when anything was touched without its lock. */
