@@ -11,7 +11,8 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx test/bench/pg-apply.ts COLLECTORS BATCH TOTAL [VARIANT]
  *
- * BENCH_NODE_ARGS adds node flags to each collector (`--cpu-prof --cpu-prof-dir=DIR` to profile one).
+ * BENCH_NODE_ARGS adds node flags to each collector (`--cpu-prof --cpu-prof-dir=DIR` to profile one);
+ * BENCH_ROOT runs the collectors of another checkout (a before/after pair on the same schema code).
  *
  * VARIANT: `base`; `nosync` (the collectors' sessions with synchronous_commit=off); `notrig`
  * (the row-count triggers of migration 003 disabled in this schema); `uniqacct` (every identity
@@ -54,6 +55,7 @@ try {
         dirs[i],
         { PARLEY_STORE: 'postgres', DATABASE_URL: url.toString() },
         (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        process.env.BENCH_ROOT,
       ),
     );
   }
