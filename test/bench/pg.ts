@@ -484,7 +484,10 @@ async function burstRun(kind: 'new' | 'update', n: number, total: number, cleanu
         if (b * BURST_BATCH >= total) return;
         const identities = Array.from({ length: Math.min(BURST_BATCH, total - b * BURST_BATCH) }, (_, j) => {
           const i = b * BURST_BATCH + j;
-          return kind === 'update' ? identity('seed', i) : identity(`burst${n}-${b}`, j);
+          // Explicit message ids: the server stores only those (its generated `adm:` ids are
+          // identified by their log position, README), and `applied` counts them.
+          const message_id = `burst-${kind}-${n}-${i}`;
+          return { ...(kind === 'update' ? identity('seed', i) : identity(`burst${n}-${b}`, j)), message_id };
         });
         for (;;) {
           const res = await fetch(`${p.url}/api/v2/admin/bulk_identify`, {
