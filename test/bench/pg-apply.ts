@@ -4,12 +4,15 @@
  * acknowledged by COLLECTORS real collector processes on a fresh schema, then the intake table
  * is polled until empty. Prints one JSON line: identities applied per second from the first
  * request, the mean number of this bench's backends waiting on a lock (sampled every 200 ms), and
- * CPU per identity from /proc: the collectors' processes (acknowledging and applying) and the
+ * CPU per identity from /proc (start-up excluded): the collectors' processes (acknowledging and applying) and the
  * PostgreSQL backends serving them (by application_name, sampled every 200 ms; the WAL writer
  * and checkpointer not included) — a figure that moves less with a shared machine's load.
  * Not part of `npm run bench`; one case takes about as long as TOTAL / 500 seconds.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx test/bench/pg-apply.ts COLLECTORS BATCH TOTAL [VARIANT]
+ *
+ * BENCH_NODE_ARGS adds node flags to each collector (`--cpu-prof --cpu-prof-dir=DIR` to profile one);
+ * BENCH_ROOT runs the collectors of another checkout (a before/after pair on the same schema code).
  *
  * VARIANT: `base`; `nosync` (the collectors' sessions with synchronous_commit=off); `notrig`
  * (the row-count triggers of migration 003 disabled in this schema); `uniqacct` (every identity
@@ -47,12 +50,37 @@ const db = new pg.Client({ connectionString: schema.url });
 try {
   for (let i = 0; i < collectors; i++) {
     dirs.push(mkdtempSync(join(tmpdir(), 'parley-bench-pg-apply-')));
-    procs.push(await startCollector(dirs[i], { PARLEY_STORE: 'postgres', DATABASE_URL: url.toString() }));
+    procs.push(
+      await startCollector(
+        dirs[i],
+        { PARLEY_STORE: 'postgres', DATABASE_URL: url.toString() },
+        (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        process.env.BENCH_ROOT,
+      ),
+    );
   }
   await db.connect();
   if (variant === 'notrig')
     for (const t of ['users', 'external_users', 'accounts', 'pending', 'feedback'])
       await db.query(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
+  /** Each backend's CPU seconds as last seen (utime + stime; 100 ticks/s on Linux). */
+  const backends = new Map<number, number>();
+  const sampleBackends = async () => {
+    const r = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app]);
+    for (const { pid } of r.rows) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        backends.set(pid, (Number(f[11]) + Number(f[12])) / 100);
+      } catch {
+        // ended between the query and the read
+      }
+    }
+  };
+  // Start-up (module loading, migrations) is not applying: each process's CPU before the
+  // first request is subtracted.
+  await sampleBackends();
+  const backendsAtStart = new Map(backends);
+  const collectorsAtStart = procs.map((p) => p.cpuSeconds());
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` };
   const t0 = performance.now();
   let sent = 0;
@@ -79,19 +107,6 @@ try {
   let samples = 0;
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await db.query<{ n: string }>(sql, params)).rows[0].n);
-  /** Each backend's CPU seconds as last seen (utime + stime; 100 ticks/s on Linux). */
-  const backends = new Map<number, number>();
-  const sampleBackends = async () => {
-    const r = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app]);
-    for (const { pid } of r.rows) {
-      try {
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        backends.set(pid, (Number(f[11]) + Number(f[12])) / 100);
-      } catch {
-        // ended between the query and the read
-      }
-    }
-  };
   for (;;) {
     await sampleBackends();
     waiting += await count(
@@ -104,8 +119,8 @@ try {
   }
   const s = (performance.now() - t0) / 1000;
   await sampleBackends();
-  const collectorCpu = procs.reduce((a, p) => a + p.cpuSeconds(), 0);
-  const backendCpu = [...backends.values()].reduce((a, b) => a + b, 0);
+  const collectorCpu = procs.reduce((a, p, i) => a + p.cpuSeconds() - collectorsAtStart[i], 0);
+  const backendCpu = [...backends].reduce((a, [pid, cpu]) => a + cpu - (backendsAtStart.get(pid) ?? 0), 0);
   const stored = await count('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS n');
   console.log(
     JSON.stringify({

@@ -250,7 +250,7 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
     // when autocannon stops, and whatever number of rows the server splits a batch into.
     await db.query(`CREATE TABLE bench_committed (n bigint NOT NULL);
       CREATE FUNCTION bench_count_intake() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-        INSERT INTO bench_committed SELECT coalesce(sum(jsonb_array_length(entry->'items')), 0) FROM new_rows WHERE entry->>'op' = 'identify';
+        INSERT INTO bench_committed SELECT coalesce(sum(json_array_length(entry->'items')), 0) FROM new_rows WHERE entry->>'op' = 'identify';
         RETURN NULL;
       END $$;
       CREATE TRIGGER bench_count_intake AFTER INSERT ON intake REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bench_count_intake();`);
@@ -285,7 +285,7 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
     // duplicate when its turn comes, so whatever is neither stored nor fresh is lost.
     const end2 = (
       await db.query<{ stored: string; fresh: string; queued: string }>(`WITH items AS (
-        SELECT i->>'message_id' AS m FROM intake, jsonb_array_elements(entry->'items') AS i WHERE entry->>'op' = 'identify')
+        SELECT i->>'message_id' AS m FROM intake, json_array_elements(entry->'items') AS i WHERE entry->>'op' = 'identify')
       SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM pending) AS stored, (SELECT count(*) FROM items) AS queued,
         (SELECT count(DISTINCT m) FROM items WHERE NOT EXISTS (SELECT 1 FROM messages WHERE message_id = items.m)) AS fresh`)
     ).rows[0];
@@ -484,7 +484,10 @@ async function burstRun(kind: 'new' | 'update', n: number, total: number, cleanu
         if (b * BURST_BATCH >= total) return;
         const identities = Array.from({ length: Math.min(BURST_BATCH, total - b * BURST_BATCH) }, (_, j) => {
           const i = b * BURST_BATCH + j;
-          return kind === 'update' ? identity('seed', i) : identity(`burst${n}-${b}`, j);
+          // Explicit message ids: the server stores only those (its generated `adm:` ids are
+          // identified by their log position, README), and `applied` counts them.
+          const message_id = `burst-${kind}-${n}-${i}`;
+          return { ...(kind === 'update' ? identity('seed', i) : identity(`burst${n}-${b}`, j)), message_id };
         });
         for (;;) {
           const res = await fetch(`${p.url}/api/v2/admin/bulk_identify`, {

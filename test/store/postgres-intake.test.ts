@@ -6,13 +6,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identitySchema } from '../../shared/identity.ts';
-import { applyIdentity, type IdentifyItem } from '../../server/core/identify.ts';
+import { accountsOf, applyIdentity, newUser, type IdentifyItem } from '../../server/core/identify.ts';
 import { RANK } from '../../server/core/merge.ts';
 import { DEFAULTS } from '../../server/config.ts';
 import type { LogEntry } from '../../server/core/intake-log.ts';
 import type { Store } from '../../server/core/store.ts';
 import { openEngine } from '../../server/engines/index.ts';
-import { ENTRY_ITEMS, MAX_KEYS, PgIntakeLog, keysOf, locksOf } from '../../server/engines/postgres/intake-log.ts';
+import {
+  ENTRY_ITEMS,
+  MAX_KEYS,
+  PgIntakeLog,
+  keysOf,
+  locksOf,
+  widen,
+} from '../../server/engines/postgres/intake-log.ts';
+import { LockGuard, MissingLocks, rowKey } from '../../server/engines/postgres/lock-keys.ts';
+import { lockId } from '../../server/engines/postgres/transactions.ts';
 import { PostgresStore } from '../../server/engines/postgres/store.ts';
 import { Intake } from '../../server/intake/intake.ts';
 import { createSchema, DATABASE_URL, type TestSchema } from './pg-schema.ts';
@@ -192,6 +201,63 @@ describe.skipIf(!DATABASE_URL)('the PostgreSQL intake shared by two processes', 
     ]);
     await intake.close();
     await engine.close();
+  });
+
+  it("runs an entry again holding the lock of a row it touched without it (a pending identity's earlier account)", async () => {
+    const log = await PgIntakeLog.open(one);
+    const mk = (account: string, mid: string, at: number): IdentifyItem => ({
+      message_id: mid,
+      version: [RANK.unproven, at, mid],
+      identity: identitySchema.parse({ id: 'gk', email: 'gk@x.test', name: 'G', account: { id: account } }),
+    });
+    const oldKey = accountsOf(mk('gk-old', 'x', 0).identity)[0].key;
+    // Pending, naming gk-old; then their email becomes a visible user. The next identity
+    // attaches to that user and makes every account the pending identity named visible:
+    // gk-old too, which the entry does not name, so its lock was not taken up front.
+    await applyIdentity(one, SITE, mk('gk-old', 'gk-1', 1), 1);
+    await one.putUser(newUser(SITE, 'gk@x.test', 'G', 1));
+    const entry = await log.append({ op: 'identify', site: SITE, items: [mk('gk-new', 'gk-2', 2)] });
+    // Another transaction holds gk-old's lock: the entry must wait for it (under REPEATABLE
+    // READ, without the lock, both could write on what they read before the other's write).
+    const holder = await one.pool.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [lockId(rowKey('account', SITE, oldKey))]);
+    let done = false;
+    const applied = log.applyEntry(entry, applying(entry)).finally(() => {
+      done = true;
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(done).toBe(false);
+    await holder.query('SELECT pg_advisory_unlock_all()');
+    holder.release();
+    expect(await applied).toBe('applied');
+    expect(await one.getAccount(SITE, oldKey)).toBeDefined();
+    expect(await one.getPendingAccount(SITE, oldKey)).toBeUndefined();
+    await log.close();
+  });
+
+  it('widens a lock set by what was missing, and to the whole site past its limit or a few rounds', () => {
+    const locks = { shared: [`site\0${SITE}`], exclusive: [rowKey('id', SITE, 'a')] };
+    expect(widen(SITE, locks, [rowKey('account', SITE, 'b')], 1)).toEqual({
+      shared: [`site\0${SITE}`],
+      exclusive: [rowKey('id', SITE, 'a'), rowKey('account', SITE, 'b')],
+    });
+    const site = { shared: [], exclusive: [`site\0${SITE}`] };
+    expect(widen(SITE, locks, [`site\0${SITE}`], 1)).toEqual(site);
+    expect(widen(SITE, locks, [rowKey('account', SITE, 'b')], 4)).toEqual(site);
+    const many = Array.from({ length: MAX_KEYS }, (_, i) => rowKey('email', SITE, `e${i}`));
+    expect(widen(SITE, locks, many, 1)).toEqual(site);
+    // The guard: held keys pass (a key may hold a \0), others and scans are missing.
+    const guard = new LockGuard([rowKey('id', SITE, 'a\0b'), rowKey('account', SITE, 'k')]);
+    guard.check('id', SITE, 'a\0b');
+    guard.check('account', SITE, 'k');
+    expect(() => guard.assert()).not.toThrow();
+    guard.check('email', SITE, 'k');
+    guard.checkSite(SITE);
+    expect(() => guard.assert()).toThrow(MissingLocks);
+    const whole = new LockGuard([`site\0${SITE}`]);
+    whole.check('email', SITE, 'k');
+    whole.checkSite(SITE);
+    expect(() => whole.assert()).not.toThrow();
   });
 
   it("reads an entry's people ahead: the same answers as asking, from far fewer statements", async () => {

@@ -20,6 +20,7 @@ import type { IntakeLog, LogEntry } from '../../core/intake-log.ts';
 import type { Store } from '../../core/store.ts';
 import type { Keys } from './read-ahead.ts';
 import type { PostgresStore } from './store.ts';
+import { rowKey, siteKey } from './lock-keys.ts';
 import { isRetryable, type Locks } from './transactions.ts';
 import { mark } from './timing.ts';
 
@@ -49,23 +50,39 @@ interface Waiter {
 /** The advisory locks applying `entry` takes. */
 export function locksOf(entry: LogEntry): Locks {
   const site = String(entry.site);
-  const siteKey = `site\0${site}`;
+  const whole = siteKey(site);
   const keys = new Set<string>();
   const person = (identity: Identity | undefined, email: unknown) => {
     if (identity) {
-      keys.add(`id\0${site}\0${identity.id}`);
-      keys.add(`email\0${site}\0${identity.email}`);
-      for (const a of accountsOf(identity)) keys.add(`account\0${site}\0${a.key}`);
-    } else if (typeof email === 'string') keys.add(`email\0${site}\0${email}`);
+      keys.add(rowKey('id', site, identity.id));
+      keys.add(rowKey('email', site, identity.email));
+      for (const a of accountsOf(identity)) keys.add(rowKey('account', site, a.key));
+    } else if (typeof email === 'string') keys.add(rowKey('email', site, email));
   };
   if (entry.op === 'identify')
     for (const item of entry.items as { identity: Identity }[]) person(item.identity, undefined);
   else if (entry.op === 'feedback') {
     const item = entry.item as { identity?: Identity; email?: string };
     person(item.identity, item.email);
-  } else return { shared: [], exclusive: [siteKey] }; // admin writes (imports, erasure): the whole site
-  if (keys.size > MAX_KEYS) return { shared: [], exclusive: [siteKey] };
-  return { shared: [siteKey], exclusive: [...keys] };
+  } else return { shared: [], exclusive: [whole] }; // admin writes (imports, erasure): the whole site
+  if (keys.size > MAX_KEYS) return { shared: [], exclusive: [whole] };
+  return { shared: [whole], exclusive: [...keys] };
+}
+
+/** Rounds of adding the keys a transaction lacked before it takes its whole site instead. */
+const MAX_WIDEN = 3;
+
+/**
+ * The locks to run again with after a transaction touched rows whose keys it lacked
+ * (lock-keys.ts): those keys too, or the whole site when they are many, or after a few rounds
+ * (each round re-reads what it found, and may find more).
+ */
+export function widen(site: string, locks: Locks, missing: string[], round: number): Locks {
+  const whole = siteKey(site);
+  const exclusive = [...new Set([...locks.exclusive, ...missing])];
+  if (missing.includes(whole) || exclusive.length > MAX_KEYS || round > MAX_WIDEN)
+    return { shared: [], exclusive: [whole] };
+  return { shared: locks.shared, exclusive };
 }
 
 interface IdentifyItemLike {
@@ -153,13 +170,18 @@ export class PgIntakeLog implements IntakeLog {
   }
 
   private async insert(batch: Waiter[]): Promise<void> {
+    // Each entry is its own text parameter, not an element of one array parameter: node-postgres
+    // escapes every quote of every array element and measures the doubled string again, which
+    // cost as much CPU per identity as the rest of acknowledging (docs/PERFORMANCE.md#postgresql).
+    // The column is `json` (sql/013_intake_json.sql): checked, not converted to jsonb.
+    const values: unknown[] = [this.owner];
+    const rows = batch.map((w) => {
+      const items = w.entry.op === 'identify' ? (w.entry.items as unknown[]).length : 0;
+      return `($1, $${values.push(JSON.stringify(w.entry))}, ${items})`;
+    });
     const r = await this.store.pool.query<{ id: string }>(
-      'INSERT INTO intake (owner, entry, identities) SELECT $1, e, i FROM unnest($2::jsonb[], $3::int[]) WITH ORDINALITY AS t(e, i, n) ORDER BY n RETURNING id',
-      [
-        this.owner,
-        batch.map((w) => JSON.stringify(w.entry)),
-        batch.map((w) => (w.entry.op === 'identify' ? (w.entry.items as unknown[]).length : 0)),
-      ],
+      `INSERT INTO intake (owner, entry, identities) VALUES ${rows.join(', ')} RETURNING id`,
+      values,
     );
     const ids = r.rows.map((row) => Number(row.id)).sort((a, b) => a - b);
     batch.forEach((w, i) => w.resolve(ids[i]));
@@ -188,14 +210,21 @@ export class PgIntakeLog implements IntakeLog {
           mark('flush', t);
           return result;
         },
-        { asyncCommit: true },
+        {
+          asyncCommit: true,
+          // Admin writes hold their whole site: nothing runs beside them, SERIALIZABLE costs nothing.
+          guarded:
+            entry.op === 'identify' || entry.op === 'feedback'
+              ? { widen: (locks, missing, round) => widen(String(entry.site), locks, missing, round) }
+              : undefined,
+        },
       );
     } catch (err) {
       if (!isRetryable(err) && !isConnectionError(err)) {
         await this.store
           .query(
             `WITH d AS (DELETE FROM intake WHERE id = $1 RETURNING id, entry)
-          INSERT INTO intake_failed (id, entry, error) SELECT id, entry, $2 FROM d ON CONFLICT (id) DO NOTHING`,
+          INSERT INTO intake_failed (id, entry, error) SELECT id, entry::jsonb, $2 FROM d ON CONFLICT (id) DO NOTHING`,
             [entry.seq, String((err as Error)?.message ?? err)],
           )
           .catch(() => undefined);

@@ -25,6 +25,7 @@ import {
 } from './rows.ts';
 import { ReadAhead, type Keys, type Kind, type Kinds } from './read-ahead.ts';
 import { inTransaction, type Locks, type TransactionOptions } from './transactions.ts';
+import type { KeyKind, LockGuard } from './lock-keys.ts';
 import { WriteBehind, type Table } from './write-behind.ts';
 import { mark, timingOn } from './timing.ts';
 import {
@@ -105,7 +106,19 @@ export class PostgresStore implements Store {
   private constructor(
     readonly pool: pg.Pool,
     private readonly db: Db,
+    /** In a guarded transaction, what checks its keyed accesses against its locks (lock-keys.ts). */
+    readonly guard?: LockGuard,
   ) {}
+
+  /** A keyed access: its lock must be held, in a guarded transaction. */
+  private keyed(kind: KeyKind, site: string, key: string): void {
+    this.guard?.check(kind, site, key);
+  }
+
+  /** An access that is not by key: the whole site must be held, in a guarded transaction. */
+  private scan(site: string): void {
+    this.guard?.checkSite(site);
+  }
 
   /** Connects to `url` (a `postgres://` URL; `?options=-c search_path=...` picks a schema) and migrates. */
   static async open(url: string, o: PostgresOptions = {}): Promise<PostgresStore> {
@@ -146,7 +159,7 @@ export class PostgresStore implements Store {
   /** Runs `fn` in one transaction holding `locks` (see transactions.ts); it may run more than once. */
   transaction<T>(locks: Locks, fn: (store: PostgresStore) => Promise<T>, o?: TransactionOptions): Promise<T> {
     if (this.db !== this.pool) return fn(this);
-    return inTransaction(this.pool, locks, (client) => fn(new PostgresStore(this.pool, client)), o);
+    return inTransaction(this.pool, locks, (client, guard) => fn(new PostgresStore(this.pool, client, guard)), o);
   }
 
   /**
@@ -182,6 +195,8 @@ export class PostgresStore implements Store {
 
   /** Sends the writes recorded since `readAhead` (write-behind.ts); the transaction commits after. */
   async flush(): Promise<void> {
+    // Rows written without their locks are not sent: the transaction runs again holding them.
+    this.guard?.assert();
     if (this.writes?.size) await this.writes.flush(this.db);
   }
 
@@ -322,13 +337,18 @@ export class PostgresStore implements Store {
     );
   }
 
-  getUser(site: string, id: string) {
-    return this.doc<User>('SELECT doc FROM users WHERE site = $1 AND id = $2', [site, id]);
+  async getUser(site: string, id: string) {
+    const user = await this.doc<User>('SELECT doc FROM users WHERE site = $1 AND id = $2', [site, id]);
+    // Users are locked by email (whoever finds one by email holds it): known once read.
+    if (user) this.keyed('email', site, user.email);
+    return user;
   }
   getUserByEmail(site: string, email: string) {
+    this.keyed('email', site, email);
     return this.row('userByEmail', site, email, 'SELECT doc FROM users WHERE site = $1 AND email = $2');
   }
   async putUser(user: User) {
+    this.keyed('email', user.site, user.email);
     await this.put(
       'users',
       userRow(user),
@@ -375,11 +395,13 @@ export class PostgresStore implements Store {
     return { ...page, total };
   }
   async deleteUser(site: string, id: string) {
+    this.scan(site);
     await this.del('users', [site, id], 'DELETE FROM users WHERE site = $1 AND id = $2');
     this.ahead?.user(site, id, null);
   }
 
   getExternalUser(site: string, externalId: string) {
+    this.keyed('id', site, externalId);
     return this.row(
       'externalUser',
       site,
@@ -388,6 +410,7 @@ export class PostgresStore implements Store {
     );
   }
   async putExternalUser(eu: ExternalUser) {
+    this.keyed('id', eu.site, eu.external_id);
     await this.put(
       'external_users',
       externalUserRow(eu),
@@ -398,6 +421,7 @@ export class PostgresStore implements Store {
     this.ahead?.set('externalUser', eu.site, eu.external_id, eu);
   }
   externalUsersOf(site: string, userId: string) {
+    this.scan(site);
     return this.docs<ExternalUser>('SELECT doc FROM external_users WHERE site = $1 AND user_id = $2 ORDER BY pos', [
       site,
       userId,
@@ -419,6 +443,7 @@ export class PostgresStore implements Store {
     return { ...page, total };
   }
   async deleteExternalUser(site: string, externalId: string) {
+    this.keyed('id', site, externalId);
     await this.del(
       'external_users',
       [site, externalId],
@@ -428,9 +453,11 @@ export class PostgresStore implements Store {
   }
 
   getAccount(site: string, key: string) {
+    this.keyed('account', site, key);
     return this.row('account', site, key, 'SELECT doc FROM accounts WHERE site = $1 AND key = $2');
   }
   async putAccount(a: Account) {
+    this.keyed('account', a.site, a.key);
     await this.put(
       'accounts',
       accountRow(a),
@@ -453,6 +480,7 @@ export class PostgresStore implements Store {
     return { ...page, total: counts.accounts ?? 0 };
   }
   async deleteAccount(site: string, key: string) {
+    this.keyed('account', site, key);
     await this.del('accounts', [site, key], 'DELETE FROM accounts WHERE site = $1 AND key = $2');
     this.ahead?.set('account', site, key, null);
   }
@@ -467,9 +495,13 @@ export class PostgresStore implements Store {
   }
 
   getPending(site: string, externalId: string) {
+    this.keyed('id', site, externalId);
     return this.row('pending', site, externalId, 'SELECT doc FROM pending WHERE site = $1 AND external_id = $2');
   }
   async putPending(p: Pending) {
+    this.keyed('id', p.site, p.external_id);
+    const email = p.profile.f.email;
+    if (typeof email === 'string') this.keyed('email', p.site, email);
     await this.put(
       'pending',
       pendingRow(p),
@@ -479,10 +511,12 @@ export class PostgresStore implements Store {
     this.ahead?.set('pending', p.site, p.external_id, p);
   }
   async deletePending(site: string, externalId: string) {
+    this.keyed('id', site, externalId);
     await this.del('pending', [site, externalId], 'DELETE FROM pending WHERE site = $1 AND external_id = $2');
     this.ahead?.set('pending', site, externalId, null);
   }
   async pendingIdsByEmail(site: string, email: string) {
+    this.keyed('email', site, email);
     return (
       await this.query<{ id: string }>(
         'SELECT external_id AS id FROM pending WHERE site = $1 AND email = $2 ORDER BY pos',
@@ -492,9 +526,11 @@ export class PostgresStore implements Store {
   }
 
   getPendingAccount(site: string, key: string) {
+    this.keyed('account', site, key);
     return this.row('pendingAccount', site, key, 'SELECT doc FROM pending_accounts WHERE site = $1 AND key = $2');
   }
   async putPendingAccount(a: PendingAccount) {
+    this.keyed('account', a.site, a.key);
     await this.put(
       'pending_accounts',
       [a.site, a.key, a.updated_at, JSON.stringify(a)],
@@ -504,6 +540,7 @@ export class PostgresStore implements Store {
     this.ahead?.set('pendingAccount', a.site, a.key, a);
   }
   async deletePendingAccount(site: string, key: string) {
+    this.keyed('account', site, key);
     await this.del('pending_accounts', [site, key], 'DELETE FROM pending_accounts WHERE site = $1 AND key = $2');
     this.ahead?.set('pendingAccount', site, key, null);
   }
@@ -596,6 +633,7 @@ export class PostgresStore implements Store {
     return segments.npsWeeks((sql, params) => this.query(sql, params), site, segment);
   }
   async moveFeedback(site: string, externalUserId: string, fromUserId: string, toUserId: string) {
+    this.scan(site);
     // The user's feedback through its index, then the external user's among it.
     const r = await this.query(
       `UPDATE feedback SET user_id = $4, doc = jsonb_set(doc, '{user_id}', to_jsonb($4::text))
@@ -605,12 +643,14 @@ export class PostgresStore implements Store {
     return r.rowCount ?? 0;
   }
   feedbackForIdea(site: string, ideaId: string) {
+    this.scan(site);
     return this.docs<Feedback>('SELECT doc FROM feedback WHERE site = $1 AND idea_id = $2 ORDER BY pos', [
       site,
       ideaId,
     ]);
   }
   async detachFeedback(site: string, userId: string, accountKeys: string[]) {
+    this.scan(site);
     const r = await this.query(
       `UPDATE feedback SET user_id = NULL,
         account_key = CASE WHEN account_key = ANY($3::text[]) THEN NULL ELSE account_key END,
@@ -627,6 +667,7 @@ export class PostgresStore implements Store {
     return (ahead?.key === site ? ahead : await this.getSite(site))?.custom_fields ?? [];
   }
   async putCustomFields(site: string, defs: CustomFieldDef[]) {
+    this.scan(site);
     await this.query(`UPDATE sites SET doc = jsonb_set(doc, '{custom_fields}', $2::jsonb) WHERE key = $1`, [
       site,
       JSON.stringify(defs),
@@ -637,6 +678,7 @@ export class PostgresStore implements Store {
     return (await this.getSite(site))?.segments ?? {};
   }
   async putSegment(site: string, name: string, filters: Record<string, string[]> | null) {
+    this.scan(site);
     // One statement: two admins saving different segments at once both keep theirs.
     await this.query(
       filters === null
