@@ -5,12 +5,35 @@
  * it exits first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export interface CollectorProcess {
   child: ChildProcess;
   ready: Promise<string>;
   exited: Promise<number | null>;
   output(): { out: string; err: string };
+}
+
+/**
+ * Data directories and processes for one test file, gone after it: `tempDir()` makes a fresh
+ * directory, `procs` takes the processes to SIGKILL if a test left them running.
+ */
+export function processScratch(prefix: string) {
+  const dirs: string[] = [];
+  const procs: ChildProcess[] = [];
+  afterAll(() => {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const tempDir = () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+  return { tempDir, procs };
 }
 
 export function spawnCollector(env: Record<string, string>): CollectorProcess {

@@ -3,26 +3,13 @@
  * acknowledged survives SIGKILL; one process per directory; a corrupt store stops start-up;
  * SIGTERM shuts down cleanly; a bad setting is one clear line.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawnCollector } from '../helpers/process.ts';
+import { describe, expect, it } from 'vitest';
+import { processScratch, spawnCollector } from '../helpers/process.ts';
 
 const ADMIN = 'durability-admin-key-0001';
-const dirs: string[] = [];
-const procs: ChildProcess[] = [];
-afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir() {
-  const d = mkdtempSync(join(tmpdir(), 'parley-dur-'));
-  dirs.push(d);
-  return d;
-}
+const { tempDir, procs } = processScratch('parley-dur-');
 
 /** A collector process on `dataDir`, remembered so afterAll can kill it. */
 function start(dataDir: string, env: Record<string, string> = {}) {

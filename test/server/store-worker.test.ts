@@ -4,28 +4,15 @@
  * worker that dies alone under load loses nothing acknowledged — the collector stops non-zero
  * and the next start applies everything from its checkpoint and the durable log.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LowdbStore } from '../../server/engines/embedded/lowdb-store.ts';
 import { StoreWorker } from '../../server/engines/embedded/worker-store.ts';
 import { startCollector } from '../helpers/collector.ts';
-import { spawnCollector } from '../helpers/process.ts';
+import { processScratch, spawnCollector } from '../helpers/process.ts';
 import { storeConformance } from '../store/conformance.ts';
 
-const dirs: string[] = [];
-const procs: ChildProcess[] = [];
-afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tempDir() {
-  const d = mkdtempSync(join(tmpdir(), 'parley-worker-'));
-  dirs.push(d);
-  return d;
-}
+const { tempDir, procs } = processScratch('parley-worker-');
 
 // The clock stands at 0, as in the lowdb conformance run: no remembered message id expires.
 storeConformance('store worker', async () => {
