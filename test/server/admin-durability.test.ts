@@ -4,20 +4,11 @@
  * items and a re-link are both there after the restart (replayed from the intake log), and a
  * re-link still holds after a later email change.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { logOnlyCollector, type CollectorProcess } from '../helpers/process.ts';
+import { describe, expect, it } from 'vitest';
+import { logOnlyCollector, processScratch, type CollectorProcess } from '../helpers/process.ts';
 
 const ADMIN = 'admin-durability-key-0001';
-const dirs: string[] = [];
-const procs: ChildProcess[] = [];
-afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tempDir, procs } = processScratch('parley-admin-dur-');
 
 const start = (dir: string) => logOnlyCollector(dir, ADMIN, procs);
 
@@ -28,8 +19,7 @@ async function kill9(p: CollectorProcess) {
 
 describe('admin writes across kill -9', () => {
   it('keeps all of a 1000-item history import acknowledged right before the kill', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-admin-dur-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const first = await start(dir);
     const feedback = Array.from({ length: 1000 }, (_, i) => ({
       message_id: `hist-${i}`,
@@ -69,8 +59,7 @@ describe('admin writes across kill -9', () => {
   }, 120_000);
 
   it('keeps a re-link through kill -9 and a replay, and after a later email change', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-admin-dur-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const first = await start(dir);
     const imported = await first.send('POST', '/external_users/import', {
       users: [

@@ -4,20 +4,11 @@
  * but anonymous; and nothing erased comes back from the intake log after a restart — even
  * after kill -9. Imports acknowledged with a 200 survive kill -9 too.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCollector, type TestCollector } from '../helpers/collector.ts';
-import { spawnCollector } from '../helpers/process.ts';
+import { processScratch, spawnCollector } from '../helpers/process.ts';
 
-const dirs: string[] = [];
-const procs: ChildProcess[] = [];
-afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tempDir, procs } = processScratch('parley-del-');
 
 function request(
   url: string,
@@ -111,8 +102,7 @@ describe('DELETE /users/:id', () => {
 
   it('stays erased after a clean restart on the same data directory', async () => {
     await c.stop();
-    const first = await startCollector({ dataDir: mkdtempSync(join(tmpdir(), 'parley-del-')), keepData: true });
-    dirs.push(first.dataDir);
+    const first = await startCollector({ dataDir: tempDir(), keepData: true });
     const call1 = (method: string, path: string, body?: unknown) =>
       request(first.url, first.adminKey, method, '/api/v2/admin' + path, body);
     await call1('POST', '/bulk_identify', { identities: [{ id: 'widget-ann', email: 'ann@acme.test' }] });
@@ -136,8 +126,7 @@ function startProcess(dataDir: string) {
 
 describe('after kill -9', () => {
   it('keeps every import answered 200 and every erasure answered 200', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'parley-kill-'));
-    dirs.push(dataDir);
+    const dataDir = tempDir();
     const first = startProcess(dataDir);
     const url = await first.ready;
     const call = (method: string, path: string, body?: unknown) =>

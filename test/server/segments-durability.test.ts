@@ -4,28 +4,18 @@
  * restart (the intake log replayed) the segment saved is there, the one deleted is not, and a
  * list applies the saved one.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { logOnlyCollector } from '../helpers/process.ts';
+import { describe, expect, it } from 'vitest';
+import { logOnlyCollector, processScratch } from '../helpers/process.ts';
 
 const ADMIN = 'segments-durability-key-01';
-const dirs: string[] = [];
-const procs: ChildProcess[] = [];
-afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tempDir, procs } = processScratch('parley-segments-dur-');
 
 const start = (dir: string) => logOnlyCollector(dir, ADMIN, procs);
 
 describe('saved segments across kill -9', () => {
   // Two collectors start as tsx processes: seconds each on a loaded 2-core machine.
   it('keeps what was saved and forgets what was deleted', { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-segments-dur-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const first = await start(dir);
     const fb = await first.send('POST', '/feedback', {
       feedback: [

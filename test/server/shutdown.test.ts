@@ -3,26 +3,18 @@
  * idle keep-alive connections at once, finishes what is in flight, applies what it
  * acknowledged, writes its final checkpoint and exits 0 — however busy its clients keep it.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawnCollector } from '../helpers/process.ts';
+import { describe, expect, it } from 'vitest';
+import { processScratch, spawnCollector } from '../helpers/process.ts';
 
 const ADMIN = 'shutdown-admin-key-00001';
-const dirs: string[] = [];
-const procs: ChildProcess[] = [];
-afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tempDir, procs } = processScratch('parley-stop-');
 
 function start(dataDir?: string) {
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'parley-stop-'));
-  if (!dataDir) dirs.push(dir);
+  const dir = dataDir ?? tempDir();
   const p = spawnCollector({
     PARLEY_DATA_DIR: dir,
     PARLEY_DEMO_ADMIN_KEY: ADMIN,
