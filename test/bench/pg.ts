@@ -227,6 +227,15 @@ function monitorUrl(schemaUrl: string): string {
   return u.toString();
 }
 
+/** A collector on `schemaUrl` with a data directory of its own, both released by `cleanup`. */
+async function pgCollector(schemaUrl: string, cleanup: Cleanup): Promise<Proc> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-pg-'));
+  cleanup.dirs.add(dir);
+  const p = await startCollector(dir, { PARLEY_STORE: 'postgres', DATABASE_URL: schemaUrl });
+  cleanup.procs.add(p);
+  return p;
+}
+
 /** Acknowledgement and apply lag with `n` collectors on one fresh schema. */
 async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup: Cleanup): Promise<PgAckResult> {
   const schema = await freshSchema();
@@ -236,13 +245,7 @@ async function ackRun(n: number, seconds: number, drainTimeoutS: number, cleanup
   const db = new pg.Client({ connectionString: monitorUrl(schema.url) });
   try {
     // One after the other: the first migrates the schema and creates the site.
-    for (let i = 0; i < n; i++) {
-      const dir = mkdtempSync(join(tmpdir(), 'parley-bench-pg-'));
-      cleanup.dirs.add(dir);
-      const p = await startCollector(dir, { PARLEY_STORE: 'postgres', DATABASE_URL: schema.url });
-      procs.push(p);
-      cleanup.procs.add(p);
-    }
+    for (let i = 0; i < n; i++) procs.push(await pgCollector(schema.url, cleanup));
     await db.connect();
     cleanup.clients.add(db);
     // Identities committed to the intake, counted as they are inserted (this bench's own table
@@ -463,13 +466,7 @@ async function burstRun(kind: 'new' | 'update', n: number, total: number, cleanu
   const db = new pg.Client({ connectionString: monitorUrl(schema.url) });
   try {
     if (kind === 'update') await seedPostgres(schema.url, { users: total, accounts: 1000 });
-    for (let i = 0; i < n; i++) {
-      const dir = mkdtempSync(join(tmpdir(), 'parley-bench-pg-'));
-      cleanup.dirs.add(dir);
-      const p = await startCollector(dir, { PARLEY_STORE: 'postgres', DATABASE_URL: schema.url });
-      procs.push(p);
-      cleanup.procs.add(p);
-    }
+    for (let i = 0; i < n; i++) procs.push(await pgCollector(schema.url, cleanup));
     await db.connect();
     cleanup.clients.add(db);
     const count = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0].n);
@@ -552,10 +549,7 @@ async function listingRun(
   try {
     process.stderr.write(`bench: pg: seeding ${users.toLocaleString('en-US')} users…\n`);
     const seed = await seedPostgres(schema.url, { users, accounts: 1000 });
-    const dir = mkdtempSync(join(tmpdir(), 'parley-bench-pg-'));
-    cleanup.dirs.add(dir);
-    p = await startCollector(dir, { PARLEY_STORE: 'postgres', DATABASE_URL: schema.url });
-    cleanup.procs.add(p);
+    p = await pgCollector(schema.url, cleanup);
     const db = backendCpu(monitor, schema.app);
     const deep = Math.max(1, Math.floor(users / 20) - 1); // 49,999 at 1M: offset 999,960
     const rows: (PgListingResult & { last?: unknown })[] = [];
