@@ -41,7 +41,7 @@ interface Queued {
 }
 
 /**
- * Tests only (test/server/store-worker-kill.test.ts): the worker ends itself after applying this
+ * Tests only (test/server/store-worker.test.ts): the worker ends itself after applying this
  * many entries, as a crash of the worker alone would.
  */
 const EXIT_AFTER = Number(process.env.PARLEY_TEST_WORKER_EXIT_AFTER) || 0;
@@ -69,19 +69,19 @@ async function main() {
     post({ t: 'failed', error: toWire(err) });
     return;
   }
-  /** The store the core writes through: site writes are echoed to the request thread's copy. */
-  const store = new Proxy(lowdb, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver) as unknown;
-      const keyOf = typeof name === 'string' ? SITE_WRITES[name] : undefined;
-      if (!keyOf || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        await (value as (...a: unknown[]) => Promise<void>).apply(target, args);
-        const site = await target.getSite(keyOf(args));
-        if (site) post({ t: 'site', site });
-      };
-    },
-  }) as Store;
+  // Site writes are echoed to the request thread's copy of the sites before the write answers.
+  // The three methods are wrapped on the instance, not behind a Proxy: a Proxy's trap would run
+  // on every property the store's own methods read through `this`, on every apply.
+  const methods = lowdb as unknown as Record<string, (...args: unknown[]) => Promise<void>>;
+  for (const [name, keyOf] of Object.entries(SITE_WRITES)) {
+    const write = methods[name].bind(lowdb);
+    methods[name] = async (...args) => {
+      await write(...args);
+      const site = await lowdb.getSite(keyOf(args));
+      if (site) post({ t: 'site', site });
+    };
+  }
+  const store: Store = lowdb;
 
   let applied = lowdb.appliedSeq();
   const queue: Queued[] = [];
